@@ -1,0 +1,299 @@
+//! Bearer-token authentication and the role policy of every operation.
+//!
+//! Tokens are JWTs with the claims `sub`, `roles`, `exp`, `iat`, `iss` and `aud`, all required.
+//! Keys are an HS256 secret of at least 32 bytes or an asymmetric public key (RS256, ES256,
+//! EdDSA). The crypto backend is jsonwebtoken's `rust_crypto` (pure Rust: RustCrypto's `hmac`,
+//! `rsa`, `p256`, `ed25519-dalek`), so the build needs no C toolchain or CMake and the same code
+//! runs in the container and on a developer's machine.
+
+use std::collections::HashSet;
+use std::future::{Ready, ready};
+use std::marker::PhantomData;
+use std::path::Path;
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
+pub const LEEWAY_SECS: u64 = 30;
+pub const DEFAULT_ISSUER: &str = "vendor-registry";
+pub const DEFAULT_AUDIENCE: &str = "vendor-registry";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Procurement,
+    Service,
+    Auditor,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "procurement" => Some(Role::Procurement),
+            "service" => Some(Role::Service),
+            "auditor" => Some(Role::Auditor),
+            _ => None,
+        }
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub sub: String,
+    pub roles: Vec<Role>,
+}
+
+impl Principal {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// How the ledger records this principal.
+    pub fn actor(&self) -> serde_json::Value {
+        serde_json::json!({"sub": self.sub, "roles": self.roles})
+    }
+}
+
+/// The claims this service reads. `exp`, `iss` and `aud` are checked by jsonwebtoken; `iat` by
+/// `verify`, since the crate does not require it.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    sub: String,
+    roles: Vec<String>,
+    exp: u64,
+    iat: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nbf: Option<u64>,
+    iss: String,
+    aud: serde_json::Value,
+}
+
+/// The keys and rules that tokens are checked against.
+pub struct AuthKeys {
+    alg: Algorithm,
+    decoding: DecodingKey,
+    encoding: Option<EncodingKey>,
+    validation: Validation,
+    issuer: String,
+    audience: String,
+}
+
+/// Where the token keys come from (`VENDOR_REGISTRY_JWT_*`).
+#[derive(Debug, Clone, Default)]
+pub struct JwtSettings {
+    pub secret: Option<String>,
+    pub public_key: Option<std::path::PathBuf>,
+    pub private_key: Option<std::path::PathBuf>,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+impl AuthKeys {
+    /// Loads the configured keys, or the generated secret in `data_dir` (created on first use,
+    /// mode 0600) when none is configured.
+    pub fn load(settings: &JwtSettings, data_dir: &Path) -> Result<AuthKeys, String> {
+        let (alg, decoding, encoding) = if let Some(path) = &settings.public_key {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read the JWT public key {}: {e}", path.display()))?;
+            let (alg, decoding) = asymmetric_public(&pem)?;
+            let encoding = match &settings.private_key {
+                Some(path) => {
+                    let pem = std::fs::read(path).map_err(|e| {
+                        format!("cannot read the JWT private key {}: {e}", path.display())
+                    })?;
+                    Some(asymmetric_private(alg, &pem)?)
+                }
+                None => None,
+            };
+            (alg, decoding, encoding)
+        } else {
+            let secret = match &settings.secret {
+                Some(s) => s.as_bytes().to_vec(),
+                None => crate::keyfile::load_or_create(&data_dir.join("jwt-secret"), || {
+                    hex::encode(rand::random::<[u8; 32]>()).into_bytes()
+                })?,
+            };
+            if secret.len() < 32 {
+                return Err("VENDOR_REGISTRY_JWT_SECRET must be at least 32 bytes".into());
+            }
+            (
+                Algorithm::HS256,
+                DecodingKey::from_secret(&secret),
+                Some(EncodingKey::from_secret(&secret)),
+            )
+        };
+        let issuer = settings
+            .issuer
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ISSUER.into());
+        let audience = settings
+            .audience
+            .clone()
+            .unwrap_or_else(|| DEFAULT_AUDIENCE.into());
+        let mut validation = Validation::new(alg);
+        validation.leeway = LEEWAY_SECS;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        validation.validate_aud = true;
+        validation.set_issuer(&[&issuer]);
+        validation.set_audience(&[&audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Ok(AuthKeys {
+            alg,
+            decoding,
+            encoding,
+            validation,
+            issuer,
+            audience,
+        })
+    }
+
+    /// Mints a token for local use (`vendor-registry token`).
+    pub fn mint(&self, sub: &str, roles: &[String], ttl_secs: u64) -> Result<String, String> {
+        let key = self.encoding.as_ref().ok_or(
+            "a public key is configured: minting needs the matching private key \
+             in VENDOR_REGISTRY_JWT_PRIVATE_KEY (a PEM file)",
+        )?;
+        let now = jsonwebtoken::get_current_timestamp();
+        let claims = Claims {
+            sub: sub.into(),
+            roles: roles.to_vec(),
+            exp: now + ttl_secs,
+            iat: now,
+            nbf: None,
+            iss: self.issuer.clone(),
+            aud: serde_json::Value::String(self.audience.clone()),
+        };
+        jsonwebtoken::encode(&Header::new(self.alg), &claims, key).map_err(|e| e.to_string())
+    }
+
+    /// Checks a bearer token and returns its principal.
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        const INVALID: ApiError = ApiError::Unauthorized("The bearer token is invalid or expired.");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
+        // Keys are configured, never taken from the token: a token that points at a key of its
+        // own (or names one we do not have) is refused outright.
+        if header.jku.is_some()
+            || header.jwk.is_some()
+            || header.x5u.is_some()
+            || header.x5c.is_some()
+            || header.kid.is_some()
+            || header.alg != self.alg
+        {
+            return Err(INVALID);
+        }
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| INVALID)?;
+        let claims = data.claims;
+        let now = jsonwebtoken::get_current_timestamp();
+        if claims.iat > now + LEEWAY_SECS || claims.sub.is_empty() {
+            return Err(INVALID);
+        }
+        let roles: HashSet<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
+        let mut roles: Vec<Role> = roles.into_iter().collect();
+        roles.sort_by_key(|r| *r as u8);
+        Ok(Principal {
+            sub: claims.sub,
+            roles,
+        })
+    }
+}
+
+fn asymmetric_public(pem: &[u8]) -> Result<(Algorithm, DecodingKey), String> {
+    if let Ok(k) = DecodingKey::from_ed_pem(pem) {
+        return Ok((Algorithm::EdDSA, k));
+    }
+    if let Ok(k) = DecodingKey::from_ec_pem(pem) {
+        return Ok((Algorithm::ES256, k));
+    }
+    if let Ok(k) = DecodingKey::from_rsa_pem(pem) {
+        return Ok((Algorithm::RS256, k));
+    }
+    Err("the JWT public key is not an RSA, P-256 or Ed25519 public key in PEM".into())
+}
+
+fn asymmetric_private(alg: Algorithm, pem: &[u8]) -> Result<EncodingKey, String> {
+    match alg {
+        Algorithm::EdDSA => EncodingKey::from_ed_pem(pem),
+        Algorithm::ES256 => EncodingKey::from_ec_pem(pem),
+        _ => EncodingKey::from_rsa_pem(pem),
+    }
+    .map_err(|e| format!("the JWT private key does not match the public key's type: {e}"))
+}
+
+/// Which roles may call an operation. Each handler names its policy in its signature, so
+/// authentication and the role check run before anything else is read from the request.
+pub trait Policy {
+    const ROLES: &'static [Role];
+}
+
+macro_rules! policy {
+    ($(#[$doc:meta])* $name:ident: $($role:ident),+) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl Policy for $name {
+            const ROLES: &'static [Role] = &[$(Role::$role),+];
+        }
+    };
+}
+
+policy!(/// Any authenticated role.
+    AnyRole: Admin, Procurement, Service, Auditor);
+policy!(/// Admins only.
+    AdminOnly: Admin);
+policy!(/// Reading the register.
+    RegisterRead: Admin, Procurement, Auditor);
+policy!(/// Changing parties and grants.
+    RegisterWrite: Admin, Procurement);
+policy!(/// The ledger and exports.
+    AuditRead: Admin, Auditor);
+policy!(/// Filing sharing requests.
+    ServiceOnly: Service);
+policy!(/// Reading decisions: auditors and admins all, services their own.
+    DecisionRead: Admin, Auditor, Service);
+
+/// An authenticated principal allowed by policy `P`.
+pub struct Auth<P>(pub Principal, PhantomData<P>);
+
+impl<P: Policy> FromRequest for Auth<P> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(authenticate(req).and_then(|p| {
+            if P::ROLES.iter().any(|r| p.has(*r)) {
+                Ok(Auth(p, PhantomData))
+            } else {
+                Err(ApiError::Forbidden(
+                    "Your roles do not allow this operation.".into(),
+                ))
+            }
+        }))
+    }
+}
+
+fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::Unauthorized("A bearer token is required."))?;
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::Unauthorized("Malformed Authorization."))?;
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => return Err(ApiError::Unauthorized("Use the Bearer scheme.")),
+    };
+    state.keys.verify(token)
+}

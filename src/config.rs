@@ -1,0 +1,53 @@
+//! Typed configuration, from flags and their environment twins (see the README's table).
+
+use std::path::PathBuf;
+
+use crate::auth::JwtSettings;
+use crate::db::Target;
+
+/// Everything the service needs to start.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `ADDR:PORT` to listen on.
+    pub bind: String,
+    /// Where the SQLite database and generated keys live.
+    pub data_dir: PathBuf,
+    /// `postgres://…` selects PostgreSQL; `None` means SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    pub jwt: JwtSettings,
+    /// Database connections per node.
+    pub pool_size: u32,
+}
+
+impl Config {
+    /// The defaults of `serve` with no configuration.
+    pub fn local(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            bind: "127.0.0.1:8080".into(),
+            data_dir: data_dir.into(),
+            database_url: None,
+            jwt: JwtSettings::default(),
+            pool_size: 8,
+        }
+    }
+
+    pub fn target(&self) -> Target {
+        match &self.database_url {
+            Some(url) if !url.is_empty() => Target::Postgres(url.clone()),
+            _ => Target::Sqlite(self.data_dir.join("registry.db")),
+        }
+    }
+
+    /// Reads the `VENDOR_REGISTRY_JWT_*` variables (secrets are never taken from flags, so they
+    /// do not show in process listings).
+    pub fn jwt_from_env() -> JwtSettings {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        JwtSettings {
+            secret: var("VENDOR_REGISTRY_JWT_SECRET"),
+            public_key: var("VENDOR_REGISTRY_JWT_PUBLIC_KEY").map(PathBuf::from),
+            private_key: var("VENDOR_REGISTRY_JWT_PRIVATE_KEY").map(PathBuf::from),
+            issuer: var("VENDOR_REGISTRY_JWT_ISSUER"),
+            audience: var("VENDOR_REGISTRY_JWT_AUDIENCE"),
+        }
+    }
+}

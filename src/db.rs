@@ -1,0 +1,154 @@
+//! Storage: one diesel connection type over SQLite and PostgreSQL, its pool, migrations, and the
+//! few operations where the two backends truly differ.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, R2D2Connection};
+use diesel::result::QueryResult;
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+/// A connection to either backend; every query in the crate is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Where the data lives.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Target {
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Target::Postgres(_))
+    }
+}
+
+/// Opens connections of the configured backend only (diesel's own `establish` on a multi
+/// connection tries every backend in turn and would hide the real error).
+pub struct Manager {
+    target: Target,
+}
+
+/// Every SQLite connection: write-ahead log, full fsync on commit, foreign keys, and a busy
+/// timeout so a writer waits for the lock instead of failing with "database is locked".
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+    PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000;";
+
+impl ManageConnection for Manager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.target {
+            Target::Postgres(url) => PgConnection::establish(url)
+                .map(DbConn::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+            Target::Sqlite(path) => {
+                let path = path.to_string_lossy();
+                let mut conn =
+                    SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
+                conn.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Builds the pool. Connections are checked when they are handed out, so a database that went
+/// away and came back is noticed without a restart.
+pub fn pool(target: &Target, size: u32) -> Result<Pool, r2d2::PoolError> {
+    if let Target::Sqlite(path) = target
+        && let Some(dir) = path.parent()
+    {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(Duration::from_secs(5))
+        .test_on_check_out(true)
+        .build(Manager {
+            target: target.clone(),
+        })
+}
+
+/// Applies the embedded migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConn) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
+        DbConn::Pg(c) => {
+            // Several nodes may start at once: one migrates, the others wait for it.
+            c.batch_execute("SELECT pg_advisory_lock(7428915);")?;
+            let result = c.run_pending_migrations(PG_MIGRATIONS).map(|_| ());
+            c.batch_execute("SELECT pg_advisory_unlock(7428915);")?;
+            result
+        }
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    }
+}
+
+/// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken up
+/// front, so two writers never deadlock upgrading a read lock), a plain transaction on
+/// PostgreSQL. Commits on `Ok`, rolls back on `Err`.
+pub fn write_tx<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            match conn {
+                DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c)?,
+                DbConn::Pg(c) => AnsiTransactionManager::commit_transaction(c)?,
+            }
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = match conn {
+                DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
+                DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c),
+            };
+            Err(e)
+        }
+    }
+}
+
+/// The ledger head, locked for the rest of the transaction: a row lock on PostgreSQL; on SQLite
+/// the immediate transaction already holds the database's single write lock.
+pub fn lock_ledger_head(conn: &mut DbConn) -> QueryResult<(i64, String, i64)> {
+    use crate::schema::ledger_head::dsl::*;
+    let query = ledger_head.find(1).select((seq, hash, register_revision));
+    match conn {
+        DbConn::Pg(c) => query.for_update().first(c),
+        DbConn::Sqlite(c) => query.first(c),
+    }
+}

@@ -1,0 +1,230 @@
+//! Request extraction that answers every failure as a problem, in the order API.md gives:
+//! the body's size, media type and syntax first (413, 415, 400), its content later (422), so
+//! that a handler can answer 404 and 412/428 before judging the content.
+
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use futures_util::StreamExt;
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest JSON body accepted.
+pub const JSON_LIMIT: usize = 64 * 1024;
+
+/// Fields the server owns; naming one in a request body is refused with this explanation.
+const SERVER_OWNED: &[&str] = &[
+    "id",
+    "status",
+    "version",
+    "region",
+    "party_id",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "status_reason",
+    "revoked_reason",
+    "revoked_at",
+    "effective",
+    "decided_at",
+    "ledger_seq",
+    "outcome",
+    "reasons",
+    "grants",
+    "service",
+];
+
+/// A well-formed JSON body, not yet judged for content (see [`JsonBody::parse`]).
+pub struct JsonBody(pub Value);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime::Mime>().ok())
+            .is_some_and(|m| {
+                m.type_() == mime::APPLICATION
+                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+            });
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared_len.is_some_and(|n| n > JSON_LIMIT) {
+                return Err(ApiError::PayloadTooLarge(JSON_LIMIT));
+            }
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let mut body = web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
+                if body.len() + chunk.len() > JSON_LIMIT {
+                    return Err(ApiError::PayloadTooLarge(JSON_LIMIT));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            let value: Value = serde_json::from_slice(&body).map_err(|e| {
+                ApiError::BadRequest(format!(
+                    "The body is not well-formed JSON (line {}, column {}).",
+                    e.line(),
+                    e.column()
+                ))
+            })?;
+            Ok(JsonBody(value))
+        })
+    }
+}
+
+impl JsonBody {
+    /// Judges the body's content: unknown and server-owned fields, types, then the field rules.
+    pub fn parse<T: DeserializeOwned + Validate>(&self) -> Result<T, ApiError> {
+        parse_value(&self.0)
+    }
+}
+
+/// Deserialises and validates `value` as `T`, collecting every unknown field at once.
+pub fn parse_value<T: DeserializeOwned + Validate>(value: &Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
+    let mut errors: Vec<FieldError> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        value,
+        &mut |path: serde_ignored::Path| unknown.push(path.to_string()),
+    ));
+    for field in unknown {
+        let message = if SERVER_OWNED.contains(&field.as_str()) {
+            "is set by the server and cannot be sent"
+        } else {
+            "is not a field of this request"
+        };
+        errors.push(FieldError::new(field, message));
+    }
+    match parsed {
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner().to_string();
+            // "missing field `x`" is reported at the parent: name the field itself.
+            let field = match (inner.strip_prefix("missing field `"), path.as_str()) {
+                (Some(rest), ".") => rest.trim_end_matches('`').to_owned(),
+                (Some(rest), parent) => format!("{parent}.{}", rest.trim_end_matches('`')),
+                (None, _) => path,
+            };
+            let message = strip_position(&inner);
+            errors.push(FieldError::new(field, message));
+            Err(ApiError::Validation(errors))
+        }
+        Ok(_) if !errors.is_empty() => Err(ApiError::Validation(errors)),
+        Ok(parsed) => {
+            parsed
+                .validate()
+                .map_err(|e| ApiError::Validation(flatten(&e, "")))?;
+            Ok(parsed)
+        }
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The validator crate's nested errors as a flat list of dotted field paths.
+pub fn flatten(errors: &ValidationErrors, prefix: &str) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    let message = e
+                        .message
+                        .as_ref()
+                        .map(|m| m.to_string())
+                        .unwrap_or_else(|| match e.code.as_ref() {
+                            "email" => "must be an email address".into(),
+                            "length" => "has the wrong length".into(),
+                            code => format!("is invalid ({code})"),
+                        });
+                    out.push(FieldError::new(path.clone(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => out.extend(flatten(inner, &path)),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    out.extend(flatten(inner, &format!("{path}[{i}]")));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+/// The versions named by a strong `If-Match`, read up front but judged only after the object
+/// is found (404 comes before 428 and 412).
+pub struct IfMatch(Option<Vec<i64>>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let value = req
+            .headers()
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().unwrap_or("").trim());
+        let versions = match value {
+            None | Some("*") => None,
+            Some(value) => Some(
+                value
+                    .split(',')
+                    .filter_map(|tag| {
+                        let tag = tag.trim();
+                        tag.strip_prefix('"')?
+                            .strip_suffix('"')?
+                            .parse::<i64>()
+                            .ok()
+                    })
+                    .collect(),
+            ),
+        };
+        std::future::ready(Ok(IfMatch(versions)))
+    }
+}
+
+impl IfMatch {
+    /// 428 when `If-Match` is missing or `*`; 412 unless it names `current`.
+    pub fn require(&self, current: i64) -> Result<(), ApiError> {
+        match &self.0 {
+            None => Err(ApiError::PreconditionRequired),
+            Some(versions) if versions.contains(&current) => Ok(()),
+            Some(_) => Err(ApiError::PreconditionFailed),
+        }
+    }
+}
+
+/// `ETag` for a version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}

@@ -1,0 +1,156 @@
+//! The ledger: one append-only, hash-chained log of every change to the register and every
+//! decision. An entry is written in the same transaction as the change it records, so what
+//! cannot be recorded is not done.
+
+pub mod chain;
+pub mod routes;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::db::{DbConn, lock_ledger_head};
+use crate::schema::{ledger, ledger_head};
+
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The actor of seeding and migrations.
+pub fn system_actor() -> Value {
+    json!({"sub": "system"})
+}
+
+/// A stored ledger row; `actor` and `change` are canonical JSON text.
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = ledger)]
+pub struct Row {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub change: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// One ledger entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"seq": 42, "at": "2026-11-29T10:00:00.123456Z",
+    "actor": {"sub": "alice", "roles": ["procurement"]}, "action": "party.created",
+    "subject": "party:0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "change": {"legal_name": "Acme Ltd"},
+    "prev_hash": "5f1c…", "hash": "9a2b…"}))]
+pub struct Entry {
+    /// Position in the log, from 1, without gaps.
+    pub seq: i64,
+    /// When it was written (UTC, microseconds).
+    pub at: String,
+    /// Who did it: `{sub, roles}`, or `{sub: "system"}` for seeding and migrations.
+    #[schema(value_type = Object)]
+    pub actor: Value,
+    /// What was done, e.g. `party.created`, `grant.revoked`, `decision.recorded`.
+    pub action: String,
+    /// The object concerned, e.g. `party:<id>`, `grant:<id>`, `service:<key>`.
+    pub subject: String,
+    /// The object's full state after the change, or the decision with its inputs.
+    #[schema(value_type = Object)]
+    pub change: Value,
+    /// The previous entry's hash (64 zeros for the first entry).
+    pub prev_hash: String,
+    /// Lowercase hex SHA-256 of the RFC 8785 serialisation of the entry without `hash`.
+    pub hash: String,
+}
+
+impl Row {
+    pub fn entry(self) -> Entry {
+        Entry {
+            seq: self.seq,
+            at: self.at,
+            actor: serde_json::from_str(&self.actor).unwrap_or(Value::Null),
+            action: self.action,
+            subject: self.subject,
+            change: serde_json::from_str(&self.change).unwrap_or(Value::Null),
+            prev_hash: self.prev_hash,
+            hash: self.hash,
+        }
+    }
+}
+
+/// Appends one entry under the head lock. `register` marks a change of the register, which
+/// raises the register revision to this entry's `seq`. Call inside a write transaction.
+pub fn append(
+    conn: &mut DbConn,
+    actor: &Value,
+    action: &str,
+    subject: &str,
+    change: &Value,
+    register: bool,
+) -> QueryResult<i64> {
+    let (head_seq, head_hash, revision) = lock_ledger_head(conn)?;
+    let row = chain::seal(
+        head_seq + 1,
+        crate::time::format(crate::time::now()),
+        actor,
+        action,
+        subject,
+        change,
+        head_hash,
+    );
+    let seq = row.seq;
+    let new_revision = if register { seq } else { revision };
+    diesel::insert_into(ledger::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::update(ledger_head::table.find(1))
+        .set((
+            ledger_head::seq.eq(seq),
+            ledger_head::hash.eq(&row.hash),
+            ledger_head::register_revision.eq(new_revision),
+        ))
+        .execute(conn)?;
+    Ok(seq)
+}
+
+/// The head: `(seq, hash, register_revision)`.
+pub fn head(conn: &mut DbConn) -> QueryResult<(i64, String, i64)> {
+    ledger_head::table
+        .find(1)
+        .select((
+            ledger_head::seq,
+            ledger_head::hash,
+            ledger_head::register_revision,
+        ))
+        .first(conn)
+}
+
+/// Entries in `seq` order after `after`, at most `limit`, optionally filtered.
+pub fn list(
+    conn: &mut DbConn,
+    after: i64,
+    action: Option<&str>,
+    subject: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Row>> {
+    let mut query = ledger::table.filter(ledger::seq.gt(after)).into_boxed();
+    if let Some(a) = action {
+        query = query.filter(ledger::action.eq(a.to_owned()));
+    }
+    if let Some(s) = subject {
+        query = query.filter(ledger::subject.eq(s.to_owned()));
+    }
+    query
+        .order(ledger::seq.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+}
+
+/// The entries of one subject up to an instant (for point-in-time reads).
+pub fn subject_history(conn: &mut DbConn, subject: &str, until: &str) -> QueryResult<Vec<Row>> {
+    ledger::table
+        .filter(ledger::subject.eq(subject))
+        .filter(ledger::at.le(until))
+        .order(ledger::seq.asc())
+        .select(Row::as_select())
+        .load(conn)
+}

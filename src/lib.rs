@@ -1,0 +1,182 @@
+//! vendor-registry: the register of trusted third parties and affiliates, and the service that
+//! decides whether personal data may be shared with them.
+//!
+//! [`app`] builds the whole HTTP application around an [`AppState`], so tests run it in process;
+//! `main.rs` adds the command line.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod docs;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod jcs;
+pub mod keyfile;
+pub mod ledger;
+pub mod middleware;
+pub mod openapi;
+pub mod pagination;
+pub mod registry;
+pub mod routes;
+pub mod schema;
+pub mod taxonomy;
+pub mod time;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::{App, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::error::ApiError;
+
+/// What every request handler shares: the pool, the token keys, the spec.
+pub struct AppState {
+    pub pool: db::Pool,
+    pub keys: auth::AuthKeys,
+    pub target: db::Target,
+    pub openapi_json: String,
+    /// Every documented path with its methods, to tell 405 from 404.
+    routes: Vec<(ResourceDef, Vec<Method>)>,
+}
+
+impl AppState {
+    /// Opens storage (creating and migrating it), seeds the taxonomy, and loads the keys.
+    pub fn open(config: &config::Config) -> Result<AppState, String> {
+        let target = config.target();
+        let pool = db::pool(&target, config.pool_size)
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        {
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("cannot open the database: {e}"))?;
+            db::migrate(&mut conn).map_err(|e| format!("cannot migrate the database: {e}"))?;
+            db::write_tx(&mut conn, taxonomy::seed::ensure)
+                .map_err(|e| format!("cannot seed the taxonomy: {e}"))?;
+        }
+        let keys = auth::AuthKeys::load(&config.jwt, &config.data_dir)?;
+        let spec = openapi();
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        let openapi_json = openapi_json(&spec);
+        Ok(AppState {
+            pool,
+            keys,
+            target,
+            openapi_json,
+            routes,
+        })
+    }
+
+    /// Runs a read on a pooled connection, off the async workers.
+    pub async fn read<T, E>(
+        &self,
+        f: impl FnOnce(&mut db::DbConn) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn).map_err(Into::into)
+        })
+        .await?
+    }
+
+    /// Runs `f` in one write transaction on a pooled connection, off the async workers.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut db::DbConn) -> Result<T, ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            db::write_tx(&mut conn, f)
+        })
+        .await?
+    }
+}
+
+/// The OpenAPI document, collected from the registered handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(routes::configure)
+        .split_for_parts();
+    openapi::add_standard_errors(&mut api);
+    api.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    api
+}
+
+/// The document as served and committed (`openapi/openapi.json`).
+pub fn openapi_json(api: &utoipa::openapi::OpenApi) -> String {
+    let mut text = api.to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The whole application.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .configure(routes::configure)
+        .split_for_parts();
+    app.app_data(state)
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            ApiError::BadRequest(format!("A query parameter is malformed: {err}.")).into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+        .configure(docs::configure)
+        .default_service(web::to(fallback))
+        .wrap(actix_web::middleware::from_fn(middleware::request_context))
+}
+
+/// No route matched: 405 when the path exists with other methods, else 404.
+async fn fallback(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<String, ApiError> {
+    let allowed: Vec<Method> = state
+        .routes
+        .iter()
+        .filter(|(def, _)| def.is_match(req.path()))
+        .flat_map(|(_, methods)| methods.iter().cloned())
+        .collect();
+    if allowed.is_empty() {
+        Err(ApiError::NotFound)
+    } else {
+        Err(ApiError::MethodNotAllowed(allowed))
+    }
+}

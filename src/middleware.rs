@@ -1,0 +1,71 @@
+//! Per-request plumbing: the request id, the access log, and problem+json for every error the
+//! framework itself answers.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+use tracing::Instrument;
+
+use crate::error::{PROBLEM_JSON, Problem};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn client_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
+    let ok = !value.is_empty() && value.len() <= 200 && value.bytes().all(|b| b.is_ascii_graphic());
+    ok.then(|| value.to_owned())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = client_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+    let span = tracing::info_span!("request", request_id = %id);
+    let res = next.call(req).instrument(span.clone()).await?;
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let mut res = if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        // An error answered by actix itself (or a body that is not ours): same status, our form.
+        let problem = Problem {
+            kind: format!("urn:vendor-registry:problem:http-{}", status.as_u16()),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: status.canonical_reason().unwrap_or("Error").to_owned(),
+            errors: None,
+        };
+        let mut replacement = HttpResponse::build(status);
+        for (name, value) in res.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                replacement.append_header((name.clone(), value.clone()));
+            }
+        }
+        let replacement = replacement.content_type(PROBLEM_JSON).json(problem);
+        res.into_response(replacement)
+    } else {
+        res.map_into_boxed_body()
+    };
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, value);
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            method = %method,
+            path = %path,
+            status = status.as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        )
+    });
+    Ok(res)
+}

@@ -1,0 +1,30 @@
+//! The API map: every operation the service offers, in one place. The OpenAPI document is
+//! collected from exactly these registrations.
+
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::{health, ledger, registry, taxonomy};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(taxonomy::routes::list_categories)
+        .service(taxonomy::routes::create_category)
+        .service(taxonomy::routes::list_purposes)
+        .service(taxonomy::routes::create_purpose)
+        .service(registry::services::list)
+        .service(registry::services::create)
+        .service(registry::services::get)
+        .service(registry::services::update)
+        .service(registry::parties::list)
+        .service(registry::parties::create)
+        .service(registry::parties::get)
+        .service(registry::parties::update)
+        .service(registry::parties::change_status)
+        .service(registry::grants::list)
+        .service(registry::grants::create)
+        .service(registry::grants::get)
+        .service(registry::grants::revoke_one)
+        .service(ledger::routes::events)
+        .service(ledger::routes::verify);
+}
