@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod config;
 pub mod db;
+pub mod decision;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -23,7 +24,7 @@ pub mod schema;
 pub mod taxonomy;
 pub mod time;
 
-use actix_web::body::MessageBody;
+use actix_web::body::BoxBody;
 use actix_web::dev::{ResourceDef, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::{App, web};
@@ -38,6 +39,8 @@ pub struct AppState {
     pub keys: auth::AuthKeys,
     pub target: db::Target,
     pub openapi_json: String,
+    /// The register as decisions read it; replaced when the register revision moves.
+    pub snapshot: std::sync::RwLock<std::sync::Arc<decision::snapshot::Snapshot>>,
     /// Every documented path with its methods, to tell 405 from 404.
     routes: Vec<(ResourceDef, Vec<Method>)>,
 }
@@ -77,11 +80,21 @@ impl AppState {
             })
             .collect();
         let openapi_json = openapi_json(&spec);
+        let snapshot = {
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("cannot open the database: {e}"))?;
+            let (_, _, revision) =
+                ledger::head(&mut conn).map_err(|e| format!("cannot read the ledger: {e}"))?;
+            decision::snapshot::Snapshot::load(&mut conn, revision)
+                .map_err(|e| format!("cannot load the register: {e}"))?
+        };
         Ok(AppState {
             pool,
             keys,
             target,
             openapi_json,
+            snapshot: std::sync::RwLock::new(std::sync::Arc::new(snapshot)),
             routes,
         })
     }
@@ -144,7 +157,7 @@ pub fn app(
     impl ServiceFactory<
         ServiceRequest,
         Config = (),
-        Response = ServiceResponse<impl MessageBody>,
+        Response = ServiceResponse<BoxBody>,
         Error = actix_web::Error,
         InitError = (),
     >,

@@ -21,6 +21,16 @@ pub fn is_country(code: &str) -> bool {
         && CODES.split_ascii_whitespace().any(|c| c == code)
 }
 
+/// A validator-crate check for one country code.
+pub fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
+    if is_country(code) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("country")
+            .with_message("must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"CN\"".into()))
+    }
+}
+
 /// Where data or a data subject is, as the policy groups countries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 pub enum Region {

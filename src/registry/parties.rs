@@ -179,15 +179,6 @@ impl From<PartyRow> for Party {
     }
 }
 
-fn country_code(code: &str) -> Result<(), ValidationError> {
-    if is_country(code) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("country")
-            .with_message("must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"CN\"".into()))
-    }
-}
-
 fn countries(codes: &[String]) -> Result<(), ValidationError> {
     if codes.is_empty() {
         return Err(
@@ -254,7 +245,7 @@ pub struct NewParty {
     pub kind: PartyKind,
     #[validate(length(min = 1, max = 300))]
     pub legal_name: String,
-    #[validate(custom(function = "country_code"))]
+    #[validate(custom(function = "super::country::validate_code"))]
     pub country: String,
     #[validate(custom(function = "countries"))]
     pub data_locations: Vec<String>,
@@ -283,7 +274,7 @@ pub struct PartyPatch {
     pub kind: Option<PartyKind>,
     #[validate(length(min = 1, max = 300))]
     pub legal_name: Option<String>,
-    #[validate(custom(function = "country_code"))]
+    #[validate(custom(function = "super::country::validate_code"))]
     pub country: Option<String>,
     #[validate(custom(function = "countries"))]
     pub data_locations: Option<Vec<String>>,

@@ -1,0 +1,273 @@
+//! The decision engine: pure, with no I/O and no clock. It takes a register snapshot, a request
+//! and the instant of the decision, and returns the outcome with one reason per failed check.
+//! The rules are DESIGN.md's "How a decision is made", in its order.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::snapshot::{GrantEntry, Snapshot};
+use crate::registry::country::Region;
+use crate::taxonomy::covers;
+
+/// Why a check failed. A closed set:
+/// - `service_unknown`: the requesting service is not registered;
+/// - `service_inactive`: the service is registered but inactive;
+/// - `purpose_not_declared`: the purpose is not covered by one the service declares;
+/// - `purpose_prohibited`: the purpose is prohibited (sale, rental), whatever the grants say;
+/// - `party_unknown`: no such party;
+/// - `party_not_trusted`: the party is pending review, suspended or offboarded;
+/// - `destination_not_declared`: the party does not declare processing in the destination country;
+/// - `destination_region_not_allowed`: a valid covering grant exists but not for the destination's region;
+/// - `transfer_mechanism_missing`: a valid covering grant exists but lacks the PIPL mechanism that PRC subjects' data sent outside the PRC needs;
+/// - `grant_not_yet_valid`: the covering grant's validity has not begun;
+/// - `grant_expired`: the covering grant's validity has ended;
+/// - `grant_revoked`: the covering grant was revoked;
+/// - `category_too_broad`: no grant covers the category, but one covers a narrower category under it;
+/// - `category_not_granted`: no grant covers the category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonCode {
+    ServiceUnknown,
+    ServiceInactive,
+    PurposeNotDeclared,
+    PurposeProhibited,
+    PartyUnknown,
+    PartyNotTrusted,
+    CategoryNotGranted,
+    CategoryTooBroad,
+    GrantExpired,
+    GrantNotYetValid,
+    GrantRevoked,
+    DestinationNotDeclared,
+    DestinationRegionNotAllowed,
+    TransferMechanismMissing,
+}
+
+impl ReasonCode {
+    pub fn message(self) -> &'static str {
+        match self {
+            ReasonCode::ServiceUnknown => "The requesting service is not registered.",
+            ReasonCode::ServiceInactive => "The requesting service is inactive.",
+            ReasonCode::PurposeNotDeclared => "The service is not declared for this purpose.",
+            ReasonCode::PurposeProhibited => "The privacy policy prohibits this purpose.",
+            ReasonCode::PartyUnknown => "No such party.",
+            ReasonCode::PartyNotTrusted => "The party is not trusted.",
+            ReasonCode::CategoryNotGranted => "No grant covers this category.",
+            ReasonCode::CategoryTooBroad => {
+                "No grant covers this category; a grant covers only narrower categories under it."
+            }
+            ReasonCode::GrantExpired => "The grant covering this category has expired.",
+            ReasonCode::GrantNotYetValid => "The grant covering this category is not valid yet.",
+            ReasonCode::GrantRevoked => "The grant covering this category was revoked.",
+            ReasonCode::DestinationNotDeclared => {
+                "The party does not declare processing data in the destination country."
+            }
+            ReasonCode::DestinationRegionNotAllowed => {
+                "The grant covering this category does not allow the destination's region."
+            }
+            ReasonCode::TransferMechanismMissing => {
+                "PRC subjects' data sent outside the PRC needs a PIPL transfer mechanism on the grant."
+            }
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        ALL_CODES[self as usize]
+    }
+}
+
+/// Every code, in declaration order.
+pub const ALL_CODES: [&str; 14] = [
+    "service_unknown",
+    "service_inactive",
+    "purpose_not_declared",
+    "purpose_prohibited",
+    "party_unknown",
+    "party_not_trusted",
+    "category_not_granted",
+    "category_too_broad",
+    "grant_expired",
+    "grant_not_yet_valid",
+    "grant_revoked",
+    "destination_not_declared",
+    "destination_region_not_allowed",
+    "transfer_mechanism_missing",
+];
+
+/// A request as the engine sees it (already validated: known keys, real country codes).
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub service: String,
+    pub party_id: String,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    pub destination_country: String,
+    pub subject_region: Region,
+}
+
+/// A failed check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Reason {
+    pub code: ReasonCode,
+    /// The category concerned, for category-level checks; absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// A sentence for people.
+    pub message: String,
+}
+
+/// The grant that approved a PII category.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct GrantUse {
+    pub category: String,
+    pub grant_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Approved,
+    Denied,
+}
+
+/// What the engine decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub reasons: Vec<Reason>,
+    pub grants: Vec<GrantUse>,
+}
+
+fn reason(code: ReasonCode, category: Option<&str>) -> Reason {
+    Reason {
+        code,
+        category: category.map(str::to_owned),
+        message: code.message().to_owned(),
+    }
+}
+
+/// Decides `req` against `snap` at `now`.
+pub fn decide(snap: &Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict {
+    let mut reasons = Vec::new();
+    let mut grants = Vec::new();
+
+    let service = snap.services.get(&req.service);
+    match service {
+        None => reasons.push(reason(ReasonCode::ServiceUnknown, None)),
+        Some(s) => {
+            if !s.active {
+                reasons.push(reason(ReasonCode::ServiceInactive, None));
+            }
+            if !s.purposes.iter().any(|p| covers(p, &req.purpose)) {
+                reasons.push(reason(ReasonCode::PurposeNotDeclared, None));
+            }
+        }
+    }
+    if snap.purposes.get(&req.purpose).copied().unwrap_or(false) {
+        reasons.push(reason(ReasonCode::PurposeProhibited, None));
+    }
+    let party = snap.parties.get(&req.party_id);
+    match party {
+        None => reasons.push(reason(ReasonCode::PartyUnknown, None)),
+        Some(p) => {
+            if !p.trusted {
+                reasons.push(reason(ReasonCode::PartyNotTrusted, None));
+            }
+            if !p
+                .data_locations
+                .iter()
+                .any(|c| c == &req.destination_country)
+            {
+                reasons.push(reason(ReasonCode::DestinationNotDeclared, None));
+            }
+        }
+    }
+
+    if let (Some(_), Some(party)) = (service, party) {
+        let candidates: &[GrantEntry] = party
+            .grants
+            .get(&req.service)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let any_pii = req.categories.iter().any(|c| snap.is_pii(c));
+        let destination = Region::of(&req.destination_country);
+        let needs_pipl = req.subject_region == Region::Prc && destination != Region::Prc;
+        let micros = now.timestamp_micros();
+        for category in &req.categories {
+            let treated_as_pii = snap.is_pii(category) || (any_pii && snap.is_linkable(category));
+            if !treated_as_pii {
+                continue;
+            }
+            match judge(candidates, category, destination, needs_pipl, micros) {
+                Ok(grant_id) => grants.push(GrantUse {
+                    category: category.clone(),
+                    grant_id,
+                }),
+                Err(code) => reasons.push(reason(code, Some(category))),
+            }
+        }
+    }
+
+    let outcome = if reasons.is_empty() {
+        Outcome::Approved
+    } else {
+        Outcome::Denied
+    };
+    Verdict {
+        outcome,
+        reasons,
+        grants,
+    }
+}
+
+/// One PII category against the party's grants for the service: the approving grant, or the
+/// single code that explains the denial (the first of DESIGN.md's list that applies).
+fn judge(
+    grants: &[GrantEntry],
+    category: &str,
+    destination: Region,
+    needs_pipl: bool,
+    now: i64,
+) -> Result<String, ReasonCode> {
+    let mut region_blocked = false;
+    let mut mechanism_missing = false;
+    let mut not_yet_valid = false;
+    let mut expired = false;
+    let mut revoked = false;
+    let mut narrower = false;
+    for g in grants {
+        if !g.categories.iter().any(|k| covers(k, category)) {
+            narrower |= g.categories.iter().any(|k| covers(category, k));
+            continue;
+        }
+        if g.revoked {
+            revoked = true;
+        } else if now < g.valid_from {
+            not_yet_valid = true;
+        } else if g.valid_until.is_some_and(|u| now >= u) {
+            expired = true;
+        } else if !g.allows(destination) {
+            region_blocked = true;
+        } else if needs_pipl && !g.mechanism_is_pipl {
+            mechanism_missing = true;
+        } else {
+            return Ok(g.id.clone());
+        }
+    }
+    Err(if region_blocked {
+        ReasonCode::DestinationRegionNotAllowed
+    } else if mechanism_missing {
+        ReasonCode::TransferMechanismMissing
+    } else if not_yet_valid {
+        ReasonCode::GrantNotYetValid
+    } else if expired {
+        ReasonCode::GrantExpired
+    } else if revoked {
+        ReasonCode::GrantRevoked
+    } else if narrower {
+        ReasonCode::CategoryTooBroad
+    } else {
+        ReasonCode::CategoryNotGranted
+    })
+}

@@ -1,0 +1,272 @@
+//! `POST /v1/sharing-requests` and the decision reads.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use super::engine;
+use super::store::{self, Decision, Filter, Idempotency, Made};
+use crate::AppState;
+use crate::auth::{Auth, DecisionRead, Principal, Role, ServiceOnly};
+use crate::error::ApiError;
+use crate::extract::JsonBody;
+use crate::pagination::{Page, PageRequest};
+use crate::registry::country::Region;
+
+/// A request to share data with a party.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "purpose": "marketing.communications.email",
+    "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "PRC"}))]
+pub struct SharingRequest {
+    /// The party that would receive the data.
+    #[validate(length(min = 1, max = 100))]
+    pub party_id: String,
+    /// A purpose key of the taxonomy.
+    #[validate(length(min = 1, max = 200))]
+    pub purpose: String,
+    /// Category keys of the taxonomy, at least one.
+    #[validate(length(min = 1, max = 100))]
+    pub categories: Vec<String>,
+    /// Where the data would go (ISO 3166-1 alpha-2).
+    #[validate(custom(function = "crate::registry::country::validate_code"))]
+    pub destination_country: String,
+    /// Where the people the data is about are.
+    pub subject_region: Region,
+    /// Optional; when present it must be the caller's own service key.
+    #[validate(length(min = 1, max = 100))]
+    pub service: Option<String>,
+}
+
+fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+    let Some(value) = req.headers().get("Idempotency-Key") else {
+        return Ok(None);
+    };
+    let ok = value.len() <= 255
+        && !value.is_empty()
+        && value.as_bytes().iter().all(|b| (0x20..0x7f).contains(b));
+    match value.to_str() {
+        Ok(key) if ok => Ok(Some(key.to_owned())),
+        _ => Err(ApiError::field(
+            "Idempotency-Key",
+            "must be 1-255 printable ASCII characters",
+        )),
+    }
+}
+
+fn decision_response(status: StatusCode, id: &str, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::LOCATION, format!("/v1/sharing-requests/{id}")))
+        .content_type("application/json")
+        .body(body)
+}
+
+/// Ask whether data may be shared.
+///
+/// Judges the request against the register and answers 201 with the decision, approved or
+/// denied, after recording it in the ledger. Deny by default: every failed check is reported
+/// with its code. The service is the token's `sub`. With `Idempotency-Key`, the same key and an
+/// equal body replay the first answer (200, identical body); a different body with the same key
+/// is a 422. Unknown category or purpose keys are a 422, not a decision. Roles: service.
+#[utoipa::path(
+    tag = "sharing",
+    request_body = SharingRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; kept at least 24 hours.")),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["service"]))),
+    responses(
+        (status = 201, description = "Decided and recorded.", body = Decision,
+            headers(("Location" = String, description = "The decision."))),
+        (status = 200, description = "A replay of the decision first made for this Idempotency-Key.", body = Decision),
+    )
+)]
+#[post("/v1/sharing-requests")]
+pub async fn create(
+    auth: Auth<ServiceOnly>,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth.0;
+    let input: SharingRequest = body.parse()?;
+    let key = idempotency_key(&req)?;
+    if input.service.as_deref().is_some_and(|s| s != principal.sub) {
+        return Err(ApiError::Forbidden(
+            "A service may file sharing requests only as itself.".into(),
+        ));
+    }
+    let idempotency = key.map(|key| Idempotency {
+        key,
+        request_hash: crate::ledger::chain::sha256_hex(crate::jcs::to_string(&body.0).as_bytes()),
+    });
+    let request = engine::Request {
+        service: principal.sub.clone(),
+        party_id: input.party_id,
+        purpose: input.purpose,
+        categories: input.categories,
+        destination_country: input.destination_country,
+        subject_region: input.subject_region,
+    };
+    let actor = principal.actor();
+    let shared = state.clone();
+    let made = state
+        .write(move |conn| store::make(conn, &shared.snapshot, &actor, request, idempotency))
+        .await?;
+    Ok(match made {
+        Made::New(decision) => {
+            let body = serde_json::to_string(&decision)?;
+            decision_response(StatusCode::CREATED, &decision.id, body)
+        }
+        Made::Replayed(body) => {
+            let id = serde_json::from_str::<Decision>(&body)
+                .map(|d| d.id)
+                .unwrap_or_default();
+            decision_response(StatusCode::OK, &id, body)
+        }
+    })
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only decisions for this service.
+    service: Option<String>,
+    /// Only decisions about this party.
+    party_id: Option<String>,
+    /// `approved` or `denied`.
+    outcome: Option<String>,
+    /// Decided at or after this instant (RFC 3339).
+    from: Option<String>,
+    /// Decided before this instant (RFC 3339).
+    to: Option<String>,
+    /// Page size, 1–200 (default 50).
+    limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// Auditors and admins see every decision; anyone else (a service) only its own.
+fn sees_all(p: &Principal) -> bool {
+    p.has(Role::Admin) || p.has(Role::Auditor)
+}
+
+fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    value
+        .map(|v| {
+            crate::time::parse(v)
+                .map(crate::time::format)
+                .ok_or_else(|| ApiError::field(field, "must be an RFC 3339 timestamp"))
+        })
+        .transpose()
+}
+
+/// Parses the decision-list filters (shared with the CSV export).
+pub fn filter(
+    principal: &Principal,
+    service: Option<String>,
+    party_id: Option<String>,
+    outcome: Option<String>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Option<Filter>, ApiError> {
+    if outcome
+        .as_deref()
+        .is_some_and(|o| o != "approved" && o != "denied")
+    {
+        return Err(ApiError::field("outcome", "must be approved or denied"));
+    }
+    let from = instant("from", from)?;
+    let to = instant("to", to)?;
+    let service = if sees_all(principal) {
+        service
+    } else {
+        // A service asking for another service's decisions sees none.
+        if service.as_deref().is_some_and(|s| s != principal.sub) {
+            return Ok(None);
+        }
+        Some(principal.sub.clone())
+    };
+    Ok(Some(Filter {
+        service,
+        party_id,
+        outcome,
+        from,
+        to,
+    }))
+}
+
+/// List decisions, oldest first.
+///
+/// Roles: auditor and admin see all; a service sees its own.
+#[utoipa::path(
+    tag = "sharing",
+    params(ListQuery),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["admin", "auditor", "service"]))),
+    responses((status = 200, description = "A page of decisions.", body = Page<Decision>))
+)]
+#[get("/v1/sharing-requests")]
+pub async fn list(
+    auth: Auth<DecisionRead>,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    let Some(filter) = filter(
+        &auth.0,
+        q.service,
+        q.party_id,
+        q.outcome,
+        q.from.as_deref(),
+        q.to.as_deref(),
+    )?
+    else {
+        return Ok(HttpResponse::Ok().json(Page::<Decision> {
+            items: vec![],
+            next_cursor: None,
+        }));
+    };
+    let result = state
+        .read(move |conn| {
+            store::list(conn, &filter, page.after.as_deref(), page.fetch()).map(|rows| {
+                page.finish(
+                    rows,
+                    |r| r.id.clone(),
+                    |r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default(),
+                )
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(result))
+}
+
+/// Get a decision.
+///
+/// Roles: auditor and admin, any; a service, its own (another's is a 404).
+#[utoipa::path(
+    tag = "sharing",
+    params(("id" = String, Path, description = "The decision id.")),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["admin", "auditor", "service"]))),
+    responses((status = 200, description = "The decision.", body = Decision))
+)]
+#[get("/v1/sharing-requests/{id}")]
+pub async fn get(
+    auth: Auth<DecisionRead>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let row = state
+        .read(move |conn| store::find(conn, &id))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !sees_all(&auth.0) && row.service != auth.0.sub {
+        return Err(ApiError::NotFound);
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(row.body))
+}

@@ -1,0 +1,220 @@
+//! Stored decisions and the transaction that makes one.
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::engine::{self, GrantUse, Outcome, Reason};
+use super::snapshot::Snapshot;
+use crate::db::{DbConn, lock_ledger_head};
+use crate::error::{ApiError, FieldError};
+use crate::registry::country::Region;
+use crate::schema::sharing_requests;
+
+/// A decision: the request, its outcome, one reason per failed check, and the grants that
+/// approved each PII category.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0193a0c6-2222-7cc0-9d2a-0c1b2a3d4e5f", "outcome": "denied", "service": "newsletter",
+    "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "purpose": "marketing.communications.email",
+    "categories": ["user.contact.email", "user.contact.phone_number"], "destination_country": "US", "subject_region": "PRC",
+    "reasons": [{"code": "category_not_granted", "category": "user.contact.phone_number", "message": "No grant covers this category."}],
+    "grants": [{"category": "user.contact.email", "grant_id": "0193a0c5-1111-7cc0-9d2a-0c1b2a3d4e5f"}],
+    "decided_at": "2026-11-29T10:00:00.123456Z", "ledger_seq": 1234}))]
+pub struct Decision {
+    pub id: String,
+    /// `approved` only when no check failed.
+    pub outcome: Outcome,
+    /// The requesting service (the token's `sub`).
+    pub service: String,
+    pub party_id: String,
+    pub purpose: String,
+    pub categories: Vec<String>,
+    pub destination_country: String,
+    pub subject_region: Region,
+    /// One entry per failed check; empty when approved.
+    pub reasons: Vec<Reason>,
+    /// The grant that approved each PII category (non-PII categories need none).
+    pub grants: Vec<GrantUse>,
+    pub decided_at: String,
+    /// The ledger entry that records this decision.
+    pub ledger_seq: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Insertable, Selectable)]
+#[diesel(table_name = sharing_requests)]
+pub struct Row {
+    pub id: String,
+    pub service: String,
+    pub party_id: String,
+    pub outcome: String,
+    pub decided_at: String,
+    pub ledger_seq: i64,
+    pub body: String,
+    pub idempotency_key: Option<String>,
+    pub request_hash: Option<String>,
+}
+
+/// What the transaction produced: a new decision, or the replay of an earlier one.
+pub enum Made {
+    New(Decision),
+    Replayed(String),
+}
+
+/// The idempotency key of a request, with the hash of its body.
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// Makes one decision inside a write transaction: takes the ledger head lock (so a register
+/// change answered before this point is visible, and one answered after waits for this
+/// commit), brings the snapshot up to the register's revision, checks idempotency, decides,
+/// and records the decision and its ledger entry.
+pub fn make(
+    conn: &mut DbConn,
+    current: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
+    actor: &serde_json::Value,
+    request: engine::Request,
+    idempotency: Option<Idempotency>,
+) -> Result<Made, ApiError> {
+    let (_, _, revision) = lock_ledger_head(conn)?;
+    if let Some(idem) = &idempotency {
+        let existing: Option<Row> = sharing_requests::table
+            .filter(sharing_requests::service.eq(&request.service))
+            .filter(sharing_requests::idempotency_key.eq(&idem.key))
+            .select(Row::as_select())
+            .first(conn)
+            .optional()?;
+        if let Some(row) = existing {
+            return if row.request_hash.as_deref() == Some(idem.request_hash.as_str()) {
+                Ok(Made::Replayed(row.body))
+            } else {
+                Err(ApiError::field(
+                    "Idempotency-Key",
+                    "was already used with a different request body",
+                ))
+            };
+        }
+    }
+    let snap = {
+        let snap = current.read().map(|s| s.clone()).unwrap_or_default();
+        if snap.revision == revision {
+            snap
+        } else {
+            let fresh = std::sync::Arc::new(Snapshot::load(conn, revision)?);
+            if let Ok(mut slot) = current.write() {
+                *slot = fresh.clone();
+            }
+            fresh
+        }
+    };
+    check_keys(&snap, &request)?;
+    let now = crate::time::now();
+    let verdict = engine::decide(&snap, &request, now);
+    let mut decision = Decision {
+        id: uuid::Uuid::now_v7().to_string(),
+        outcome: verdict.outcome,
+        service: request.service,
+        party_id: request.party_id,
+        purpose: request.purpose,
+        categories: request.categories,
+        destination_country: request.destination_country,
+        subject_region: request.subject_region,
+        reasons: verdict.reasons,
+        grants: verdict.grants,
+        decided_at: crate::time::format(now),
+        ledger_seq: 0,
+    };
+    let mut change = serde_json::to_value(&decision)?;
+    if let Some(obj) = change.as_object_mut() {
+        obj.remove("ledger_seq");
+        obj.insert("register_revision".into(), json!(revision));
+    }
+    let subject = format!("sharing_request:{}", decision.id);
+    decision.ledger_seq =
+        crate::ledger::append(conn, actor, "decision.recorded", &subject, &change, false)?;
+    let row = Row {
+        id: decision.id.clone(),
+        service: decision.service.clone(),
+        party_id: decision.party_id.clone(),
+        outcome: crate::registry::parties::serde_plain(&decision.outcome),
+        decided_at: decision.decided_at.clone(),
+        ledger_seq: decision.ledger_seq,
+        body: serde_json::to_string(&decision)?,
+        idempotency_key: idempotency.as_ref().map(|i| i.key.clone()),
+        request_hash: idempotency.map(|i| i.request_hash),
+    };
+    diesel::insert_into(sharing_requests::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(Made::New(decision))
+}
+
+/// Unknown keys are malformed input (422), not a decision.
+fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), ApiError> {
+    let mut errors: Vec<FieldError> = request
+        .categories
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !snap.categories.contains_key(*c))
+        .map(|(i, _)| FieldError::new(format!("categories[{i}]"), "is not a key of the taxonomy"))
+        .collect();
+    if !snap.purposes.contains_key(&request.purpose) {
+        errors.push(FieldError::new("purpose", "is not a key of the taxonomy"));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Filters of the decision list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub service: Option<String>,
+    pub party_id: Option<String>,
+    pub outcome: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Row>> {
+    let mut q = sharing_requests::table.into_boxed();
+    if let Some(a) = after {
+        q = q.filter(sharing_requests::id.gt(a.to_owned()));
+    }
+    if let Some(s) = &filter.service {
+        q = q.filter(sharing_requests::service.eq(s.clone()));
+    }
+    if let Some(p) = &filter.party_id {
+        q = q.filter(sharing_requests::party_id.eq(p.clone()));
+    }
+    if let Some(o) = &filter.outcome {
+        q = q.filter(sharing_requests::outcome.eq(o.clone()));
+    }
+    if let Some(f) = &filter.from {
+        q = q.filter(sharing_requests::decided_at.ge(f.clone()));
+    }
+    if let Some(t) = &filter.to {
+        q = q.filter(sharing_requests::decided_at.lt(t.clone()));
+    }
+    q.order(sharing_requests::id.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Row>> {
+    sharing_requests::table
+        .find(id)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,164 @@
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+fn scope() -> serde_json::Value {
+    json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US", "PRC"],
+        "transfer_mechanism": "pipl_standard_contract", "legal_basis": "consent"})
+}
+
+#[actix_web::test]
+async fn a_grant_is_created_read_listed_and_revoked_with_if_match() {
+    for app in TestApp::all().await {
+        app.service("newsletter", &["marketing.communications"])
+            .await;
+        let party = app.party(json!({})).await;
+        let pid = party["id"].as_str().unwrap();
+        let g = app.grant(&party, scope()).await;
+        let gid = g["id"].as_str().unwrap();
+        assert_eq!(g["party_id"], pid);
+        assert_eq!(g["status"], "active");
+        assert_eq!(g["effective"], "active");
+        assert_eq!(g["created_by"], "alice");
+        assert!(g["valid_until"].is_null());
+        let got = app.get(&format!("/v1/grants/{gid}"), &app.auditor()).await;
+        assert_eq!(got.status, 200);
+        assert_eq!(got.etag(), "\"1\"");
+        let list = app
+            .get(&format!("/v1/parties/{pid}/grants"), &app.auditor())
+            .await;
+        assert_eq!(
+            list.body["items"].as_array().unwrap().len(),
+            1,
+            "[{}]",
+            app.backend
+        );
+        assert_eq!(
+            app.get("/v1/parties/nope/grants", &app.auditor())
+                .await
+                .status,
+            404
+        );
+
+        let path = format!("/v1/grants/{gid}/revoke");
+        assert_eq!(
+            app.request(
+                actix_web::http::Method::POST,
+                &path,
+                Some(&app.bob()),
+                Some(&json!({"reason": "x"})),
+                None
+            )
+            .await
+            .status,
+            428
+        );
+        assert_eq!(
+            app.post_if(&path, &app.bob(), &json!({"reason": "x"}), "\"9\"")
+                .await
+                .status,
+            412
+        );
+        let r = app
+            .post_if(
+                &path,
+                &app.bob(),
+                &json!({"reason": "contract ended"}),
+                "\"1\"",
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["status"], "revoked");
+        assert_eq!(r.body["effective"], "revoked");
+        assert_eq!(r.body["revoked_reason"], "contract ended");
+        assert_eq!(r.etag(), "\"2\"");
+        assert_eq!(
+            app.post_if(&path, &app.bob(), &json!({}), "\"2\"")
+                .await
+                .status,
+            409
+        );
+        assert_eq!(
+            app.post_if("/v1/grants/nope/revoke", &app.bob(), &json!({}), "\"1\"")
+                .await
+                .status,
+            404
+        );
+    }
+}
+
+#[actix_web::test]
+async fn grants_are_validated() {
+    for app in TestApp::all().await {
+        app.service("newsletter", &["marketing.communications"])
+            .await;
+        let party = app.party(json!({})).await;
+        let path = format!("/v1/parties/{}/grants", party["id"].as_str().unwrap());
+        let cases = vec![
+            (
+                json!({"service": "nope", "categories": ["user.name"], "allowed_regions": ["US"]}),
+                vec!["service"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": [], "allowed_regions": ["US"]}),
+                vec!["categories"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": ["user.nope"], "allowed_regions": ["US"]}),
+                vec!["categories[0]"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": []}),
+                vec!["allowed_regions"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["EU"]}),
+                vec!["allowed_regions[0]"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"], "transfer_mechanism": "handshake"}),
+                vec!["transfer_mechanism"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"],
+                "valid_from": "2027-01-01T00:00:00Z", "valid_until": "2026-01-01T00:00:00Z"}),
+                vec!["valid_until"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"], "valid_from": "soon"}),
+                vec!["valid_from"],
+            ),
+            (
+                json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"], "party_id": "x"}),
+                vec!["party_id"],
+            ),
+        ];
+        for (body, fields) in cases {
+            let r = app.post(&path, &app.alice(), &body).await;
+            assert_eq!(r.status, 422, "[{}] {body}: {}", app.backend, r.text);
+            assert_eq!(r.error_fields(), fields, "{body}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn effective_is_computed_when_read() {
+    for app in TestApp::all().await {
+        app.service("newsletter", &["marketing.communications"])
+            .await;
+        let party = app.party(json!({})).await;
+        let base = json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]});
+        let mut future = base.clone();
+        future["valid_from"] = json!("2999-01-01T00:00:00Z");
+        let mut past = base.clone();
+        past["valid_from"] = json!("2001-01-01T00:00:00Z");
+        past["valid_until"] = json!("2002-01-01T00:00:00Z");
+        assert_eq!(
+            app.grant(&party, future).await["effective"],
+            "not_yet_valid",
+            "[{}]",
+            app.backend
+        );
+        assert_eq!(app.grant(&party, past).await["effective"], "expired");
+    }
+}

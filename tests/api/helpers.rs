@@ -1,0 +1,293 @@
+//! The test harness: `TestApp::all()` gives one freshly migrated app per backend.
+
+use actix_service::boxed::{self, BoxService};
+use actix_web::body::{BoxBody, to_bytes};
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::header::HeaderMap;
+use actix_web::http::{Method, StatusCode};
+use actix_web::test::{TestRequest, init_service};
+use actix_web::web;
+use diesel::{Connection, RunQueryDsl, pg::PgConnection};
+use serde_json::{Value, json};
+use vendor_registry::config::Config;
+use vendor_registry::{AppState, app};
+
+type AppService = BoxService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>;
+
+pub struct TestApp {
+    pub backend: &'static str,
+    pub state: web::Data<AppState>,
+    svc: Option<AppService>,
+    pub dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+/// A response, with its body parsed when it is JSON.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    pub fn etag(&self) -> String {
+        self.header("etag").expect("an ETag")
+    }
+
+    /// The field names of a 422's `errors`.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn is_problem(&self) -> bool {
+        self.header("content-type").as_deref() == Some("application/problem+json")
+            && self.body["status"].as_u64() == Some(self.status.as_u16() as u64)
+            && self.body["title"].is_string()
+            && self.body["type"].is_string()
+            && self.body["detail"].is_string()
+    }
+}
+
+fn pg_url_with_db(base: &str, db: &str) -> String {
+    let (head, tail) = match base.find('?') {
+        Some(i) => (&base[..i], &base[i..]),
+        None => (base, ""),
+    };
+    let cut = head
+        .rfind('/')
+        .filter(|&i| i > "postgres://".len())
+        .unwrap_or(head.len());
+    format!("{}/{db}{tail}", &head[..cut])
+}
+
+impl TestApp {
+    /// One app per backend under test.
+    pub async fn all() -> Vec<TestApp> {
+        let mut apps = vec![TestApp::spawn(None).await];
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            if !url.is_empty() {
+                apps.push(TestApp::spawn(Some(url)).await);
+            }
+        }
+        apps
+    }
+
+    pub async fn sqlite() -> TestApp {
+        TestApp::spawn(None).await
+    }
+
+    pub async fn spawn(pg_base: Option<String>) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::local(dir.path());
+        config.pool_size = 4;
+        let mut pg = None;
+        if let Some(base) = pg_base {
+            let name = format!("vr_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = PgConnection::establish(&base).expect("TEST_DATABASE_URL reachable");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut admin)
+                .expect("create db");
+            config.database_url = Some(pg_url_with_db(&base, &name));
+            pg = Some((base, name));
+        }
+        let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+        let state = web::Data::new(AppState::open(&config).expect("app opens"));
+        let svc = init_service(app(state.clone())).await;
+        TestApp {
+            backend,
+            state,
+            svc: Some(boxed::service(svc)),
+            dir,
+            pg,
+        }
+    }
+
+    pub fn token(&self, role: &str, sub: &str) -> String {
+        self.state
+            .keys
+            .mint(sub, &[role.to_owned()], 3600)
+            .expect("mint")
+    }
+
+    pub async fn send(&self, req: TestRequest) -> Resp {
+        let svc = self.svc.as_ref().expect("service");
+        let res = svc.call(req.to_request()).await.expect("the app answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = to_bytes(res.into_body()).await.unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Resp {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        if_match: Option<&str>,
+    ) -> Resp {
+        let mut req = TestRequest::default().method(method).uri(path);
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        if let Some(b) = body {
+            req = req
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(b.to_string());
+        }
+        if let Some(e) = if_match {
+            req = req.insert_header(("If-Match", e));
+        }
+        self.send(req).await
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Resp {
+        self.request(Method::GET, path, Some(token), None, None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Resp {
+        self.request(Method::POST, path, Some(token), Some(body), None)
+            .await
+    }
+
+    pub async fn post_if(&self, path: &str, token: &str, body: &Value, etag: &str) -> Resp {
+        self.request(Method::POST, path, Some(token), Some(body), Some(etag))
+            .await
+    }
+
+    pub async fn patch_if(&self, path: &str, token: &str, body: &Value, etag: &str) -> Resp {
+        self.request(Method::PATCH, path, Some(token), Some(body), Some(etag))
+            .await
+    }
+
+    pub fn admin(&self) -> String {
+        self.token("admin", "root")
+    }
+
+    pub fn alice(&self) -> String {
+        self.token("procurement", "alice")
+    }
+
+    pub fn bob(&self) -> String {
+        self.token("procurement", "bob")
+    }
+
+    pub fn auditor(&self) -> String {
+        self.token("auditor", "audrey")
+    }
+
+    /// Registers a service (as admin).
+    pub async fn service(&self, key: &str, purposes: &[&str]) -> Value {
+        let r = self
+            .post(
+                "/v1/services",
+                &self.admin(),
+                &json!({"key": key, "name": key, "purposes": purposes}),
+            )
+            .await;
+        assert_eq!(
+            r.status, 201,
+            "[{}] create service: {}",
+            self.backend, r.text
+        );
+        r.body
+    }
+
+    /// Registers a party as alice, merging `overrides` into a valid body.
+    pub async fn party(&self, overrides: Value) -> Value {
+        let mut body = valid_party();
+        for (k, v) in overrides.as_object().cloned().unwrap_or_default() {
+            body[k] = v;
+        }
+        let r = self.post("/v1/parties", &self.alice(), &body).await;
+        assert_eq!(r.status, 201, "[{}] create party: {}", self.backend, r.text);
+        r.body
+    }
+
+    /// Moves a party to `status` as bob (not its registrant).
+    pub async fn set_status(&self, party: &Value, status: &str) -> Value {
+        let id = party["id"].as_str().expect("id");
+        let current = self.get(&format!("/v1/parties/{id}"), &self.bob()).await;
+        let r = self
+            .post_if(
+                &format!("/v1/parties/{id}/status"),
+                &self.bob(),
+                &json!({"status": status, "reason": "test"}),
+                &current.etag(),
+            )
+            .await;
+        assert_eq!(
+            r.status, 200,
+            "[{}] status {status}: {}",
+            self.backend, r.text
+        );
+        r.body
+    }
+
+    /// Grants a scope to a party as alice.
+    pub async fn grant(&self, party: &Value, body: Value) -> Value {
+        let id = party["id"].as_str().expect("id");
+        let r = self
+            .post(&format!("/v1/parties/{id}/grants"), &self.alice(), &body)
+            .await;
+        assert_eq!(r.status, 201, "[{}] create grant: {}", self.backend, r.text);
+        r.body
+    }
+
+    /// Files a sharing request as `service`.
+    pub async fn share(&self, service: &str, body: Value) -> Resp {
+        self.post(
+            "/v1/sharing-requests",
+            &self.token("service", service),
+            &body,
+        )
+        .await
+    }
+}
+
+pub fn valid_party() -> Value {
+    json!({
+        "kind": "third_party",
+        "legal_name": "Acme Mail Ltd",
+        "country": "CN",
+        "data_locations": ["CN", "US"],
+        "privacy_policy_url": "https://acme.example/privacy",
+        "contact_email": "dpo@acme.example"
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.svc.take();
+        if let Some((base, name)) = self.pg.take() {
+            if let Ok(mut admin) = PgConnection::establish(&base) {
+                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin);
+            }
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! In-process integration tests. Every test runs on SQLite, and also on PostgreSQL when
+//! `TEST_DATABASE_URL` is set; each run gets a database of its own.
+
+mod helpers;
+
+mod auth;
+mod decisions;
+mod errors;
+mod grants;
+mod ledger;
+mod openapi;
+mod parties;
+mod services;
+mod taxonomy;
