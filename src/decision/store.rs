@@ -57,7 +57,7 @@ pub struct Row {
 
 /// What the transaction produced: a new decision, or the replay of an earlier one.
 pub enum Made {
-    New(Decision),
+    New(Box<Decision>),
     Replayed(String),
 }
 
@@ -148,7 +148,7 @@ pub fn make(
     diesel::insert_into(sharing_requests::table)
         .values(&row)
         .execute(conn)?;
-    Ok(Made::New(decision))
+    Ok(Made::New(Box::new(decision)))
 }
 
 /// Unknown keys are malformed input (422), not a decision.
