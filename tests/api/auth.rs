@@ -102,8 +102,10 @@ async fn forged_and_malformed_tokens_are_401() {
     let parts: Vec<&str> = good.split('.').collect();
     let none_header = base64url(r#"{"alg":"none","typ":"JWT"}"#);
     let kid_token = {
-        let mut h = Header::default();
-        h.kid = Some("other".into());
+        let h = Header {
+            kid: Some("other".into()),
+            ..Header::default()
+        };
         encode(&h, &good_claims(), &EncodingKey::from_secret(&secret(&app))).unwrap()
     };
     let wrong_key = encode(

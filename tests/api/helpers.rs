@@ -80,10 +80,10 @@ impl TestApp {
     /// One app per backend under test.
     pub async fn all() -> Vec<TestApp> {
         let mut apps = vec![TestApp::spawn(None).await];
-        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-            if !url.is_empty() {
-                apps.push(TestApp::spawn(Some(url)).await);
-            }
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL")
+            && !url.is_empty()
+        {
+            apps.push(TestApp::spawn(Some(url)).await);
         }
         apps
     }
@@ -283,11 +283,11 @@ pub fn valid_party() -> Value {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.svc.take();
-        if let Some((base, name)) = self.pg.take() {
-            if let Ok(mut admin) = PgConnection::establish(&base) {
-                let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut admin);
-            }
+        if let Some((base, name)) = self.pg.take()
+            && let Ok(mut admin) = PgConnection::establish(&base)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut admin);
         }
     }
 }
