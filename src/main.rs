@@ -63,6 +63,11 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Exit 0 when the service at ADDR:PORT answers /readyz with 200 (for container health checks).
+    Healthcheck {
+        #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
 }
 
 fn config(storage: Storage, bind: String) -> Config {
@@ -100,6 +105,10 @@ fn main() -> ExitCode {
             print!("{}", openapi_json(&openapi()));
             ExitCode::SUCCESS
         }
+        Command::Healthcheck { bind } => match probe(&bind) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        },
         Command::Token {
             role,
             sub,
@@ -170,6 +179,37 @@ async fn serve(config: Config) -> Result<(), String> {
         .run()
         .await
         .map_err(|e| e.to_string())
+}
+
+/// A dependency-free HTTP probe of `/readyz` (the runtime image carries no curl).
+fn probe(bind: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    // A server bound to every interface is probed on loopback.
+    let target = bind
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
+    let addr = target
+        .to_socket_addrs()
+        .map_err(|e| format!("bad address {target}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("bad address {target}"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).map_err(|e| e.to_string())?;
+    if head.starts_with(b"HTTP/1.0 200") || head.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!("not ready: {}", String::from_utf8_lossy(&head)))
+    }
 }
 
 fn fail(message: &str) -> ExitCode {
