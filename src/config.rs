@@ -17,6 +17,14 @@ pub struct Config {
     pub jwt: JwtSettings,
     /// Database connections per node.
     pub pool_size: u32,
+    /// A PKCS#8 PEM Ed25519 key that signs checkpoints; generated into `data_dir` when unset.
+    pub ledger_key: Option<PathBuf>,
+    /// Older checkpoint public keys (base64 or PEM) still trusted after a key rotation.
+    pub ledger_trusted_keys: Vec<String>,
+    /// Sign a checkpoint every this many new entries…
+    pub checkpoint_every_entries: i64,
+    /// …or after this many seconds, whichever comes first.
+    pub checkpoint_every_secs: u64,
 }
 
 impl Config {
@@ -28,6 +36,10 @@ impl Config {
             database_url: None,
             jwt: JwtSettings::default(),
             pool_size: 8,
+            ledger_key: None,
+            ledger_trusted_keys: Vec::new(),
+            checkpoint_every_entries: 1000,
+            checkpoint_every_secs: 60,
         }
     }
 

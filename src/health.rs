@@ -20,16 +20,16 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
 }
 
-/// Readiness: the database answers and the ledger head can be read.
+/// Readiness: the database answers and the ledger can be written.
 #[utoipa::path(tag = "operations", responses(
     (status = 200, description = "Ready to serve.", body = Health),
     (status = 503, description = "Storage or the ledger is unreachable.", body = Health),
 ))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.read(crate::ledger::head).await {
-        Ok(_) => HttpResponse::Ok().json(Health { status: "ok" }),
-        Err(_) => HttpResponse::ServiceUnavailable()
+    match state.ready().await {
+        true => HttpResponse::Ok().json(Health { status: "ok" }),
+        false => HttpResponse::ServiceUnavailable()
             .insert_header(("Retry-After", "5"))
             .json(Health {
                 status: "storage unavailable",

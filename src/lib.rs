@@ -10,12 +10,14 @@ pub mod db;
 pub mod decision;
 pub mod docs;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod jcs;
 pub mod keyfile;
 pub mod ledger;
 pub mod middleware;
+pub mod offline;
 pub mod openapi;
 pub mod pagination;
 pub mod registry;
@@ -37,10 +39,14 @@ use crate::error::ApiError;
 pub struct AppState {
     pub pool: db::Pool,
     pub keys: auth::AuthKeys,
+    /// The key that signs checkpoints, and the keys trusted to have signed older ones.
+    pub ledger_keys: std::sync::Arc<ledger::signing::LedgerKeys>,
     pub target: db::Target,
     pub openapi_json: String,
     /// The register as decisions read it; replaced when the register revision moves.
     pub snapshot: std::sync::RwLock<std::sync::Arc<decision::snapshot::Snapshot>>,
+    /// False after a write failed for want of storage, until a write succeeds again.
+    pub writable: std::sync::atomic::AtomicBool,
     /// Every documented path with its methods, to tell 405 from 404.
     routes: Vec<(ResourceDef, Vec<Method>)>,
 }
@@ -60,6 +66,11 @@ impl AppState {
                 .map_err(|e| format!("cannot seed the taxonomy: {e}"))?;
         }
         let keys = auth::AuthKeys::load(&config.jwt, &config.data_dir)?;
+        let ledger_keys = std::sync::Arc::new(ledger::signing::LedgerKeys::load(
+            config.ledger_key.as_deref(),
+            &config.data_dir,
+            &config.ledger_trusted_keys,
+        )?);
         let spec = openapi();
         let routes = spec
             .paths
@@ -92,9 +103,11 @@ impl AppState {
         Ok(AppState {
             pool,
             keys,
+            ledger_keys,
             target,
             openapi_json,
             snapshot: std::sync::RwLock::new(std::sync::Arc::new(snapshot)),
+            writable: std::sync::atomic::AtomicBool::new(true),
             routes,
         })
     }
@@ -123,11 +136,34 @@ impl AppState {
         F: FnOnce(&mut db::DbConn) -> Result<T, ApiError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
+        let result = web::block(move || {
             let mut conn = pool.get()?;
             db::write_tx(&mut conn, f)
         })
-        .await?
+        .await?;
+        match &result {
+            Ok(_) => self
+                .writable
+                .store(true, std::sync::atomic::Ordering::Relaxed),
+            Err(ApiError::Unavailable(_)) => self
+                .writable
+                .store(false, std::sync::atomic::Ordering::Relaxed),
+            Err(_) => {}
+        }
+        result
+    }
+
+    /// Whether storage takes writes: known good unless a write failed, then probed again.
+    pub async fn ready(&self) -> bool {
+        if self.read(ledger::head).await.is_err() {
+            return false;
+        }
+        if self.writable.load(std::sync::atomic::Ordering::Relaxed) {
+            return true;
+        }
+        self.write(|conn| db::probe_write(conn).map_err(ApiError::from))
+            .await
+            .is_ok()
     }
 }
 

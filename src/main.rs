@@ -29,6 +29,22 @@ struct Storage {
     /// Database connections in the pool.
     #[arg(long, env = "VENDOR_REGISTRY_POOL_SIZE", default_value_t = 8)]
     pool_size: u32,
+    /// PKCS#8 PEM Ed25519 key that signs checkpoints (generated into the data directory if unset).
+    #[arg(long, env = "VENDOR_REGISTRY_LEDGER_KEY")]
+    ledger_key: Option<PathBuf>,
+    /// Older checkpoint public keys still trusted, comma-separated (base64).
+    #[arg(
+        long,
+        env = "VENDOR_REGISTRY_LEDGER_TRUSTED_KEYS",
+        value_delimiter = ','
+    )]
+    ledger_trusted_keys: Vec<String>,
+    /// Sign a checkpoint every N new entries…
+    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_EVERY", default_value_t = 1000)]
+    checkpoint_every: i64,
+    /// …or every this many seconds, if the ledger grew.
+    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_SECONDS", default_value_t = 60)]
+    checkpoint_seconds: u64,
 }
 
 #[derive(Subcommand)]
@@ -63,11 +79,61 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Work with the ledger offline.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Exit 0 when the service at ADDR:PORT answers /readyz with 200 (for container health checks).
     Healthcheck {
         #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
     },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify an exported ledger (GET /v1/audit/export) with the published key and checkpoints.
+    Verify {
+        /// The export, JSON Lines.
+        #[arg(long)]
+        file: PathBuf,
+        /// The public key: the JSON of GET /v1/audit/public-key, a PEM file, or a base64 key.
+        #[arg(long)]
+        public_key: PathBuf,
+        /// Signed checkpoints (GET /v1/audit/checkpoint or /v1/audit/checkpoints); repeatable.
+        #[arg(long)]
+        checkpoints: Vec<PathBuf>,
+    },
+}
+
+fn audit_verify(
+    file: &std::path::Path,
+    public_key: &std::path::Path,
+    checkpoint_files: &[PathBuf],
+) -> Result<bool, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let keys = vendor_registry::offline::read_keys(&read(public_key)?)?;
+    let mut checkpoints = Vec::new();
+    for f in checkpoint_files {
+        checkpoints.extend(vendor_registry::offline::read_checkpoints(&read(f)?)?);
+    }
+    if checkpoints.is_empty() {
+        eprintln!(
+            "warning: no checkpoints given: a truncated tail or a re-hashed chain cannot be detected"
+        );
+    }
+    let entries =
+        std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let report =
+        vendor_registry::offline::verify(std::io::BufReader::new(entries), checkpoints, &keys)?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(report.ok)
 }
 
 fn config(storage: Storage, bind: String) -> Config {
@@ -77,6 +143,10 @@ fn config(storage: Storage, bind: String) -> Config {
         database_url: storage.database_url,
         jwt: Config::jwt_from_env(),
         pool_size: storage.pool_size.max(1),
+        ledger_key: storage.ledger_key,
+        ledger_trusted_keys: storage.ledger_trusted_keys,
+        checkpoint_every_entries: storage.checkpoint_every.max(1),
+        checkpoint_every_secs: storage.checkpoint_seconds.max(1),
     }
 }
 
@@ -105,6 +175,18 @@ fn main() -> ExitCode {
             print!("{}", openapi_json(&openapi()));
             ExitCode::SUCCESS
         }
+        Command::Audit {
+            command:
+                AuditCommand::Verify {
+                    file,
+                    public_key,
+                    checkpoints,
+                },
+        } => match audit_verify(&file, &public_key, &checkpoints) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(2),
+            Err(e) => fail(&e),
+        },
         Command::Healthcheck { bind } => match probe(&bind) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&e),
@@ -164,6 +246,17 @@ fn main() -> ExitCode {
 
 async fn serve(config: Config) -> Result<(), String> {
     let state = actix_web::web::Data::new(AppState::open(&config)?);
+    {
+        let (pool, keys) = (state.pool.clone(), state.ledger_keys.clone());
+        let schedule = vendor_registry::ledger::checkpoints::Schedule {
+            every_entries: config.checkpoint_every_entries,
+            every: std::time::Duration::from_secs(config.checkpoint_every_secs),
+        };
+        std::thread::Builder::new()
+            .name("checkpoints".into())
+            .spawn(move || vendor_registry::ledger::checkpoints::run_periodic(pool, keys, schedule))
+            .map_err(|e| format!("cannot start the checkpoint signer: {e}"))?;
+    }
     let backend = if state.target.is_postgres() {
         "postgresql"
     } else {

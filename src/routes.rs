@@ -29,5 +29,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(decision::routes::list)
         .service(decision::routes::get)
         .service(ledger::routes::events)
-        .service(ledger::routes::verify);
+        .service(ledger::routes::verify)
+        .service(ledger::routes::checkpoint)
+        .service(ledger::routes::list_checkpoints)
+        .service(ledger::routes::public_key)
+        .service(ledger::routes::proof)
+        .service(ledger::routes::consistency)
+        .service(ledger::routes::export);
 }

@@ -107,6 +107,17 @@ diesel::table! {
         change -> Text,
         prev_hash -> Text,
         hash -> Text,
+        leaf_hash -> Text,
+    }
+}
+
+diesel::table! {
+    checkpoints (size) {
+        size -> BigInt,
+        root_hash -> Text,
+        signed_at -> Text,
+        key_id -> Text,
+        signature -> Text,
     }
 }
 
@@ -129,4 +140,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sharing_requests,
     ledger,
     ledger_head,
+    checkpoints,
 );

@@ -37,8 +37,9 @@ pub fn seal(
     change: &Value,
     prev_hash: String,
 ) -> Row {
-    let hash =
-        sha256_hex(canonical(seq, &at, actor, action, subject, change, &prev_hash).as_bytes());
+    let text = canonical(seq, &at, actor, action, subject, change, &prev_hash);
+    let hash = sha256_hex(text.as_bytes());
+    let leaf_hash = hex::encode(super::merkle::leaf_hash(text.as_bytes()));
     Row {
         seq,
         at,
@@ -48,6 +49,7 @@ pub fn seal(
         change: crate::jcs::to_string(change),
         prev_hash,
         hash,
+        leaf_hash,
     }
 }
 
@@ -97,8 +99,17 @@ pub struct VerifyReport {
     pub head_seq: i64,
     /// The last entry's hash (64 zeros for an empty log).
     pub head_hash: String,
-    /// The lowest `seq` whose entry is missing, altered or out of place; null when ok.
+    /// The lowest `seq` whose entry is missing, altered or out of place; null when ok. When an
+    /// entry was rewritten together with every later hash, only the signed checkpoints reveal
+    /// it: then this is the entry itself when the leaf hashes stored with the entries still
+    /// match the checkpoint, else the first entry after the last checkpoint that matches.
     pub first_bad_seq: Option<i64>,
+    /// How many signed checkpoints were checked.
+    #[serde(default)]
+    pub checkpoints_checked: i64,
+    /// What was found, in words (empty when ok).
+    #[serde(default)]
+    pub problems: Vec<String>,
 }
 
 /// Walks the rows in `seq` order, remembering the first defect.
@@ -121,6 +132,16 @@ impl Default for Verifier {
 }
 
 impl Verifier {
+    /// A verifier for a log that starts at `seq` after an entry whose hash was `prev_hash`.
+    pub fn starting_at(seq: i64, prev_hash: &str) -> Verifier {
+        Verifier {
+            expected_seq: seq,
+            prev_hash: prev_hash.to_owned(),
+            entries: 0,
+            first_bad: None,
+        }
+    }
+
     /// Checks the next row; returns false once a defect has been found.
     pub fn push(&mut self, row: &Row) -> bool {
         if self.first_bad.is_some() {
@@ -158,6 +179,11 @@ impl Verifier {
         self.entries
     }
 
+    /// The first defect found so far.
+    pub fn first_bad(&self) -> Option<i64> {
+        self.first_bad
+    }
+
     pub fn report(&self) -> VerifyReport {
         VerifyReport {
             ok: self.first_bad.is_none(),
@@ -165,6 +191,8 @@ impl Verifier {
             head_seq: self.expected_seq - 1,
             head_hash: self.prev_hash.clone(),
             first_bad_seq: self.first_bad,
+            checkpoints_checked: 0,
+            problems: Vec::new(),
         }
     }
 }

@@ -2,8 +2,12 @@
 //! decision. An entry is written in the same transaction as the change it records, so what
 //! cannot be recorded is not done.
 
+pub mod audit;
 pub mod chain;
+pub mod checkpoints;
+pub mod merkle;
 pub mod routes;
+pub mod signing;
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -32,6 +36,8 @@ pub struct Row {
     pub change: String,
     pub prev_hash: String,
     pub hash: String,
+    /// RFC 9162 leaf hash of the entry's canonical form (hex); not part of the entry itself.
+    pub leaf_hash: String,
 }
 
 /// One ledger entry.

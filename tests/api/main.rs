@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod audit_trust;
 mod auth;
 mod decisions;
 mod errors;

@@ -100,9 +100,21 @@ CREATE TABLE ledger (
     subject TEXT NOT NULL,
     change TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    -- RFC 9162 leaf hash of the entry, kept to build proofs without re-reading whole entries.
+    leaf_hash TEXT NOT NULL
 );
 CREATE INDEX ledger_subject ON ledger(subject);
+CREATE INDEX ledger_action ON ledger(action);
+
+-- Signed tree heads. Every one issued is kept; verification checks the log against each.
+CREATE TABLE checkpoints (
+    size BIGINT PRIMARY KEY NOT NULL,
+    root_hash TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
 
 -- The head of the chain: one row, locked by every append so that seq has no gaps and the chain
 -- never forks. register_revision is the seq of the last change to the register.
@@ -123,4 +135,8 @@ $$;
 CREATE TRIGGER ledger_no_update BEFORE UPDATE OR DELETE ON ledger
     FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
 CREATE TRIGGER ledger_no_truncate BEFORE TRUNCATE ON ledger
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE OR DELETE ON checkpoints
+    FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();

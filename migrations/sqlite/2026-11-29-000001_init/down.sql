@@ -1,3 +1,4 @@
+DROP TABLE checkpoints;
 DROP TABLE ledger_head;
 DROP TABLE ledger;
 DROP TABLE sharing_requests;

@@ -100,9 +100,21 @@ CREATE TABLE ledger (
     subject TEXT NOT NULL,
     change TEXT NOT NULL,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    -- RFC 9162 leaf hash of the entry, kept to build proofs without re-reading whole entries.
+    leaf_hash TEXT NOT NULL
 );
 CREATE INDEX ledger_subject ON ledger(subject);
+CREATE INDEX ledger_action ON ledger(action);
+
+-- Signed tree heads. Every one issued is kept; verification checks the log against each.
+CREATE TABLE checkpoints (
+    size BIGINT PRIMARY KEY NOT NULL,
+    root_hash TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
 
 -- The head of the chain: one row, locked by every append so that seq has no gaps and the chain
 -- never forks. register_revision is the seq of the last change to the register.
@@ -119,3 +131,7 @@ CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
 CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
 BEGIN SELECT RAISE(ABORT, 'ledger is append-only'); END;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
