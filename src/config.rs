@@ -25,6 +25,8 @@ pub struct Config {
     pub checkpoint_every_entries: i64,
     /// …or after this many seconds, whichever comes first.
     pub checkpoint_every_secs: u64,
+    /// With SQLite, report not ready when the data directory's disk has less free space.
+    pub min_free_bytes: u64,
 }
 
 impl Config {
@@ -40,6 +42,7 @@ impl Config {
             ledger_trusted_keys: Vec::new(),
             checkpoint_every_entries: 1000,
             checkpoint_every_secs: 60,
+            min_free_bytes: 16 * 1024 * 1024,
         }
     }
 

@@ -45,6 +45,8 @@ pub struct AppState {
     pub openapi_json: String,
     /// The register as decisions read it; replaced when the register revision moves.
     pub snapshot: std::sync::RwLock<std::sync::Arc<decision::snapshot::Snapshot>>,
+    /// Where SQLite keeps its files, and the free space below which the node is not ready.
+    disk_guard: Option<(std::path::PathBuf, u64)>,
     /// False after a write failed for want of storage, until a write succeeds again.
     pub writable: std::sync::atomic::AtomicBool,
     /// Every documented path with its methods, to tell 405 from 404.
@@ -108,6 +110,8 @@ impl AppState {
             openapi_json,
             snapshot: std::sync::RwLock::new(std::sync::Arc::new(snapshot)),
             writable: std::sync::atomic::AtomicBool::new(true),
+            disk_guard: (!config.target().is_postgres())
+                .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,
         })
     }
@@ -156,6 +160,11 @@ impl AppState {
     /// Whether storage takes writes: known good unless a write failed, then probed again.
     pub async fn ready(&self) -> bool {
         if self.read(ledger::head).await.is_err() {
+            return false;
+        }
+        if let Some((dir, min)) = &self.disk_guard
+            && rustix::fs::statvfs(dir).is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) < *min)
+        {
             return false;
         }
         if self.writable.load(std::sync::atomic::Ordering::Relaxed) {

@@ -76,6 +76,13 @@ fn pg_url_with_db(base: &str, db: &str) -> String {
     format!("{}/{db}{tail}", &head[..cut])
 }
 
+/// The same URL with its host and port replaced by 127.0.0.1:`port`.
+pub fn via_port(url: &str, port: u16) -> String {
+    let start = url.find('@').map_or("postgres://".len(), |i| i + 1);
+    let end = url[start..].find('/').map_or(url.len(), |i| start + i);
+    format!("{}127.0.0.1:{port}{}", &url[..start], &url[end..])
+}
+
 impl TestApp {
     /// One app per backend under test.
     pub async fn all() -> Vec<TestApp> {
@@ -93,9 +100,18 @@ impl TestApp {
     }
 
     pub async fn spawn(pg_base: Option<String>) -> TestApp {
-        let dir = tempfile::tempdir().expect("temp dir");
+        TestApp::spawn_custom(tempfile::tempdir().expect("temp dir"), pg_base, None).await
+    }
+
+    /// An app with its data in `dir`, reaching PostgreSQL through 127.0.0.1:`pg_port` when given.
+    pub async fn spawn_custom(
+        dir: tempfile::TempDir,
+        pg_base: Option<String>,
+        pg_port: Option<u16>,
+    ) -> TestApp {
         let mut config = Config::local(dir.path());
         config.pool_size = 4;
+        config.min_free_bytes = 1024 * 1024;
         let mut pg = None;
         if let Some(base) = pg_base {
             let name = format!("vr_test_{}", uuid::Uuid::new_v4().simple());
@@ -103,7 +119,11 @@ impl TestApp {
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut admin)
                 .expect("create db");
-            config.database_url = Some(pg_url_with_db(&base, &name));
+            let mut url = pg_url_with_db(&base, &name);
+            if let Some(port) = pg_port {
+                url = via_port(&url, port);
+            }
+            config.database_url = Some(url);
             pg = Some((base, name));
         }
         let backend = if pg.is_some() { "postgres" } else { "sqlite" };
