@@ -37,10 +37,11 @@ const SERVER_OWNED: &[&str] = &[
     "service",
 ];
 
-/// A well-formed JSON body, not yet judged for content (see [`JsonBody::parse`]).
-pub struct JsonBody(pub Value);
+/// A well-formed JSON body of at most `LIMIT` bytes, not yet judged for content (see
+/// [`JsonBody::parse`]).
+pub struct JsonBody<const LIMIT: usize = JSON_LIMIT>(pub Value);
 
-impl FromRequest for JsonBody {
+impl<const LIMIT: usize> FromRequest for JsonBody<LIMIT> {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
@@ -61,8 +62,8 @@ impl FromRequest for JsonBody {
             });
         let mut payload = payload.take();
         Box::pin(async move {
-            if declared_len.is_some_and(|n| n > JSON_LIMIT) {
-                return Err(ApiError::PayloadTooLarge(JSON_LIMIT));
+            if declared_len.is_some_and(|n| n > LIMIT) {
+                return Err(ApiError::PayloadTooLarge(LIMIT));
             }
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
@@ -71,8 +72,8 @@ impl FromRequest for JsonBody {
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk
                     .map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
-                if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(ApiError::PayloadTooLarge(JSON_LIMIT));
+                if body.len() + chunk.len() > LIMIT {
+                    return Err(ApiError::PayloadTooLarge(LIMIT));
                 }
                 body.extend_from_slice(&chunk);
             }
@@ -88,7 +89,7 @@ impl FromRequest for JsonBody {
     }
 }
 
-impl JsonBody {
+impl<const LIMIT: usize> JsonBody<LIMIT> {
     /// Judges the body's content: unknown and server-owned fields, types, then the field rules.
     pub fn parse<T: DeserializeOwned + Validate>(&self) -> Result<T, ApiError> {
         parse_value(&self.0)

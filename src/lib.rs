@@ -13,6 +13,7 @@ pub mod error;
 pub mod export;
 pub mod extract;
 pub mod health;
+pub mod imports;
 pub mod jcs;
 pub mod keyfile;
 pub mod ledger;

@@ -82,6 +82,11 @@ enum Command {
     },
     /// Print the OpenAPI document.
     Openapi,
+    /// Import reference data into the register.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Work with the ledger offline.
     Audit {
         #[command(subcommand)]
@@ -92,6 +97,65 @@ enum Command {
         #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = "127.0.0.1:8080")]
         bind: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Import an IAB TCF Global Vendor List (vendor-list.json, GVL specification v2 or v3).
+    Gvl {
+        /// The vendor-list.json file.
+        file: PathBuf,
+        /// Who the ledger records as the actor.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+fn import_gvl(file: &std::path::Path, actor: &str, config: &Config) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+    let state = AppState::open(config)?;
+    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    let actor_json = serde_json::json!({"sub": actor});
+    let report = db::write_tx(&mut conn, |conn| {
+        let list = vendor_registry::imports::read_gvl(conn, &doc)?;
+        eprintln!(
+            "importing {} vendors (GVL specification v{}, vendor list version {})",
+            list.vendors.len(),
+            list.specification_version,
+            list.vendor_list_version
+        );
+        vendor_registry::imports::apply(conn, list, &actor_json, actor, |done, total| {
+            if done % 50 == 0 || done == total {
+                eprintln!("  {done}/{total}");
+            }
+        })
+    })
+    .map_err(|e| match e {
+        vendor_registry::error::ApiError::Validation(errors) => errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    eprintln!(
+        "created {}, updated {}, unchanged {}, suspended {}, {} warnings",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.suspended,
+        report.warnings.len()
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -178,6 +242,20 @@ fn main() -> ExitCode {
         Command::Openapi => {
             print!("{}", openapi_json(&openapi()));
             ExitCode::SUCCESS
+        }
+        Command::Import {
+            command:
+                ImportCommand::Gvl {
+                    file,
+                    actor,
+                    storage,
+                },
+        } => {
+            init_logging();
+            match import_gvl(&file, &actor, &config(storage, String::new())) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
         }
         Command::Audit {
             command:

@@ -30,6 +30,8 @@ use crate::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "grants", description = "Scopes granted to parties."),
         (name = "sharing", description = "Sharing requests and their decisions."),
         (name = "audit", description = "The ledger of every change and decision."),
+        (name = "imports", description = "Bulk imports into the register (IAB TCF Global Vendor List)."),
+        (name = "exports", description = "Streamed exports for auditors."),
         (name = "operations", description = "Health and readiness."),
     )
 )]

@@ -3,7 +3,7 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{decision, health, ledger, registry, taxonomy};
+use crate::{decision, health, imports, ledger, registry, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registry::grants::create)
         .service(registry::grants::get)
         .service(registry::grants::revoke_one)
+        .service(imports::import_gvl)
         .service(decision::routes::create)
         .service(decision::routes::list)
         .service(decision::routes::get)

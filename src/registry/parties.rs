@@ -336,6 +336,25 @@ pub struct AsOfQuery {
     as_of: Option<String>,
 }
 
+pub fn find_by_external_ref(
+    conn: &mut DbConn,
+    external_ref: &str,
+) -> QueryResult<Option<PartyRow>> {
+    parties::table
+        .filter(parties::external_ref.eq(external_ref))
+        .select(PartyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Writes a changed party row.
+pub fn save(conn: &mut DbConn, row: &PartyRow) -> QueryResult<()> {
+    diesel::update(parties::table.find(&row.id))
+        .set(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PartyRow>> {
     parties::table
         .find(id)
@@ -788,6 +807,18 @@ pub async fn change_status(
                     errors.push(crate::error::FieldError::new(
                         "data_locations",
                         "must be set before the party can be trusted",
+                    ));
+                }
+                if !row.contact_email.contains('@') {
+                    errors.push(crate::error::FieldError::new(
+                        "contact_email",
+                        "must be set before the party can be trusted",
+                    ));
+                }
+                if !is_https_url(&row.privacy_policy_url) {
+                    errors.push(crate::error::FieldError::new(
+                        "privacy_policy_url",
+                        "must be an https URL before the party can be trusted",
                     ));
                 }
                 if !errors.is_empty() {

@@ -8,6 +8,7 @@ mod auth;
 mod decisions;
 mod errors;
 mod grants;
+mod imports;
 mod ledger;
 mod openapi;
 mod parties;
