@@ -10,7 +10,7 @@ pub mod db;
 pub mod decision;
 pub mod docs;
 pub mod error;
-pub mod export;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod imports;
@@ -24,6 +24,7 @@ pub mod pagination;
 pub mod registry;
 pub mod routes;
 pub mod schema;
+pub mod streaming;
 pub mod taxonomy;
 pub mod time;
 

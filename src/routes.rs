@@ -3,7 +3,7 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{decision, health, imports, ledger, registry, taxonomy};
+use crate::{decision, exports, health, imports, ledger, registry, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
@@ -36,5 +36,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(ledger::routes::public_key)
         .service(ledger::routes::proof)
         .service(ledger::routes::consistency)
-        .service(ledger::routes::export);
+        .service(ledger::routes::export)
+        .service(exports::decisions_csv)
+        .service(exports::register_csv)
+        .service(exports::register_json);
 }

@@ -390,7 +390,7 @@ pub async fn export(
     }
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
-        .streaming(crate::export::pages(
+        .streaming(crate::streaming::pages(
             state.pool.clone(),
             from - 1,
             move |conn, after| {

@@ -7,6 +7,7 @@ mod audit_trust;
 mod auth;
 mod decisions;
 mod errors;
+mod exports;
 mod grants;
 mod imports;
 mod ledger;

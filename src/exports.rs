@@ -1,0 +1,367 @@
+//! Streamed exports for auditors: decisions as CSV, the register as CSV and JSON.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, get, http::header, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::auth::{AuditRead, Auth};
+use crate::db::DbConn;
+use crate::decision::store::{self, Decision};
+use crate::error::ApiError;
+use crate::registry::grants::{Grant, GrantRow};
+use crate::registry::parties::{Party, PartyRow};
+use crate::schema::{grants, parties};
+
+const PAGE: i64 = 200;
+
+/// One CSV field: quoted when needed (RFC 4180), and a leading `=`, `+`, `-`, `@` neutralised
+/// so a spreadsheet never runs a cell as a formula.
+pub fn csv_field(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+fn csv_line(fields: &[String]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}
+
+fn attachment(kind: &str, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(kind)
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .finish()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DecisionsQuery {
+    /// Only decisions for this service.
+    service: Option<String>,
+    /// Only decisions about this party.
+    party_id: Option<String>,
+    /// `approved` or `denied`.
+    outcome: Option<String>,
+    /// Decided at or after this instant (RFC 3339).
+    from: Option<String>,
+    /// Decided before this instant (RFC 3339).
+    to: Option<String>,
+}
+
+const DECISION_HEADER: [&str; 12] = [
+    "id",
+    "decided_at",
+    "service",
+    "party_id",
+    "purpose",
+    "categories",
+    "destination_country",
+    "subject_region",
+    "outcome",
+    "reasons",
+    "grants",
+    "ledger_seq",
+];
+
+fn decision_line(d: &Decision) -> String {
+    let reasons: Vec<String> = d
+        .reasons
+        .iter()
+        .map(|r| match &r.category {
+            Some(c) => format!("{}:{c}", r.code.as_str()),
+            None => r.code.as_str().to_owned(),
+        })
+        .collect();
+    let grants: Vec<String> = d
+        .grants
+        .iter()
+        .map(|g| format!("{}:{}", g.category, g.grant_id))
+        .collect();
+    csv_line(&[
+        d.id.clone(),
+        d.decided_at.clone(),
+        d.service.clone(),
+        d.party_id.clone(),
+        d.purpose.clone(),
+        d.categories.join(";"),
+        d.destination_country.clone(),
+        d.subject_region.as_str().to_owned(),
+        crate::registry::parties::serde_plain(&d.outcome),
+        reasons.join(";"),
+        grants.join(";"),
+        d.ledger_seq.to_string(),
+    ])
+}
+
+/// Export decisions as CSV.
+///
+/// One row per decision, oldest first, streamed; takes the filters of the decision list.
+/// `reasons` are `code:category` pairs and `grants` `category:grant_id` pairs, `;`-separated.
+/// Roles: auditor, admin.
+#[utoipa::path(
+    tag = "exports",
+    params(DecisionsQuery),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    responses((status = 200, description = "The decisions.", content_type = "text/csv", body = String))
+)]
+#[get("/v1/exports/decisions.csv")]
+pub async fn decisions_csv(
+    auth: Auth<AuditRead>,
+    state: web::Data<AppState>,
+    query: web::Query<DecisionsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let filter = crate::decision::routes::filter(
+        &auth.0,
+        q.service,
+        q.party_id,
+        q.outcome,
+        q.from.as_deref(),
+        q.to.as_deref(),
+    )?
+    .unwrap_or_default();
+    let head = csv_line(&DECISION_HEADER.map(str::to_owned));
+    let mut res = attachment("text/csv; charset=utf-8", "decisions.csv");
+    let body = crate::streaming::pages(
+        state.pool.clone(),
+        String::new(),
+        move |conn, after: String| {
+            let rows = store::list(
+                conn,
+                &filter,
+                (!after.is_empty()).then_some(after.as_str()),
+                PAGE,
+            )?;
+            let mut text = if after.is_empty() {
+                head.clone()
+            } else {
+                String::new()
+            };
+            let next = (rows.len() as i64 == PAGE)
+                .then(|| rows.last().map(|r| r.id.clone()))
+                .flatten();
+            for row in rows {
+                if let Ok(d) = serde_json::from_str::<Decision>(&row.body) {
+                    text.push_str(&decision_line(&d));
+                }
+            }
+            Ok((text, next))
+        },
+    );
+    res = res.set_body(actix_web::body::BoxBody::new(
+        actix_web::body::BodyStream::new(body),
+    ));
+    Ok(res)
+}
+
+/// A page of parties after `after`, with their grants.
+fn register_page(conn: &mut DbConn, after: &str) -> QueryResult<Vec<(PartyRow, Vec<GrantRow>)>> {
+    let ps: Vec<PartyRow> = parties::table
+        .filter(parties::id.gt(after))
+        .order(parties::id.asc())
+        .limit(PAGE)
+        .select(PartyRow::as_select())
+        .load(conn)?;
+    let ids: Vec<&String> = ps.iter().map(|p| &p.id).collect();
+    let gs: Vec<GrantRow> = grants::table
+        .filter(grants::party_id.eq_any(ids))
+        .order(grants::id.asc())
+        .select(GrantRow::as_select())
+        .load(conn)?;
+    let mut by_party: HashMap<String, Vec<GrantRow>> = HashMap::new();
+    for g in gs {
+        by_party.entry(g.party_id.clone()).or_default().push(g);
+    }
+    Ok(ps
+        .into_iter()
+        .map(|p| {
+            let g = by_party.remove(&p.id).unwrap_or_default();
+            (p, g)
+        })
+        .collect())
+}
+
+const REGISTER_HEADER: [&str; 26] = [
+    "party_id",
+    "kind",
+    "legal_name",
+    "country",
+    "region",
+    "data_locations",
+    "privacy_policy_url",
+    "contact_email",
+    "contract_reference",
+    "risk_tier",
+    "next_review_due",
+    "status",
+    "status_reason",
+    "external_ref",
+    "party_version",
+    "grant_id",
+    "service",
+    "categories",
+    "allowed_regions",
+    "transfer_mechanism",
+    "legal_basis",
+    "valid_from",
+    "valid_until",
+    "grant_status",
+    "effective",
+    "revoked_reason",
+];
+
+fn register_lines(p: Party, gs: Vec<Grant>) -> String {
+    let party = vec![
+        p.id.clone(),
+        crate::registry::parties::serde_plain(&p.kind),
+        p.legal_name.clone(),
+        opt(&p.country),
+        p.region.map(|r| r.as_str().to_owned()).unwrap_or_default(),
+        p.data_locations.join(";"),
+        p.privacy_policy_url.clone(),
+        p.contact_email.clone(),
+        opt(&p.contract_reference),
+        crate::registry::parties::serde_plain(&p.risk_tier),
+        opt(&p.next_review_due),
+        p.status.as_str().to_owned(),
+        opt(&p.status_reason),
+        opt(&p.external_ref),
+        p.version.to_string(),
+    ];
+    if gs.is_empty() {
+        let mut fields = party;
+        fields.extend(std::iter::repeat_n(String::new(), 11));
+        return csv_line(&fields);
+    }
+    gs.into_iter()
+        .map(|g| {
+            let mut fields = party.clone();
+            fields.extend([
+                g.id,
+                g.service,
+                g.categories.join(";"),
+                g.allowed_regions
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                crate::registry::parties::serde_plain(&g.transfer_mechanism),
+                opt(&g.legal_basis),
+                g.valid_from,
+                opt(&g.valid_until),
+                crate::registry::parties::serde_plain(&g.status),
+                crate::registry::parties::serde_plain(&g.effective),
+                opt(&g.revoked_reason),
+            ]);
+            csv_line(&fields)
+        })
+        .collect()
+}
+
+/// Export the register as CSV.
+///
+/// One row per grant, with its party's columns; a party without grants has one row with empty
+/// grant columns. `effective` is computed at export time. Roles: auditor, admin.
+#[utoipa::path(
+    tag = "exports",
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    responses((status = 200, description = "The register.", content_type = "text/csv", body = String))
+)]
+#[get("/v1/exports/register.csv")]
+pub async fn register_csv(_auth: Auth<AuditRead>, state: web::Data<AppState>) -> HttpResponse {
+    let head = csv_line(&REGISTER_HEADER.map(str::to_owned));
+    let now = crate::time::now();
+    let body = crate::streaming::pages(
+        state.pool.clone(),
+        String::new(),
+        move |conn, after: String| {
+            let page = register_page(conn, &after)?;
+            let mut text = if after.is_empty() {
+                head.clone()
+            } else {
+                String::new()
+            };
+            let next = (page.len() as i64 == PAGE)
+                .then(|| page.last().map(|(p, _)| p.id.clone()))
+                .flatten();
+            for (p, gs) in page {
+                text.push_str(&register_lines(
+                    Party::from(p),
+                    gs.into_iter().map(|g| g.view(now)).collect(),
+                ));
+            }
+            Ok((text, next))
+        },
+    );
+    attachment("text/csv; charset=utf-8", "register.csv").set_body(actix_web::body::BoxBody::new(
+        actix_web::body::BodyStream::new(body),
+    ))
+}
+
+/// Export the register as JSON.
+///
+/// An array of parties, each with its `grants`, streamed. Roles: auditor, admin.
+#[utoipa::path(
+    tag = "exports",
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    responses((status = 200, description = "The register: parties with their grants.", body = Vec<Party>))
+)]
+#[get("/v1/exports/register.json")]
+pub async fn register_json(_auth: Auth<AuditRead>, state: web::Data<AppState>) -> HttpResponse {
+    let now = crate::time::now();
+    let body = crate::streaming::pages(
+        state.pool.clone(),
+        (String::new(), true),
+        move |conn, (after, first): (String, bool)| {
+            let page = register_page(conn, &after)?;
+            let last = (page.len() as i64) < PAGE;
+            let mut text = if first { "[".to_owned() } else { String::new() };
+            let next_after = page.last().map(|(p, _)| p.id.clone()).unwrap_or_default();
+            for (i, (p, gs)) in page.into_iter().enumerate() {
+                if !(first && i == 0) {
+                    text.push(',');
+                }
+                let mut v = serde_json::to_value(Party::from(p)).unwrap_or_default();
+                v["grants"] = serde_json::to_value(
+                    gs.into_iter().map(|g| g.view(now)).collect::<Vec<Grant>>(),
+                )
+                .unwrap_or_default();
+                text.push_str(&v.to_string());
+            }
+            if last {
+                text.push(']');
+            }
+            Ok((text, (!last).then_some((next_after, false))))
+        },
+    );
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(body)
+}
