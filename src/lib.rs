@@ -17,6 +17,7 @@ pub mod imports;
 pub mod jcs;
 pub mod keyfile;
 pub mod ledger;
+pub mod metrics;
 pub mod middleware;
 pub mod offline;
 pub mod openapi;
@@ -49,6 +50,7 @@ pub struct AppState {
     pub snapshot: std::sync::RwLock<std::sync::Arc<decision::snapshot::Snapshot>>,
     /// Where SQLite keeps its files, and the free space below which the node is not ready.
     disk_guard: Option<(std::path::PathBuf, u64)>,
+    pub metrics: metrics::Metrics,
     /// False after a write failed for want of storage, until a write succeeds again.
     pub writable: std::sync::atomic::AtomicBool,
     /// Every documented path with its methods, to tell 405 from 404.
@@ -112,6 +114,7 @@ impl AppState {
             openapi_json,
             snapshot: std::sync::RwLock::new(std::sync::Arc::new(snapshot)),
             writable: std::sync::atomic::AtomicBool::new(true),
+            metrics: metrics::Metrics::default(),
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,

@@ -28,9 +28,24 @@ pub async fn request_context(
     let method = req.method().clone();
     let path = req.path().to_owned();
     let started = Instant::now();
+    let state = req
+        .app_data::<actix_web::web::Data<crate::AppState>>()
+        .cloned();
     let span = tracing::info_span!("request", request_id = %id);
     let res = next.call(req).instrument(span.clone()).await?;
     let status = res.status();
+    if let Some(state) = &state {
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.request(
+            &route,
+            method.as_str(),
+            status.as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)

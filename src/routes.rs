@@ -3,11 +3,12 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::{decision, exports, health, imports, ledger, registry, taxonomy};
+use crate::{decision, exports, health, imports, ledger, metrics, registry, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(metrics::metrics)
         .service(taxonomy::routes::list_categories)
         .service(taxonomy::routes::create_category)
         .service(taxonomy::routes::list_purposes)

@@ -110,11 +110,23 @@ pub async fn create(
     };
     let actor = principal.actor();
     let shared = state.clone();
+    let started = std::time::Instant::now();
     let made = state
         .write(move |conn| store::make(conn, &shared.snapshot, &actor, request, idempotency))
         .await?;
     Ok(match made {
         Made::New(decision) => {
+            state
+                .metrics
+                .ledger_commit(1, started.elapsed().as_secs_f64());
+            let outcome = if decision.reasons.is_empty() {
+                "approved"
+            } else {
+                "denied"
+            };
+            state
+                .metrics
+                .decision(outcome, decision.reasons.iter().map(|r| r.code.as_str()));
             let body = serde_json::to_string(&decision)?;
             decision_response(StatusCode::CREATED, &decision.id, body)
         }

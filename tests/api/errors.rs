@@ -140,3 +140,38 @@ async fn probes_answer() {
         assert_eq!(r.body["status"], "ok");
     }
 }
+
+#[actix_web::test]
+async fn metrics_count_requests_and_decisions_without_ids_or_principals() {
+    let app = TestApp::sqlite().await;
+    app.service("newsletter", &["marketing.communications"])
+        .await;
+    let party = app.party(json!({})).await;
+    let id = party["id"].as_str().unwrap();
+    app.get(&format!("/v1/parties/{id}"), &app.auditor()).await;
+    app.get("/v1/parties/missing", &app.auditor()).await;
+    let ask = json!({"party_id": id, "purpose": "marketing.communications", "categories": ["user.name"],
+        "destination_country": "US", "subject_region": "US"});
+    app.share("newsletter", ask).await;
+    let r = app.request(Method::GET, "/metrics", None, None, None).await;
+    assert_eq!(r.status, 200);
+    assert!(
+        r.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text;
+    assert!(text.contains(r#"http_request_duration_seconds_count{route="/v1/parties/{id}",method="GET",status="200"} 1"#), "{text}");
+    assert!(text.contains(r#"http_request_duration_seconds_count{route="/v1/parties/{id}",method="GET",status="404"} 1"#));
+    assert!(text.contains(r#"vendor_registry_decisions_total{outcome="denied"} 1"#));
+    assert!(
+        text.contains(r#"vendor_registry_decision_reasons_total{code="category_not_granted"} 1"#)
+    );
+    assert!(text.contains(r#"vendor_registry_decision_reasons_total{code="party_not_trusted"} 1"#));
+    assert!(text.contains("vendor_registry_ledger_batch_size_count 1"));
+    assert!(text.contains("vendor_registry_db_pool_max 4"));
+    assert!(
+        !text.contains(id) && !text.contains("alice") && !text.contains("newsletter"),
+        "no ids or principals"
+    );
+}

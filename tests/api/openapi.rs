@@ -19,7 +19,7 @@ async fn the_committed_spec_is_the_served_spec() {
 }
 
 /// The operations API.md lists with no role.
-const PUBLIC: &[&str] = &["/healthz", "/readyz", "/v1/audit/public-key"];
+const PUBLIC: &[&str] = &["/healthz", "/readyz", "/metrics", "/v1/audit/public-key"];
 
 #[actix_web::test]
 async fn every_operation_documents_its_roles_summary_and_errors() {
