@@ -70,6 +70,7 @@ fn decision_response(status: StatusCode, id: &str, body: String) -> HttpResponse
 /// equal body replay the first answer (200, identical body); a different body with the same key
 /// is a 422. Unknown category or purpose keys are a 422, not a decision. Roles: service.
 #[utoipa::path(
+    operation_id = "create_sharing_request",
     tag = "sharing",
     request_body = SharingRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; kept at least 24 hours.")),
@@ -212,6 +213,7 @@ pub fn filter(
 ///
 /// Roles: auditor and admin see all; a service sees its own.
 #[utoipa::path(
+    operation_id = "list_sharing_requests",
     tag = "sharing",
     params(ListQuery),
     security(("bearer" = [])),
@@ -258,6 +260,7 @@ pub async fn list(
 ///
 /// Roles: auditor and admin, any; a service, its own (another's is a 404).
 #[utoipa::path(
+    operation_id = "get_sharing_request",
     tag = "sharing",
     params(("id" = String, Path, description = "The decision id.")),
     security(("bearer" = [])),

@@ -298,6 +298,7 @@ fn grant_response(row: GrantRow, status: actix_web::http::StatusCode) -> HttpRes
 ///
 /// `effective` is computed at the time asked about. Roles: admin, procurement, auditor.
 #[utoipa::path(
+    operation_id = "list_grants",
     tag = "grants",
     params(("id" = String, Path, description = "The party id."), ListQuery),
     security(("bearer" = [])),
@@ -379,6 +380,7 @@ pub async fn list(
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
+    operation_id = "get_grant",
     tag = "grants",
     params(("id" = String, Path, description = "The grant id.")),
     security(("bearer" = [])),
@@ -405,6 +407,7 @@ pub async fn get(
 /// The service and every category must exist; `valid_until` must follow `valid_from`. An
 /// offboarded party gets no new grants (409). Roles: admin, procurement.
 #[utoipa::path(
+    operation_id = "create_grant",
     tag = "grants",
     params(("id" = String, Path, description = "The party id.")),
     request_body = NewGrant,
@@ -504,6 +507,7 @@ pub async fn create(
 /// Takes effect for every decision answered after this one returns. Requires `If-Match`.
 /// Roles: admin, procurement.
 #[utoipa::path(
+    operation_id = "revoke_grant",
     tag = "grants",
     params(("id" = String, Path, description = "The grant id."),
         ("If-Match" = String, Header, description = "The current ETag.")),

@@ -416,6 +416,7 @@ pub fn as_of(value: Option<&str>) -> Result<Option<String>, ApiError> {
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
+    operation_id = "list_parties",
     tag = "parties",
     params(ListQuery),
     security(("bearer" = [])),
@@ -509,6 +510,7 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
+    operation_id = "get_party",
     tag = "parties",
     params(("id" = String, Path, description = "The party id."), AsOfQuery),
     security(("bearer" = [])),
@@ -545,6 +547,7 @@ pub async fn get(
 ///
 /// It starts `pending_review`; the caller is recorded as `created_by`. Roles: admin, procurement.
 #[utoipa::path(
+    operation_id = "create_party",
     tag = "parties",
     request_body = NewParty,
     security(("bearer" = [])),
@@ -640,6 +643,7 @@ pub fn serde_plain<T: Serialize>(value: &T) -> String {
 ///
 /// Requires `If-Match`. The status has its own operation. Roles: admin, procurement.
 #[utoipa::path(
+    operation_id = "update_party",
     tag = "parties",
     params(("id" = String, Path, description = "The party id."),
         ("If-Match" = String, Header, description = "The current ETag.")),
@@ -767,6 +771,7 @@ fn apply(row: &mut PartyRow, p: PartyPatch) {
 /// cannot mark it trusted (403). A party without `country` and `data_locations`, or withdrawn
 /// from its upstream list, cannot become trusted. Requires `If-Match`. Roles: admin, procurement.
 #[utoipa::path(
+    operation_id = "change_party_status",
     tag = "parties",
     params(("id" = String, Path, description = "The party id."),
         ("If-Match" = String, Header, description = "The current ETag.")),

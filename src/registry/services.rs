@@ -158,6 +158,7 @@ fn record(
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
+    operation_id = "list_services",
     tag = "services",
     params(ListQuery),
     security(("bearer" = [])),
@@ -196,6 +197,7 @@ pub async fn list(
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
+    operation_id = "get_service",
     tag = "services",
     params(("key" = String, Path, description = "The service key.")),
     security(("bearer" = [])),
@@ -223,6 +225,7 @@ pub async fn get(
 ///
 /// Roles: admin.
 #[utoipa::path(
+    operation_id = "create_service",
     tag = "services",
     request_body = NewService,
     security(("bearer" = [])),
@@ -278,6 +281,7 @@ pub async fn create(
 ///
 /// Requires `If-Match` with the current `ETag`. Roles: admin.
 #[utoipa::path(
+    operation_id = "update_service",
     tag = "services",
     params(("key" = String, Path, description = "The service key."),
         ("If-Match" = String, Header, description = "The current ETag.")),

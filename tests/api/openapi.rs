@@ -80,3 +80,15 @@ async fn the_docs_page_and_its_assets_are_served_without_network() {
         404
     );
 }
+
+#[actix_web::test]
+async fn operation_ids_are_unique() {
+    let json = serde_json::to_value(vendor_registry::openapi()).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    for item in json["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            let id = op["operationId"].as_str().unwrap().to_owned();
+            assert!(seen.insert(id.clone()), "operationId {id} is used twice");
+        }
+    }
+}
