@@ -124,6 +124,7 @@ pub struct GrantUse {
     pub grant_id: String,
 }
 
+/// `approved` only when no check failed; otherwise `denied`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {

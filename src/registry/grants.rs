@@ -61,6 +61,7 @@ impl TransferMechanism {
     }
 }
 
+/// Whether a grant stands: `active` until revoked; grants are never deleted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantStatus {

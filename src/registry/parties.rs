@@ -42,6 +42,7 @@ pub struct PartyRow {
     pub version: i64,
 }
 
+/// An outside vendor or one of the company's own affiliates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PartyKind {
@@ -51,6 +52,7 @@ pub enum PartyKind {
     Affiliate,
 }
 
+/// Procurement's assessment of the party's risk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RiskTier {

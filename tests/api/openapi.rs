@@ -92,3 +92,23 @@ async fn operation_ids_are_unique() {
         }
     }
 }
+
+#[actix_web::test]
+async fn every_schema_carries_a_description_for_auditors() {
+    let json = serde_json::to_value(vendor_registry::openapi()).unwrap();
+    for (name, schema) in json["components"]["schemas"].as_object().unwrap() {
+        let described = schema["description"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty());
+        assert!(described, "schema {name} has no description");
+    }
+    let codes = json["components"]["schemas"]["ReasonCode"]["description"]
+        .as_str()
+        .unwrap();
+    for code in vendor_registry::decision::engine::ALL_CODES {
+        assert!(
+            codes.contains(&format!("`{code}`")),
+            "reason code {code} is described"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+// The API docs in a real browser: Debian's Chromium, headless, loopback only.
+// Starts the service (the debug binary `cargo test` built), registers a party, then uses /docs
+// as an auditor would: every operation listed, "Authorize" with a bearer token, and
+// "Try it out" on GET /v1/parties showing the party.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const bin = process.env.VENDOR_REGISTRY_BIN ?? path.resolve(here, '../../target/debug/vendor-registry');
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+let server, base, dataDir, browser;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function token(role, sub) {
+  return execFileSync(bin, ['token', '--role', role, '--sub', sub, '--data-dir', dataDir]).toString().trim();
+}
+
+before(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), 'vr-browser-'));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const env = { ...process.env };
+  delete env.DATABASE_URL;
+  server = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: 'ignore', env });
+  let ready = false;
+  for (let i = 0; i < 150 && !ready; i++) {
+    try {
+      ready = (await fetch(`${base}/readyz`)).ok;
+    } catch {
+      await sleep(100);
+    }
+  }
+  assert.ok(ready, 'the service starts');
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('the docs list every operation, take a bearer token, and try GET /v1/parties', async () => {
+  const alice = token('procurement', 'alice');
+  const created = await fetch(`${base}/v1/parties`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      kind: 'third_party', legal_name: 'Acme Browser Ltd', country: 'CN', data_locations: ['CN'],
+      privacy_policy_url: 'https://acme.example/privacy', contact_email: 'dpo@acme.example',
+    }),
+  });
+  assert.equal(created.status, 201);
+
+  const page = await browser.newPage();
+  const outside = [];
+  await page.route('**/*', (route) => {
+    const url = new URL(route.request().url());
+    if (url.hostname === '127.0.0.1') return route.continue();
+    outside.push(url.href);
+    return route.abort();
+  });
+  await page.goto(`${base}/docs`);
+  await page.waitForSelector('.opblock', { timeout: 20000 });
+
+  const spec = await (await fetch(`${base}/openapi.json`)).json();
+  const operations = Object.values(spec.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+  assert.equal(await page.locator('.opblock').count(), operations, 'every operation is listed');
+  assert.ok(await page.locator('#operations-parties-list_parties').isVisible());
+
+  await page.click('.auth-wrapper button.authorize');
+  await page.fill('.modal-ux input', token('auditor', 'audrey'));
+  await page.click('.modal-ux .auth-btn-wrapper button.authorize');
+  await page.waitForSelector('.modal-ux button[aria-label="Remove authorization"]');
+  await page.click('.modal-ux button.btn-done');
+
+  const op = page.locator('#operations-parties-list_parties');
+  await op.locator('.opblock-summary').click();
+  await op.locator('button.try-out__btn').click();
+  await op.locator('button.execute').click();
+  const live = op.locator('.live-responses-table');
+  await live.waitFor({ timeout: 20000 });
+  await page.waitForFunction(
+    () => document.querySelector('#operations-parties-list_parties .live-responses-table')?.innerText.includes('Acme Browser Ltd'),
+    null,
+    { timeout: 20000 },
+  );
+  const text = await live.innerText();
+  assert.match(text, /\b200\b/);
+  assert.match(text, /Acme Browser Ltd/);
+  assert.deepEqual(outside, [], 'the docs reach nothing beyond loopback');
+  await page.screenshot({ path: path.join(dataDir, 'docs.png') });
+});
