@@ -116,6 +116,9 @@ pub struct Grant {
     pub created_at: String,
     /// Increases with every change; send it back in `If-Match`.
     pub version: i64,
+    /// Only with `as_of`: the ledger entry that recorded this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of_ledger_seq: Option<i64>,
 }
 
 impl GrantRow {
@@ -149,6 +152,7 @@ impl GrantRow {
             created_by: self.created_by,
             created_at: self.created_at,
             version: self.version,
+            as_of_ledger_seq: None,
         }
     }
 }
@@ -357,6 +361,7 @@ pub async fn list(
                             when,
                         );
                         g["effective"] = serde_json::to_value(eff)?;
+                        g["as_of_ledger_seq"] = serde_json::json!(last.seq);
                         items.push(serde_json::from_value::<Grant>(g)?);
                     }
                 }

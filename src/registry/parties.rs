@@ -144,6 +144,9 @@ pub struct Party {
     pub updated_at: String,
     /// Increases with every change; send it back in `If-Match`.
     pub version: i64,
+    /// Only with `as_of`: the ledger entry that recorded this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of_ledger_seq: Option<i64>,
 }
 
 impl From<PartyRow> for Party {
@@ -177,6 +180,7 @@ impl From<PartyRow> for Party {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            as_of_ledger_seq: None,
         }
     }
 }
@@ -535,7 +539,8 @@ pub async fn get(
             .read(move |conn| crate::ledger::subject_history(conn, &subject, &at))
             .await?;
         let last = rows.into_iter().last().ok_or(ApiError::NotFound)?;
-        let party: Party = serde_json::from_str(&last.change)?;
+        let mut party: Party = serde_json::from_str(&last.change)?;
+        party.as_of_ledger_seq = Some(last.seq);
         return Ok(HttpResponse::Ok().json(party));
     }
     let row = state

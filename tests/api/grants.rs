@@ -162,3 +162,42 @@ async fn effective_is_computed_when_read() {
         assert_eq!(app.grant(&party, past).await["effective"], "expired");
     }
 }
+
+#[actix_web::test]
+async fn grants_as_of_show_what_a_party_was_allowed_then() {
+    for app in TestApp::all().await {
+        app.service("newsletter", &["marketing.communications"])
+            .await;
+        let party = app.party(json!({})).await;
+        let pid = party["id"].as_str().unwrap();
+        let before = vendor_registry::time::format(vendor_registry::time::now());
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let g = app.grant(&party, scope()).await;
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let granted = vendor_registry::time::format(vendor_registry::time::now());
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        let r = app
+            .post_if(
+                &format!("/v1/grants/{}/revoke", g["id"].as_str().unwrap()),
+                &app.bob(),
+                &json!({}),
+                "\"1\"",
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        let at = |t: String| format!("/v1/parties/{pid}/grants?as_of={t}");
+        let none = app.get(&at(before), &app.auditor()).await;
+        assert_eq!(none.body["items"], json!([]), "[{}]", app.backend);
+        let then = app.get(&at(granted), &app.auditor()).await;
+        let items = then.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["status"], "active");
+        assert_eq!(items[0]["effective"], "active");
+        assert!(items[0]["as_of_ledger_seq"].as_i64().is_some());
+        let now = app
+            .get(&format!("/v1/parties/{pid}/grants"), &app.auditor())
+            .await;
+        assert_eq!(now.body["items"][0]["status"], "revoked");
+        assert!(now.body["items"][0].get("as_of_ledger_seq").is_none());
+    }
+}

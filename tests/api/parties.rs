@@ -376,6 +376,17 @@ async fn as_of_answers_what_the_register_said_then() {
             .await;
         assert_eq!(then.status, 200, "[{}] {}", app.backend, then.text);
         assert_eq!(then.body["legal_name"], "Before");
+        let seq = then.body["as_of_ledger_seq"]
+            .as_i64()
+            .expect("the entry behind the answer");
+        let entry = app
+            .get(
+                &format!("/v1/audit/events?after_seq={}&limit=1", seq - 1),
+                &app.auditor(),
+            )
+            .await;
+        assert_eq!(entry.body["items"][0]["action"], "party.created");
+        assert_eq!(entry.body["items"][0]["change"]["legal_name"], "Before");
         let now = app.get(&format!("/v1/parties/{id}"), &app.auditor()).await;
         assert_eq!(now.body["legal_name"], "After");
         let before_creation = app
