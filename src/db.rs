@@ -161,3 +161,39 @@ pub fn probe_write(conn: &mut DbConn) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// The PostgreSQL channel that carries the register revision after every register change.
+pub const REGISTER_CHANNEL: &str = "vendor_registry_register";
+
+/// Tells other nodes the register moved to `revision` (delivered when the transaction commits).
+/// SQLite has one node by construction: nothing to tell.
+pub fn notify_register_change(conn: &mut DbConn, revision: i64) -> QueryResult<()> {
+    match conn {
+        DbConn::Pg(c) => diesel::sql_query(format!(
+            "SELECT pg_notify('{REGISTER_CHANNEL}', '{revision}')"
+        ))
+        .execute(c)
+        .map(|_| ()),
+        DbConn::Sqlite(_) => Ok(()),
+    }
+}
+
+/// Runs `f` in a read-only transaction that sees one consistent state of the database.
+pub fn consistent_read<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> QueryResult<T>,
+) -> QueryResult<T> {
+    match conn {
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction_sql(
+            c,
+            "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+        )?,
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN DEFERRED")?,
+    }
+    let result = f(conn);
+    let _ = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
+        DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    result
+}

@@ -47,7 +47,7 @@ pub struct AppState {
     pub target: db::Target,
     pub openapi_json: String,
     /// The register as decisions read it; replaced when the register revision moves.
-    pub snapshot: std::sync::RwLock<std::sync::Arc<decision::snapshot::Snapshot>>,
+    pub snapshot: std::sync::Arc<std::sync::RwLock<std::sync::Arc<decision::snapshot::Snapshot>>>,
     /// Where SQLite keeps its files, and the free space below which the node is not ready.
     disk_guard: Option<(std::path::PathBuf, u64)>,
     pub metrics: metrics::Metrics,
@@ -101,9 +101,7 @@ impl AppState {
             let mut conn = pool
                 .get()
                 .map_err(|e| format!("cannot open the database: {e}"))?;
-            let (_, _, revision) =
-                ledger::head(&mut conn).map_err(|e| format!("cannot read the ledger: {e}"))?;
-            decision::snapshot::Snapshot::load(&mut conn, revision)
+            decision::snapshot::load_current(&mut conn)
                 .map_err(|e| format!("cannot load the register: {e}"))?
         };
         Ok(AppState {
@@ -112,7 +110,7 @@ impl AppState {
             ledger_keys,
             target,
             openapi_json,
-            snapshot: std::sync::RwLock::new(std::sync::Arc::new(snapshot)),
+            snapshot: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot))),
             writable: std::sync::atomic::AtomicBool::new(true),
             metrics: metrics::Metrics::default(),
             disk_guard: (!config.target().is_postgres())

@@ -339,6 +339,13 @@ async fn serve(config: Config) -> Result<(), String> {
             .spawn(move || vendor_registry::ledger::checkpoints::run_periodic(pool, keys, schedule))
             .map_err(|e| format!("cannot start the checkpoint signer: {e}"))?;
     }
+    if let vendor_registry::db::Target::Postgres(url) = &state.target {
+        let (url, pool, slot) = (url.clone(), state.pool.clone(), state.snapshot.clone());
+        std::thread::Builder::new()
+            .name("register-follower".into())
+            .spawn(move || vendor_registry::decision::snapshot::follow(&url, pool, slot))
+            .map_err(|e| format!("cannot start the register follower: {e}"))?;
+    }
     let backend = if state.target.is_postgres() {
         "postgresql"
     } else {

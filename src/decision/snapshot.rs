@@ -167,3 +167,79 @@ impl Snapshot {
         Ok(snap)
     }
 }
+
+/// Replaces the shared snapshot with `fresh` unless it already reflects a later revision.
+pub fn install(
+    slot: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
+    fresh: std::sync::Arc<Snapshot>,
+) {
+    if let Ok(mut current) = slot.write()
+        && current.revision < fresh.revision
+    {
+        *current = fresh;
+    }
+}
+
+/// Loads the register as one consistent state, tagged with the revision that state carries.
+pub fn load_current(conn: &mut DbConn) -> QueryResult<Snapshot> {
+    crate::db::consistent_read(conn, |conn| {
+        let (_, _, revision) = crate::ledger::head(conn)?;
+        Snapshot::load(conn, revision)
+    })
+}
+
+/// Keeps a node's snapshot following register changes made on any node: PostgreSQL
+/// `LISTEN/NOTIFY`, with a periodic revision check in case a notification is lost. Neither is
+/// needed for correctness — every decision checks the revision in its own transaction — they
+/// only spare the first decision after a change the reload. Runs until the process ends.
+pub fn follow(
+    database_url: &str,
+    pool: crate::db::Pool,
+    slot: std::sync::Arc<std::sync::RwLock<std::sync::Arc<Snapshot>>>,
+) {
+    use diesel::Connection;
+    use std::time::{Duration, Instant};
+    let mut last_check = Instant::now();
+    loop {
+        let Ok(mut listener) = diesel::PgConnection::establish(database_url) else {
+            std::thread::sleep(Duration::from_secs(2));
+            continue;
+        };
+        if diesel::sql_query(format!("LISTEN {}", crate::db::REGISTER_CHANNEL))
+            .execute(&mut listener)
+            .is_err()
+        {
+            std::thread::sleep(Duration::from_secs(2));
+            continue;
+        }
+        loop {
+            let mut newest: Option<i64> = None;
+            let mut broken = false;
+            for n in listener.notifications_iter() {
+                match n {
+                    Ok(n) => newest = newest.max(n.payload.parse().ok()),
+                    Err(_) => {
+                        broken = true;
+                        break;
+                    }
+                }
+            }
+            if broken {
+                break;
+            }
+            let current = slot.read().map(|s| s.revision).unwrap_or(0);
+            let due = newest.is_some_and(|r| r > current)
+                || last_check.elapsed() > Duration::from_secs(5);
+            if due {
+                last_check = Instant::now();
+                if let Ok(mut conn) = pool.get()
+                    && let Ok(fresh) = load_current(&mut conn)
+                    && fresh.revision > current
+                {
+                    install(&slot, std::sync::Arc::new(fresh));
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}

@@ -103,9 +103,7 @@ pub fn make(
             snap
         } else {
             let fresh = std::sync::Arc::new(Snapshot::load(conn, revision)?);
-            if let Ok(mut slot) = current.write() {
-                *slot = fresh.clone();
-            }
+            super::snapshot::install(current, fresh.clone());
             fresh
         }
     };

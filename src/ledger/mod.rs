@@ -114,6 +114,9 @@ pub fn append(
             ledger_head::register_revision.eq(new_revision),
         ))
         .execute(conn)?;
+    if register {
+        crate::db::notify_register_change(conn, seq)?;
+    }
     Ok(seq)
 }
 

@@ -16,6 +16,7 @@ type AppService = BoxService<actix_http::Request, ServiceResponse<BoxBody>, acti
 
 pub struct TestApp {
     pub backend: &'static str,
+    pub config: Config,
     pub state: web::Data<AppState>,
     svc: Option<AppService>,
     pub dir: tempfile::TempDir,
@@ -131,10 +132,25 @@ impl TestApp {
         let svc = init_service(app(state.clone())).await;
         TestApp {
             backend,
+            config,
             state,
             svc: Some(boxed::service(svc)),
             dir,
             pg,
+        }
+    }
+
+    /// Another node of the same deployment: same database, same keys, its own pool and snapshot.
+    pub async fn node(&self) -> TestApp {
+        let state = web::Data::new(AppState::open(&self.config).expect("node opens"));
+        let svc = init_service(app(state.clone())).await;
+        TestApp {
+            backend: self.backend,
+            config: self.config.clone(),
+            state,
+            svc: Some(boxed::service(svc)),
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg: None,
         }
     }
 

@@ -11,6 +11,7 @@ mod exports;
 mod grants;
 mod imports;
 mod ledger;
+mod nodes;
 mod openapi;
 mod parties;
 mod services;

@@ -1,0 +1,143 @@
+//! Several nodes on one database behave as one service.
+
+use std::collections::HashSet;
+
+use futures_util::future::join_all;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+async fn world(app: &TestApp) -> (Value, Value) {
+    app.service("newsletter", &["marketing.communications"])
+        .await;
+    let party = app.party(json!({})).await;
+    let grant = app
+        .grant(&party, json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US"]}))
+        .await;
+    let party = app.set_status(&party, "trusted").await;
+    let ask = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
+        "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+    (ask, grant)
+}
+
+#[actix_web::test]
+async fn a_revoke_on_one_node_is_honoured_by_the_next_decision_on_every_other() {
+    for a in TestApp::all().await {
+        let (b, c) = (a.node().await, a.node().await);
+        let (ask, grant) = world(&a).await;
+        for n in [&a, &b, &c] {
+            assert_eq!(
+                n.share("newsletter", ask.clone()).await.body["outcome"],
+                "approved",
+                "[{}]",
+                a.backend
+            );
+        }
+        let gid = grant["id"].as_str().unwrap();
+        let r = a
+            .post_if(
+                &format!("/v1/grants/{gid}/revoke"),
+                &a.bob(),
+                &json!({"reason": "ended"}),
+                "\"1\"",
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        for n in [&b, &c, &a] {
+            let d = n.share("newsletter", ask.clone()).await;
+            assert_eq!(d.body["outcome"], "denied", "[{}] {}", a.backend, d.text);
+            assert_eq!(d.body["reasons"][0]["code"], "grant_revoked");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn concurrent_decisions_and_changes_on_three_nodes_form_one_chain() {
+    for a in TestApp::all().await {
+        let nodes = [a.node().await, a.node().await];
+        let all = [&a, &nodes[0], &nodes[1]];
+        let (ask, _) = world(&a).await;
+        let party = json!({"id": ask["party_id"]});
+        let decisions = (0..45).map(|i| all[i % 3].share("newsletter", ask.clone()));
+        let changes = (0..9).map(|i| {
+            all[i % 3].grant(&party, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]}))
+        });
+        let (decided, _) = futures_util::future::join(join_all(decisions), join_all(changes)).await;
+        for d in &decided {
+            assert_eq!(d.status, 201, "[{}] {}", a.backend, d.text);
+            assert_eq!(d.body["outcome"], "approved");
+        }
+        let v = a.get("/v1/audit/verify", &a.auditor()).await;
+        assert_eq!(v.body["ok"], true, "[{}] {}", a.backend, v.text);
+        let mut seqs = Vec::new();
+        let mut prevs = HashSet::new();
+        let mut after = 0;
+        loop {
+            let page = a
+                .get(
+                    &format!("/v1/audit/events?after_seq={after}&limit=200"),
+                    &a.auditor(),
+                )
+                .await;
+            let items = page.body["items"].as_array().unwrap().clone();
+            if items.is_empty() {
+                break;
+            }
+            for e in &items {
+                seqs.push(e["seq"].as_i64().unwrap());
+                assert!(
+                    prevs.insert(e["prev_hash"].as_str().unwrap().to_owned()),
+                    "no two entries share a prev_hash"
+                );
+            }
+            after = *seqs.last().unwrap();
+        }
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps");
+        let recorded: HashSet<i64> = decided
+            .iter()
+            .map(|d| d.body["ledger_seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(recorded.len(), 45, "every decision has its own entry");
+    }
+}
+
+#[actix_web::test]
+async fn a_node_follows_register_changes_made_elsewhere_without_deciding() {
+    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+        return;
+    };
+    if url.is_empty() {
+        return;
+    }
+    let a = TestApp::spawn(Some(url)).await;
+    let b = a.node().await;
+    let database_url = b.config.database_url.clone().unwrap();
+    let (pool, slot) = (b.state.pool.clone(), b.state.snapshot.clone());
+    std::thread::spawn(move || {
+        vendor_registry::decision::snapshot::follow(&database_url, pool, slot)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let before = b.state.snapshot.read().unwrap().revision;
+    a.service("newsletter", &["marketing.communications"]).await;
+    let head = a.get("/v1/audit/verify", &a.auditor()).await.body["head_seq"]
+        .as_i64()
+        .unwrap();
+    let mut seen = before;
+    for _ in 0..100 {
+        seen = b.state.snapshot.read().unwrap().revision;
+        if seen == head {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(head > before);
+    assert_eq!(seen, head, "node B's snapshot followed node A's change");
+    assert!(
+        b.state
+            .snapshot
+            .read()
+            .unwrap()
+            .services
+            .contains_key("newsletter")
+    );
+}
