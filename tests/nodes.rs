@@ -79,10 +79,12 @@ fn start(url: &str, data_dir: &std::path::Path) -> Node {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Owned by the guard from here on, so it is killed and reaped whatever happens.
+    let node = Node { port, child };
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         if call(port, "GET", "/readyz", "", None, &[]).is_some_and(|(s, _)| s == 200) {
-            return Node { port, child };
+            return node;
         }
         std::thread::sleep(Duration::from_millis(100));
     }
