@@ -145,7 +145,14 @@ impl AppState {
         let pool = self.pool.clone();
         let result = web::block(move || {
             let mut conn = pool.get()?;
-            db::write_tx(&mut conn, f)
+            // Every write appends to the ledger, so every write takes the ledger head's lock
+            // first: writers are serialised before they read what they will change, and a
+            // check-then-update (If-Match, status transitions) cannot lose a race on PostgreSQL
+            // either (SQLite's immediate transactions already serialise them).
+            db::write_tx(&mut conn, |conn| {
+                db::lock_ledger_head(conn)?;
+                f(conn)
+            })
         })
         .await?;
         match &result {

@@ -14,5 +14,6 @@ mod ledger;
 mod nodes;
 mod openapi;
 mod parties;
+mod races;
 mod services;
 mod taxonomy;

@@ -1,0 +1,95 @@
+//! Concurrency: lost updates, idempotency under contention, many writers.
+
+use futures_util::future::join_all;
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+#[actix_web::test]
+async fn concurrent_updates_with_the_same_etag_have_exactly_one_winner() {
+    for app in TestApp::all().await {
+        let party = app.party(json!({})).await;
+        let path = format!("/v1/parties/{}", party["id"].as_str().unwrap());
+        let token = app.alice();
+        for round in 0..100 {
+            let etag = app.get(&path, &token).await.etag();
+            let bodies: Vec<_> = (0..10)
+                .map(|i| json!({"legal_name": format!("Round {round} racer {i}")}))
+                .collect();
+            let racers = bodies.iter().map(|b| app.patch_if(&path, &token, b, &etag));
+            let results = join_all(racers).await;
+            let won = results.iter().filter(|r| r.status == 200).count();
+            let lost = results.iter().filter(|r| r.status == 412).count();
+            assert_eq!((won, lost), (1, 9), "[{}] round {round}", app.backend);
+        }
+        let v = app.get("/v1/audit/verify", &app.auditor()).await;
+        assert_eq!(v.body["ok"], true);
+        let final_party = app.get(&path, &token).await;
+        assert_eq!(final_party.body["version"], 101, "one version per winner");
+    }
+}
+
+#[actix_web::test]
+async fn one_idempotency_key_sent_a_hundred_times_at_once_has_one_effect() {
+    for app in TestApp::all().await {
+        app.service("newsletter", &["marketing.communications"])
+            .await;
+        let party = app.party(json!({})).await;
+        let body = json!({"party_id": party["id"], "purpose": "marketing.communications", "categories": ["system"],
+            "destination_country": "US", "subject_region": "US"});
+        let head = app.get("/v1/audit/verify", &app.auditor()).await.body["head_seq"]
+            .as_i64()
+            .unwrap();
+        let token = app.token("service", "newsletter");
+        let sends = (0..100).map(|_| {
+            app.send(
+                actix_web::test::TestRequest::post()
+                    .uri("/v1/sharing-requests")
+                    .insert_header(("Authorization", format!("Bearer {token}")))
+                    .insert_header(("Content-Type", "application/json"))
+                    .insert_header(("Idempotency-Key", "same-key"))
+                    .set_payload(body.to_string()),
+            )
+        });
+        let results = join_all(sends).await;
+        assert_eq!(
+            results.iter().filter(|r| r.status == 201).count(),
+            1,
+            "[{}]",
+            app.backend
+        );
+        assert_eq!(results.iter().filter(|r| r.status == 200).count(), 99);
+        assert!(
+            results.iter().all(|r| r.text == results[0].text),
+            "every answer is the same decision"
+        );
+        let after = app.get("/v1/audit/verify", &app.auditor()).await.body["head_seq"]
+            .as_i64()
+            .unwrap();
+        assert_eq!(after, head + 1, "one ledger entry");
+    }
+}
+
+#[actix_web::test]
+async fn thirty_two_concurrent_writers_all_succeed_without_lock_errors() {
+    for app in TestApp::all().await {
+        let token = app.alice();
+        let bodies: Vec<_> = (0..32)
+            .map(|i| {
+                let mut p = crate::helpers::valid_party();
+                p["legal_name"] = json!(format!("Writer {i}"));
+                p
+            })
+            .collect();
+        let results = join_all(bodies.iter().map(|b| app.post("/v1/parties", &token, b))).await;
+        for r in &results {
+            assert_eq!(r.status, 201, "[{}] {}", app.backend, r.text);
+        }
+        let list = app.get("/v1/parties?limit=200", &app.auditor()).await;
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 32);
+        assert_eq!(
+            app.get("/v1/audit/verify", &app.auditor()).await.body["ok"],
+            true
+        );
+    }
+}
