@@ -11,6 +11,7 @@ mod exports;
 mod grants;
 mod imports;
 mod ledger;
+mod matrix;
 mod nodes;
 mod openapi;
 mod parties;

@@ -1,0 +1,282 @@
+//! Who may do what: every operation of the served spec × every role, an unknown role and no
+//! token, against a table written from API.md. A new operation without a row fails here.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::TestApp;
+
+const ALL: &[&str] = &["admin", "procurement", "service", "auditor"];
+const REGISTER_READ: &[&str] = &["admin", "procurement", "auditor"];
+const REGISTER_WRITE: &[&str] = &["admin", "procurement"];
+const AUDIT: &[&str] = &["admin", "auditor"];
+const DECISION_READ: &[&str] = &["admin", "auditor", "service"];
+const PUBLIC: &[&str] = &[];
+
+/// API.md's table: (method, path) → roles; an empty list is public.
+fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]> {
+    BTreeMap::from([
+        (("get", "/healthz"), PUBLIC),
+        (("get", "/readyz"), PUBLIC),
+        (("get", "/metrics"), PUBLIC),
+        (("get", "/v1/audit/public-key"), PUBLIC),
+        (("get", "/v1/taxonomy/categories"), ALL),
+        (("get", "/v1/taxonomy/purposes"), ALL),
+        (("post", "/v1/taxonomy/categories"), &["admin"][..]),
+        (("post", "/v1/taxonomy/purposes"), &["admin"][..]),
+        (("get", "/v1/services"), REGISTER_READ),
+        (("get", "/v1/services/{key}"), REGISTER_READ),
+        (("post", "/v1/services"), &["admin"][..]),
+        (("patch", "/v1/services/{key}"), &["admin"][..]),
+        (("get", "/v1/parties"), REGISTER_READ),
+        (("post", "/v1/parties"), REGISTER_WRITE),
+        (("get", "/v1/parties/{id}"), REGISTER_READ),
+        (("patch", "/v1/parties/{id}"), REGISTER_WRITE),
+        (("post", "/v1/parties/{id}/status"), REGISTER_WRITE),
+        (("get", "/v1/parties/{id}/grants"), REGISTER_READ),
+        (("post", "/v1/parties/{id}/grants"), REGISTER_WRITE),
+        (("get", "/v1/grants/{id}"), REGISTER_READ),
+        (("post", "/v1/grants/{id}/revoke"), REGISTER_WRITE),
+        (("post", "/v1/sharing-requests"), &["service"][..]),
+        (("get", "/v1/sharing-requests"), DECISION_READ),
+        (("get", "/v1/sharing-requests/{id}"), DECISION_READ),
+        (("get", "/v1/audit/events"), AUDIT),
+        (("get", "/v1/audit/verify"), AUDIT),
+        (("get", "/v1/audit/checkpoint"), AUDIT),
+        (("get", "/v1/audit/checkpoints"), AUDIT),
+        (("get", "/v1/audit/proof/{seq}"), DECISION_READ),
+        (("get", "/v1/audit/consistency"), AUDIT),
+        (("get", "/v1/audit/export"), AUDIT),
+        (("post", "/v1/imports/gvl"), REGISTER_WRITE),
+        (("get", "/v1/exports/decisions.csv"), AUDIT),
+        (("get", "/v1/exports/register.csv"), AUDIT),
+        (("get", "/v1/exports/register.json"), AUDIT),
+    ])
+}
+
+struct Objects {
+    party: String,
+    grant: String,
+    decision: String,
+}
+
+async fn objects(app: &TestApp) -> Objects {
+    app.service("newsletter", &["marketing.communications"])
+        .await;
+    let party = app.party(json!({})).await;
+    let grant = app.grant(&party, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]})).await;
+    let d = app
+        .share("newsletter", json!({"party_id": party["id"], "purpose": "marketing.communications", "categories": ["system"],
+            "destination_country": "US", "subject_region": "US"}))
+        .await;
+    Objects {
+        party: party["id"].as_str().unwrap().to_owned(),
+        grant: grant["id"].as_str().unwrap().to_owned(),
+        decision: d.body["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn concrete(path: &str, o: &Objects) -> String {
+    let id = if path.starts_with("/v1/grants") {
+        &o.grant
+    } else if path.starts_with("/v1/sharing-requests") {
+        &o.decision
+    } else {
+        &o.party
+    };
+    path.replace("{key}", "newsletter")
+        .replace("{id}", id)
+        .replace("{seq}", "1")
+        + if path == "/v1/audit/consistency" {
+            "?from=1&to=2"
+        } else {
+            ""
+        }
+}
+
+fn operations(spec: &Value) -> Vec<(String, String, Value)> {
+    let mut ops = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            ops.push((method.clone(), path.clone(), op.clone()));
+        }
+    }
+    ops
+}
+
+#[actix_web::test]
+async fn every_operation_answers_every_role_as_the_table_says() {
+    let spec = serde_json::to_value(vendor_registry::openapi()).unwrap();
+    let table = expected();
+    let ops = operations(&spec);
+    assert_eq!(
+        ops.len(),
+        table.len(),
+        "every operation has a row and every row an operation"
+    );
+    for app in TestApp::all().await {
+        let o = objects(&app).await;
+        for (method, path, op) in &ops {
+            let roles = table
+                .get(&(method.as_str(), path.as_str()))
+                .unwrap_or_else(|| panic!("no row for {method} {path}"));
+            let documented: Vec<&str> = op["x-roles"]
+                .as_array()
+                .map(|r| r.iter().map(|v| v.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            let mut sorted_doc = documented.clone();
+            sorted_doc.sort();
+            let mut sorted_exp = roles.to_vec();
+            sorted_exp.sort();
+            assert_eq!(sorted_doc, sorted_exp, "{method} {path}: x-roles");
+            let uri = concrete(path, &o);
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let body = (m == Method::POST || m == Method::PATCH).then(|| json!({}));
+            let anonymous = app
+                .request(m.clone(), &uri, None, body.as_ref(), None)
+                .await;
+            if roles.is_empty() {
+                assert!(
+                    anonymous.status.as_u16() != 401 && anonymous.status.as_u16() != 403,
+                    "{method} {path} is public"
+                );
+                continue;
+            }
+            assert_eq!(
+                anonymous.status, 401,
+                "[{}] {method} {path} without a token",
+                app.backend
+            );
+            let unknown = app
+                .request(
+                    m.clone(),
+                    &uri,
+                    Some(&app.token("janitor", "joe")),
+                    body.as_ref(),
+                    None,
+                )
+                .await;
+            assert_eq!(unknown.status, 403, "{method} {path} with an unknown role");
+            for role in ALL {
+                let sub = if *role == "service" {
+                    "newsletter"
+                } else {
+                    "matrix"
+                };
+                let r = app
+                    .request(
+                        m.clone(),
+                        &uri,
+                        Some(&app.token(role, sub)),
+                        body.as_ref(),
+                        None,
+                    )
+                    .await;
+                let code = r.status.as_u16();
+                if roles.contains(role) {
+                    assert!(
+                        code != 401 && code != 403,
+                        "[{}] {method} {path} as {role}: {code} {}",
+                        app.backend,
+                        r.text
+                    );
+                    assert!(code < 500, "{method} {path} as {role}: {code} {}", r.text);
+                } else {
+                    assert_eq!(code, 403, "[{}] {method} {path} as {role}", app.backend);
+                }
+            }
+        }
+    }
+}
+
+const SERVER_OWNED: &[&str] = &[
+    "id",
+    "status",
+    "version",
+    "region",
+    "party_id",
+    "created_by",
+    "status_reason",
+    "revoked_reason",
+    "created_at",
+    "updated_at",
+    "revoked_at",
+    "decided_at",
+    "effective",
+    "outcome",
+    "ledger_seq",
+];
+
+#[actix_web::test]
+async fn every_server_owned_field_is_refused_in_every_writable_body() {
+    let spec = serde_json::to_value(vendor_registry::openapi()).unwrap();
+    let app = TestApp::sqlite().await;
+    let o = objects(&app).await;
+    let mut checked = 0;
+    for (method, path, op) in operations(&spec) {
+        let Some(reference) =
+            op["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+        else {
+            continue;
+        };
+        let schema = &spec["components"]["schemas"][reference.rsplit('/').next().unwrap()];
+        let properties = schema["properties"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let role = match path.as_str() {
+            "/v1/sharing-requests" => "service",
+            p if p.starts_with("/v1/taxonomy") || p.starts_with("/v1/services") => "admin",
+            _ => "procurement",
+        };
+        let token = app.token(
+            role,
+            if role == "service" {
+                "newsletter"
+            } else {
+                "mass"
+            },
+        );
+        let uri = concrete(&path, &o);
+        for field in SERVER_OWNED
+            .iter()
+            .filter(|f| !properties.contains_key(**f))
+        {
+            let etag = if op["parameters"]
+                .as_array()
+                .is_some_and(|p| p.iter().any(|p| p["name"] == "If-Match"))
+            {
+                let read = uri
+                    .trim_end_matches("/status")
+                    .trim_end_matches("/revoke")
+                    .to_owned();
+                Some(app.get(&read, &app.admin()).await.etag())
+            } else {
+                None
+            };
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = app
+                .request(
+                    m,
+                    &uri,
+                    Some(&token),
+                    Some(&json!({*field: "x"})),
+                    etag.as_deref(),
+                )
+                .await;
+            assert_eq!(r.status, 422, "{method} {path} with {field}: {}", r.text);
+            let mentioned = r.body["errors"].as_array().unwrap().iter().any(|e| {
+                e["field"] == *field && e["message"].as_str().unwrap().contains("set by the server")
+            });
+            assert!(
+                mentioned,
+                "{method} {path} names {field} as server-owned: {}",
+                r.text
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} field × body cases");
+}
