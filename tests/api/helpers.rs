@@ -110,6 +110,16 @@ impl TestApp {
         pg_base: Option<String>,
         pg_port: Option<u16>,
     ) -> TestApp {
+        TestApp::spawn_configured(dir, pg_base, pg_port, |_| {}).await
+    }
+
+    /// The same, with `configure` applied to the configuration last.
+    pub async fn spawn_configured(
+        dir: tempfile::TempDir,
+        pg_base: Option<String>,
+        pg_port: Option<u16>,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config::local(dir.path());
         config.pool_size = 4;
         config.min_free_bytes = 1024 * 1024;
@@ -128,6 +138,7 @@ impl TestApp {
             pg = Some((base, name));
         }
         let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+        configure(&mut config);
         let state = web::Data::new(AppState::open(&config).expect("app opens"));
         let svc = init_service(app(state.clone())).await;
         TestApp {

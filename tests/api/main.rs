@@ -18,3 +18,4 @@ mod parties;
 mod races;
 mod services;
 mod taxonomy;
+mod tokens;
