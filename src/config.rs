@@ -25,6 +25,8 @@ pub struct Config {
     pub checkpoint_every_entries: i64,
     /// …or after this many seconds, whichever comes first.
     pub checkpoint_every_secs: u64,
+    /// The most decisions one ledger commit carries (1: every decision commits on its own).
+    pub decision_batch: usize,
     /// With SQLite, report not ready when the data directory's disk has less free space.
     pub min_free_bytes: u64,
 }
@@ -43,6 +45,7 @@ impl Config {
             checkpoint_every_entries: 1000,
             checkpoint_every_secs: 60,
             min_free_bytes: 16 * 1024 * 1024,
+            decision_batch: 256,
         }
     }
 

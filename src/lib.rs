@@ -50,7 +50,9 @@ pub struct AppState {
     pub snapshot: std::sync::Arc<std::sync::RwLock<std::sync::Arc<decision::snapshot::Snapshot>>>,
     /// Where SQLite keeps its files, and the free space below which the node is not ready.
     disk_guard: Option<(std::path::PathBuf, u64)>,
-    pub metrics: metrics::Metrics,
+    pub metrics: std::sync::Arc<metrics::Metrics>,
+    /// The node's ledger writer, which group-commits decisions.
+    writer: decision::writer::Writer,
     /// False after a write failed for want of storage, until a write succeeds again.
     pub writable: std::sync::atomic::AtomicBool,
     /// Every documented path with its methods, to tell 405 from 404.
@@ -104,15 +106,24 @@ impl AppState {
             decision::snapshot::load_current(&mut conn)
                 .map_err(|e| format!("cannot load the register: {e}"))?
         };
+        let snapshot = std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot)));
+        let metrics = std::sync::Arc::new(metrics::Metrics::default());
+        let writer = decision::writer::Writer::start(
+            pool.clone(),
+            snapshot.clone(),
+            metrics.clone(),
+            config.decision_batch,
+        );
         Ok(AppState {
             pool,
             keys,
             ledger_keys,
             target,
             openapi_json,
-            snapshot: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot))),
+            snapshot,
             writable: std::sync::atomic::AtomicBool::new(true),
-            metrics: metrics::Metrics::default(),
+            metrics,
+            writer,
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,
@@ -163,6 +174,25 @@ impl AppState {
                 .writable
                 .store(false, std::sync::atomic::Ordering::Relaxed),
             Err(_) => {}
+        }
+        result
+    }
+
+    /// Decides in the next group commit, tracking whether storage takes writes.
+    pub async fn decide(
+        &self,
+        actor: serde_json::Value,
+        request: decision::engine::Request,
+        idempotency: Option<decision::store::Idempotency>,
+    ) -> Result<decision::store::Made, ApiError> {
+        let result = self.writer.decide(actor, request, idempotency).await;
+        match &result {
+            Err(ApiError::Unavailable(_)) => self
+                .writable
+                .store(false, std::sync::atomic::Ordering::Relaxed),
+            _ => self
+                .writable
+                .store(true, std::sync::atomic::Ordering::Relaxed),
         }
         result
     }

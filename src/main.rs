@@ -45,6 +45,9 @@ struct Storage {
     /// …or every this many seconds, if the ledger grew.
     #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_SECONDS", default_value_t = 60)]
     checkpoint_seconds: u64,
+    /// The most decisions one ledger commit carries (1 commits each decision on its own).
+    #[arg(long, env = "VENDOR_REGISTRY_DECISION_BATCH", default_value_t = 256)]
+    decision_batch: usize,
     /// With SQLite: not ready below this much free disk space in the data directory (bytes).
     #[arg(long, env = "VENDOR_REGISTRY_MIN_FREE_BYTES", default_value_t = 16 * 1024 * 1024)]
     min_free_bytes: u64,
@@ -215,6 +218,7 @@ fn config(storage: Storage, bind: String) -> Config {
         checkpoint_every_entries: storage.checkpoint_every.max(1),
         checkpoint_every_secs: storage.checkpoint_seconds.max(1),
         min_free_bytes: storage.min_free_bytes,
+        decision_batch: storage.decision_batch.max(1),
     }
 }
 

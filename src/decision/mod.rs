@@ -6,6 +6,7 @@ pub mod engine;
 pub mod routes;
 pub mod snapshot;
 pub mod store;
+pub mod writer;
 
 #[cfg(test)]
 mod tests;

@@ -110,16 +110,9 @@ pub async fn create(
         subject_region: input.subject_region,
     };
     let actor = principal.actor();
-    let shared = state.clone();
-    let started = std::time::Instant::now();
-    let made = state
-        .write(move |conn| store::make(conn, &shared.snapshot, &actor, request, idempotency))
-        .await?;
+    let made = state.decide(actor, request, idempotency).await?;
     Ok(match made {
         Made::New(decision) => {
-            state
-                .metrics
-                .ledger_commit(1, started.elapsed().as_secs_f64());
             let outcome = if decision.reasons.is_empty() {
                 "approved"
             } else {

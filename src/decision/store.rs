@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::engine::{self, GrantUse, Outcome, Reason};
 use super::snapshot::Snapshot;
-use crate::db::{DbConn, lock_ledger_head};
+use crate::db::DbConn;
 use crate::error::{ApiError, FieldError};
 use crate::registry::country::Region;
 use crate::schema::sharing_requests;
@@ -67,18 +67,34 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
-/// Makes one decision inside a write transaction: takes the ledger head lock (so a register
-/// change answered before this point is visible, and one answered after waits for this
-/// commit), brings the snapshot up to the register's revision, checks idempotency, decides,
-/// and records the decision and its ledger entry.
-pub fn make(
+/// Brings the node's snapshot up to `revision`, the register revision read under the head lock:
+/// a register change answered before the lock was granted is always seen.
+pub fn current_snapshot(
     conn: &mut DbConn,
-    current: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
+    slot: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
+    revision: i64,
+) -> diesel::QueryResult<std::sync::Arc<Snapshot>> {
+    let snap = slot.read().map(|s| s.clone()).unwrap_or_default();
+    if snap.revision == revision {
+        return Ok(snap);
+    }
+    let fresh = std::sync::Arc::new(Snapshot::load(conn, revision)?);
+    super::snapshot::install(slot, fresh.clone());
+    Ok(fresh)
+}
+
+/// One decision inside a batch transaction that holds the head lock: checks idempotency,
+/// decides, and records the decision and its ledger entry. The outer error is a storage failure
+/// (the whole batch is rolled back); the inner one is this request's own (422), which writes
+/// nothing.
+pub fn decide_one(
+    conn: &mut DbConn,
+    ledger: &mut crate::ledger::Appender,
+    snap: &Snapshot,
     actor: &serde_json::Value,
     request: engine::Request,
     idempotency: Option<Idempotency>,
-) -> Result<Made, ApiError> {
-    let (_, _, revision) = lock_ledger_head(conn)?;
+) -> Result<Result<Made, ApiError>, ApiError> {
     if let Some(idem) = &idempotency {
         let existing: Option<Row> = sharing_requests::table
             .filter(sharing_requests::service.eq(&request.service))
@@ -87,29 +103,23 @@ pub fn make(
             .first(conn)
             .optional()?;
         if let Some(row) = existing {
-            return if row.request_hash.as_deref() == Some(idem.request_hash.as_str()) {
-                Ok(Made::Replayed(row.body))
-            } else {
-                Err(ApiError::field(
-                    "Idempotency-Key",
-                    "was already used with a different request body",
-                ))
-            };
+            return Ok(
+                if row.request_hash.as_deref() == Some(idem.request_hash.as_str()) {
+                    Ok(Made::Replayed(row.body))
+                } else {
+                    Err(ApiError::field(
+                        "Idempotency-Key",
+                        "was already used with a different request body",
+                    ))
+                },
+            );
         }
     }
-    let snap = {
-        let snap = current.read().map(|s| s.clone()).unwrap_or_default();
-        if snap.revision == revision {
-            snap
-        } else {
-            let fresh = std::sync::Arc::new(Snapshot::load(conn, revision)?);
-            super::snapshot::install(current, fresh.clone());
-            fresh
-        }
-    };
-    check_keys(&snap, &request)?;
+    if let Err(e) = check_keys(snap, &request) {
+        return Ok(Err(e));
+    }
     let now = crate::time::now();
-    let verdict = engine::decide(&snap, &request, now);
+    let verdict = engine::decide(snap, &request, now);
     let mut decision = Decision {
         id: uuid::Uuid::now_v7().to_string(),
         outcome: verdict.outcome,
@@ -127,11 +137,11 @@ pub fn make(
     let mut change = serde_json::to_value(&decision)?;
     if let Some(obj) = change.as_object_mut() {
         obj.remove("ledger_seq");
-        obj.insert("register_revision".into(), json!(revision));
+        obj.insert("register_revision".into(), json!(snap.revision));
     }
     let subject = format!("sharing_request:{}", decision.id);
     decision.ledger_seq =
-        crate::ledger::append(conn, actor, "decision.recorded", &subject, &change, false)?;
+        ledger.append(conn, actor, "decision.recorded", &subject, &change, false)?;
     let row = Row {
         id: decision.id.clone(),
         service: decision.service.clone(),
@@ -146,7 +156,7 @@ pub fn make(
     diesel::insert_into(sharing_requests::table)
         .values(&row)
         .execute(conn)?;
-    Ok(Made::New(Box::new(decision)))
+    Ok(Ok(Made::New(Box::new(decision))))
 }
 
 /// Unknown keys are malformed input (422), not a decision.

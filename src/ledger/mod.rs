@@ -82,8 +82,81 @@ impl Row {
     }
 }
 
-/// Appends one entry under the head lock. `register` marks a change of the register, which
-/// raises the register revision to this entry's `seq`. Call inside a write transaction.
+/// Appends entries under the head lock: lock once, append any number, then `finish` writes the
+/// new head. Call inside a write transaction.
+pub struct Appender {
+    seq: i64,
+    hash: String,
+    revision: i64,
+    register_changed: bool,
+}
+
+impl Appender {
+    /// Locks the head for the rest of the transaction.
+    pub fn lock(conn: &mut DbConn) -> QueryResult<Appender> {
+        let (seq, hash, revision) = lock_ledger_head(conn)?;
+        Ok(Appender {
+            seq,
+            hash,
+            revision,
+            register_changed: false,
+        })
+    }
+
+    /// The register revision as of the lock (moved by this appender's own register entries).
+    pub fn revision(&self) -> i64 {
+        self.revision
+    }
+
+    /// Appends one entry. `register` marks a change of the register, which raises the register
+    /// revision to this entry's `seq`.
+    pub fn append(
+        &mut self,
+        conn: &mut DbConn,
+        actor: &Value,
+        action: &str,
+        subject: &str,
+        change: &Value,
+        register: bool,
+    ) -> QueryResult<i64> {
+        let row = chain::seal(
+            self.seq + 1,
+            crate::time::format(crate::time::now()),
+            actor,
+            action,
+            subject,
+            change,
+            std::mem::take(&mut self.hash),
+        );
+        diesel::insert_into(ledger::table)
+            .values(&row)
+            .execute(conn)?;
+        self.seq = row.seq;
+        self.hash = row.hash;
+        if register {
+            self.revision = row.seq;
+            self.register_changed = true;
+        }
+        Ok(self.seq)
+    }
+
+    /// Writes the new head (and tells other nodes when the register moved).
+    pub fn finish(self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::update(ledger_head::table.find(1))
+            .set((
+                ledger_head::seq.eq(self.seq),
+                ledger_head::hash.eq(&self.hash),
+                ledger_head::register_revision.eq(self.revision),
+            ))
+            .execute(conn)?;
+        if self.register_changed {
+            crate::db::notify_register_change(conn, self.revision)?;
+        }
+        Ok(())
+    }
+}
+
+/// Appends one entry (see [`Appender`]). Call inside a write transaction.
 pub fn append(
     conn: &mut DbConn,
     actor: &Value,
@@ -92,31 +165,9 @@ pub fn append(
     change: &Value,
     register: bool,
 ) -> QueryResult<i64> {
-    let (head_seq, head_hash, revision) = lock_ledger_head(conn)?;
-    let row = chain::seal(
-        head_seq + 1,
-        crate::time::format(crate::time::now()),
-        actor,
-        action,
-        subject,
-        change,
-        head_hash,
-    );
-    let seq = row.seq;
-    let new_revision = if register { seq } else { revision };
-    diesel::insert_into(ledger::table)
-        .values(&row)
-        .execute(conn)?;
-    diesel::update(ledger_head::table.find(1))
-        .set((
-            ledger_head::seq.eq(seq),
-            ledger_head::hash.eq(&row.hash),
-            ledger_head::register_revision.eq(new_revision),
-        ))
-        .execute(conn)?;
-    if register {
-        crate::db::notify_register_change(conn, seq)?;
-    }
+    let mut appender = Appender::lock(conn)?;
+    let seq = appender.append(conn, actor, action, subject, change, register)?;
+    appender.finish(conn)?;
     Ok(seq)
 }
 
