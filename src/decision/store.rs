@@ -89,19 +89,25 @@ pub fn current_snapshot(
 /// nothing.
 pub fn decide_one(
     conn: &mut DbConn,
-    ledger: &mut crate::ledger::Appender,
+    batch: &mut Batch,
     snap: &Snapshot,
     actor: &serde_json::Value,
     request: engine::Request,
     idempotency: Option<Idempotency>,
 ) -> Result<Result<Made, ApiError>, ApiError> {
     if let Some(idem) = &idempotency {
-        let existing: Option<Row> = sharing_requests::table
-            .filter(sharing_requests::service.eq(&request.service))
-            .filter(sharing_requests::idempotency_key.eq(&idem.key))
-            .select(Row::as_select())
-            .first(conn)
-            .optional()?;
+        let earlier = batch.rows.iter().find(|r| {
+            r.service == request.service && r.idempotency_key.as_deref() == Some(idem.key.as_str())
+        });
+        let existing: Option<Row> = match earlier {
+            Some(row) => Some(row.clone()),
+            None => sharing_requests::table
+                .filter(sharing_requests::service.eq(&request.service))
+                .filter(sharing_requests::idempotency_key.eq(&idem.key))
+                .select(Row::as_select())
+                .first(conn)
+                .optional()?,
+        };
         if let Some(row) = existing {
             return Ok(
                 if row.request_hash.as_deref() == Some(idem.request_hash.as_str()) {
@@ -140,8 +146,9 @@ pub fn decide_one(
         obj.insert("register_revision".into(), json!(snap.revision));
     }
     let subject = format!("sharing_request:{}", decision.id);
-    decision.ledger_seq =
-        ledger.append(conn, actor, "decision.recorded", &subject, &change, false)?;
+    decision.ledger_seq = batch
+        .ledger
+        .append(actor, "decision.recorded", &subject, &change, false);
     let row = Row {
         id: decision.id.clone(),
         service: decision.service.clone(),
@@ -153,10 +160,40 @@ pub fn decide_one(
         idempotency_key: idempotency.as_ref().map(|i| i.key.clone()),
         request_hash: idempotency.map(|i| i.request_hash),
     };
-    diesel::insert_into(sharing_requests::table)
-        .values(&row)
-        .execute(conn)?;
+    batch.rows.push(row);
     Ok(Ok(Made::New(Box::new(decision))))
+}
+
+/// The writes of one batch of decisions, made in a few statements when it is complete.
+pub struct Batch {
+    pub ledger: crate::ledger::Appender,
+    rows: Vec<Row>,
+}
+
+impl Batch {
+    /// Locks the ledger head for the batch.
+    pub fn begin(conn: &mut DbConn) -> diesel::QueryResult<Batch> {
+        Ok(Batch {
+            ledger: crate::ledger::Appender::lock(conn)?,
+            rows: Vec::new(),
+        })
+    }
+
+    /// Writes every decision and ledger entry of the batch.
+    pub fn finish(self, conn: &mut DbConn) -> diesel::QueryResult<()> {
+        self.ledger.finish(conn)?;
+        for chunk in self.rows.chunks(500) {
+            match conn {
+                DbConn::Pg(c) => diesel::insert_into(sharing_requests::table)
+                    .values(chunk)
+                    .execute(c)?,
+                DbConn::Sqlite(c) => diesel::insert_into(sharing_requests::table)
+                    .values(chunk)
+                    .execute(c)?,
+            };
+        }
+        Ok(())
+    }
 }
 
 /// Unknown keys are malformed input (422), not a decision.

@@ -101,20 +101,20 @@ fn run(
             .unzip();
         let outcome = pool.get().map_err(ApiError::from).and_then(|mut conn| {
             db::write_tx(&mut conn, |conn| {
-                let mut ledger = crate::ledger::Appender::lock(conn)?;
-                let snap = store::current_snapshot(conn, &snapshot, ledger.revision())?;
+                let mut writes = store::Batch::begin(conn)?;
+                let snap = store::current_snapshot(conn, &snapshot, writes.ledger.revision())?;
                 let mut results = Vec::with_capacity(work.len());
                 for (actor, request, idempotency) in work {
                     results.push(store::decide_one(
                         conn,
-                        &mut ledger,
+                        &mut writes,
                         &snap,
                         &actor,
                         request,
                         idempotency,
                     )?);
                 }
-                ledger.finish(conn)?;
+                writes.finish(conn)?;
                 Ok::<_, ApiError>(results)
             })
         });

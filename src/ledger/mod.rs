@@ -89,6 +89,8 @@ pub struct Appender {
     hash: String,
     revision: i64,
     register_changed: bool,
+    /// Rows sealed but not yet written: `finish` writes them in one statement per 500.
+    pending: Vec<Row>,
 }
 
 impl Appender {
@@ -100,6 +102,7 @@ impl Appender {
             hash,
             revision,
             register_changed: false,
+            pending: Vec::new(),
         })
     }
 
@@ -112,13 +115,12 @@ impl Appender {
     /// revision to this entry's `seq`.
     pub fn append(
         &mut self,
-        conn: &mut DbConn,
         actor: &Value,
         action: &str,
         subject: &str,
         change: &Value,
         register: bool,
-    ) -> QueryResult<i64> {
+    ) -> i64 {
         let row = chain::seal(
             self.seq + 1,
             crate::time::format(crate::time::now()),
@@ -128,20 +130,28 @@ impl Appender {
             change,
             std::mem::take(&mut self.hash),
         );
-        diesel::insert_into(ledger::table)
-            .values(&row)
-            .execute(conn)?;
         self.seq = row.seq;
-        self.hash = row.hash;
+        self.hash = row.hash.clone();
         if register {
             self.revision = row.seq;
             self.register_changed = true;
         }
-        Ok(self.seq)
+        self.pending.push(row);
+        self.seq
     }
 
-    /// Writes the new head (and tells other nodes when the register moved).
+    /// Writes the entries and the new head (and tells other nodes when the register moved).
     pub fn finish(self, conn: &mut DbConn) -> QueryResult<()> {
+        for chunk in self.pending.chunks(500) {
+            match conn {
+                DbConn::Pg(c) => diesel::insert_into(ledger::table)
+                    .values(chunk)
+                    .execute(c)?,
+                DbConn::Sqlite(c) => diesel::insert_into(ledger::table)
+                    .values(chunk)
+                    .execute(c)?,
+            };
+        }
         diesel::update(ledger_head::table.find(1))
             .set((
                 ledger_head::seq.eq(self.seq),
@@ -166,7 +176,7 @@ pub fn append(
     register: bool,
 ) -> QueryResult<i64> {
     let mut appender = Appender::lock(conn)?;
-    let seq = appender.append(conn, actor, action, subject, change, register)?;
+    let seq = appender.append(actor, action, subject, change, register);
     appender.finish(conn)?;
     Ok(seq)
 }
