@@ -196,7 +196,7 @@ impl FromRequest for IfMatch {
             .get(header::IF_MATCH)
             .map(|v| v.to_str().unwrap_or("").trim());
         let versions = match value {
-            None | Some("*") => None,
+            None | Some("*") | Some("") => None,
             Some(value) => Some(
                 value
                     .split(',')

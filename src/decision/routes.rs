@@ -147,6 +147,7 @@ pub struct ListQuery {
     /// Decided before this instant (RFC 3339).
     to: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,

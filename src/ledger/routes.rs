@@ -19,12 +19,14 @@ use crate::pagination::{Page, PageRequest};
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only entries with a greater `seq`.
+    #[param(minimum = 0)]
     after_seq: Option<i64>,
     /// Only entries with this action, e.g. `party.created`.
     action: Option<String>,
     /// Only entries about this subject, e.g. `party:<id>`.
     subject: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -48,6 +50,9 @@ pub async fn events(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    if q.after_seq.is_some_and(|s| s < 0) {
+        return Err(ApiError::field("after_seq", "must be 0 or more"));
+    }
     let after = match &page.after {
         Some(c) => c
             .parse::<i64>()
@@ -148,6 +153,7 @@ pub async fn checkpoint(
 #[into_params(parameter_in = Query)]
 pub struct CheckpointsQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
@@ -201,6 +207,7 @@ pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
 #[into_params(parameter_in = Query)]
 pub struct ProofQuery {
     /// The tree size to prove against; defaults to the latest checkpoint (signed first if needed).
+    #[param(minimum = 1)]
     size: Option<i64>,
 }
 
@@ -246,6 +253,9 @@ pub async fn proof(
 ) -> Result<HttpResponse, ApiError> {
     let seq = path.into_inner();
     let size = query.size;
+    if seq < 1 {
+        return Err(ApiError::NotFound);
+    }
     let principal = auth.0;
     let keys = state.ledger_keys.clone();
     let proof = state
@@ -297,8 +307,10 @@ pub async fn proof(
 #[into_params(parameter_in = Query)]
 pub struct ConsistencyQuery {
     /// The smaller tree size (≥ 1), e.g. an old checkpoint's.
+    #[param(minimum = 1)]
     from: i64,
     /// The larger tree size (≤ the ledger's size).
+    #[param(minimum = 1)]
     to: i64,
 }
 
@@ -357,8 +369,10 @@ pub async fn consistency(
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
     /// The first entry (default 1).
+    #[param(minimum = 1)]
     from_seq: Option<i64>,
     /// The last entry (default: the head).
+    #[param(minimum = 1)]
     to_seq: Option<i64>,
 }
 

@@ -219,6 +219,7 @@ pub struct ListQuery {
     /// Answer what the register said at this instant (RFC 3339); then no paging.
     as_of: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,

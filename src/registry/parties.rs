@@ -330,6 +330,7 @@ pub struct ListQuery {
     /// Only the party with this external reference (e.g. `gvl:755`).
     external_ref: Option<String>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -123,6 +123,7 @@ pub struct ListQuery {
     /// Only active (true) or inactive (false) services.
     active: Option<bool>,
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -55,6 +55,7 @@ pub struct Purpose {
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,

@@ -175,3 +175,48 @@ async fn metrics_count_requests_and_decisions_without_ids_or_principals() {
         "no ids or principals"
     );
 }
+
+#[actix_web::test]
+async fn extreme_numbers_and_empty_headers_are_clear_4xx() {
+    let app = TestApp::sqlite().await;
+    let t = app.auditor();
+    let r = app
+        .get("/v1/audit/proof/-9223372036854775808?size=0", &t)
+        .await;
+    assert_eq!(r.status, 404, "found by schemathesis: once a 500");
+    assert_eq!(
+        app.get("/v1/audit/proof/9223372036854775807", &t)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        app.get("/v1/audit/events?after_seq=-1", &t).await.status,
+        422
+    );
+    assert_eq!(
+        app.get("/v1/audit/consistency?from=1&to=9223372036854775807", &t)
+            .await
+            .status,
+        422
+    );
+    assert_eq!(
+        app.get("/v1/audit/export?from_seq=9223372036854775807", &t)
+            .await
+            .status,
+        200
+    );
+    let party = app.party(json!({})).await;
+    let path = format!("/v1/parties/{}", party["id"].as_str().unwrap());
+    let r = app
+        .send(
+            TestRequest::patch()
+                .uri(&path)
+                .insert_header(("Authorization", format!("Bearer {}", app.alice())))
+                .insert_header(("Content-Type", "application/json"))
+                .insert_header(("If-Match", ""))
+                .set_payload("{}"),
+        )
+        .await;
+    assert_eq!(r.status, 428, "an empty If-Match is a missing one");
+}
