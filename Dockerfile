@@ -7,7 +7,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cargo build --release --locked --bin vendor-registry \
+RUN cargo build --release --locked -p vendor-registry --bin vendor-registry \
  && cp target/release/vendor-registry /vendor-registry
 
 FROM debian:bookworm-slim
