@@ -53,6 +53,10 @@ pub struct AppState {
     pub metrics: std::sync::Arc<metrics::Metrics>,
     /// The node's ledger writer, which group-commits decisions.
     writer: decision::writer::Writer,
+    /// Taken around every write transaction of this process and handed over fairly, so a
+    /// register change is not starved by a stream of decision batches (SQLite's own lock is
+    /// polled, not queued).
+    write_gate: std::sync::Arc<parking_lot::Mutex<()>>,
     /// False after a write failed for want of storage, until a write succeeds again.
     pub writable: std::sync::atomic::AtomicBool,
     /// Every documented path with its methods, to tell 405 from 404.
@@ -108,11 +112,13 @@ impl AppState {
         };
         let snapshot = std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot)));
         let metrics = std::sync::Arc::new(metrics::Metrics::default());
+        let write_gate = std::sync::Arc::new(parking_lot::Mutex::new(()));
         let writer = decision::writer::Writer::start(
             pool.clone(),
             snapshot.clone(),
             metrics.clone(),
             config.decision_batch,
+            write_gate.clone(),
         );
         Ok(AppState {
             pool,
@@ -124,6 +130,7 @@ impl AppState {
             writable: std::sync::atomic::AtomicBool::new(true),
             metrics,
             writer,
+            write_gate,
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,
@@ -154,7 +161,10 @@ impl AppState {
         F: FnOnce(&mut db::DbConn) -> Result<T, ApiError> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let gate = self.write_gate.clone();
         let result = web::block(move || {
+            // The gate first, then a connection: the ledger writer takes them in that order too.
+            let _turn = gate.lock();
             let mut conn = pool.get()?;
             // Every write appends to the ledger, so every write takes the ledger head's lock
             // first: writers are serialised before they read what they will change, and a

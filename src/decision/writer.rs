@@ -39,11 +39,12 @@ impl Writer {
         snapshot: Arc<RwLock<Arc<Snapshot>>>,
         metrics: Arc<Metrics>,
         max_batch: usize,
+        gate: Arc<parking_lot::Mutex<()>>,
     ) -> Writer {
         let (jobs, queue) = sync_channel(QUEUE);
         let spawned = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || run(queue, pool, snapshot, metrics, max_batch.max(1)));
+            .spawn(move || run(queue, pool, snapshot, metrics, max_batch.max(1), gate));
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the ledger writer");
         }
@@ -84,6 +85,7 @@ fn run(
     snapshot: Arc<RwLock<Arc<Snapshot>>>,
     metrics: Arc<Metrics>,
     max_batch: usize,
+    gate: Arc<parking_lot::Mutex<()>>,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -99,6 +101,7 @@ fn run(
             .into_iter()
             .map(|j| (j.reply, (j.actor, j.request, j.idempotency)))
             .unzip();
+        let turn = gate.lock();
         let outcome = pool.get().map_err(ApiError::from).and_then(|mut conn| {
             db::write_tx(&mut conn, |conn| {
                 let mut writes = store::Batch::begin(conn)?;
@@ -118,6 +121,8 @@ fn run(
                 Ok::<_, ApiError>(results)
             })
         });
+        // A register change waiting for its turn gets it before the next batch.
+        parking_lot::MutexGuard::unlock_fair(turn);
         match outcome {
             Ok(results) => {
                 metrics.ledger_commit(size, started.elapsed().as_secs_f64());

@@ -93,3 +93,74 @@ async fn thirty_two_concurrent_writers_all_succeed_without_lock_errors() {
         );
     }
 }
+
+#[actix_web::test]
+async fn no_decision_sent_after_an_answered_revoke_relies_on_the_grant() {
+    for app in TestApp::all().await {
+        app.service("newsletter", &["marketing.communications"])
+            .await;
+        let party = app.party(json!({})).await;
+        let grant = app
+            .grant(&party, json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US"]}))
+            .await;
+        app.set_status(&party, "trusted").await;
+        let body = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
+            "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+        let revoked_at: std::cell::Cell<Option<std::time::Instant>> = std::cell::Cell::new(None);
+        // Each client keeps deciding until five of its requests went out after the revoke was answered.
+        let load = (0..8).map(|_| async {
+            let mut seen = Vec::new();
+            let mut after = 0;
+            while after < 5 {
+                let sent = std::time::Instant::now();
+                let r = app.share("newsletter", body.clone()).await;
+                assert_eq!(r.status, 201, "[{}] {}", app.backend, r.text);
+                seen.push((sent, r.body["outcome"] == "approved"));
+                if revoked_at.get().is_some_and(|cut| sent > cut) {
+                    after += 1;
+                }
+                assert!(seen.len() < 5000, "the revoke was never answered");
+            }
+            seen
+        });
+        let revoke = async {
+            for _ in 0..20 {
+                actix_web::rt::task::yield_now().await;
+            }
+            let path = format!("/v1/grants/{}/revoke", grant["id"].as_str().unwrap());
+            let r = app
+                .post_if(&path, &app.bob(), &json!({"reason": "now"}), "\"1\"")
+                .await;
+            assert_eq!(r.status, 200);
+            revoked_at.set(Some(std::time::Instant::now()));
+        };
+        let (decisions, _) = futures_util::future::join(join_all(load), revoke).await;
+        let cut = revoked_at.get().expect("the revoke was answered");
+        let after: Vec<bool> = decisions
+            .iter()
+            .flatten()
+            .filter(|(sent, _)| *sent > cut)
+            .map(|(_, a)| *a)
+            .collect();
+        let approvals_before = decisions
+            .iter()
+            .flatten()
+            .filter(|(sent, a)| *sent < cut && *a)
+            .count();
+        assert!(
+            approvals_before > 0,
+            "[{}] the load overlapped the revoke",
+            app.backend
+        );
+        assert!(
+            !after.is_empty(),
+            "[{}] decisions were sent after the revoke answered",
+            app.backend
+        );
+        assert!(
+            after.iter().all(|approved| !approved),
+            "[{}] an approval after an answered revoke",
+            app.backend
+        );
+    }
+}
