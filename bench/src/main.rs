@@ -127,7 +127,7 @@ fn build(
         let mut entry = PartyEntry {
             trusted: rng.gen_bool(0.9),
             data_locations: locations,
-            grants: HashMap::new(),
+            grants: Default::default(),
         };
         for _ in 0..grants_per_party {
             n += 1;
@@ -258,11 +258,11 @@ fn requests(reg: &Register, count: usize, rng: &mut StdRng) -> Vec<Case> {
 
 /// One lookup per requested category in a precomputed (party, service, category) table: no
 /// hierarchy, no validity, no request-level checks. A floor for cost, not an engine.
-struct Floor(HashMap<(usize, usize, &'static str), bool>);
+struct Floor(rustc_hash::FxHashMap<(usize, usize, &'static str), bool>);
 
 impl Floor {
     fn new(reg: &Register) -> Floor {
-        let mut table = HashMap::new();
+        let mut table = rustc_hash::FxHashMap::default();
         for ((p, s), grants) in &reg.grants {
             for asked in ASKED {
                 let ok = grants

@@ -1,7 +1,7 @@
 //! The register as the decision engine reads it: indexed party → service → grants, loaded
 //! whole from storage and tagged with the register revision it reflects.
 
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use diesel::prelude::*;
 
@@ -147,7 +147,7 @@ impl Snapshot {
                 PartyEntry {
                     trusted: p.status == "trusted",
                     data_locations: text_to_list(&p.data_locations),
-                    grants: HashMap::new(),
+                    grants: HashMap::default(),
                 },
             );
         }

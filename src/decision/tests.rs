@@ -1,7 +1,9 @@
 //! The engine against an independent, deliberately simple reference model of DESIGN.md's
 //! seven checks, on random registers full of near misses.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use chrono::{DateTime, TimeZone, Utc};
 use proptest::prelude::*;
@@ -161,7 +163,7 @@ fn snapshot(w: &World) -> Snapshot {
         );
     }
     for (i, (trusted, locations)) in w.parties.iter().enumerate() {
-        let mut grants: HashMap<String, Vec<GrantEntry>> = HashMap::new();
+        let mut grants: HashMap<String, Vec<GrantEntry>> = HashMap::default();
         for g in w.grants.iter().filter(|g| g.party == i) {
             grants
                 .entry(SERVICES[g.service].into())
@@ -219,7 +221,7 @@ type Reasons = BTreeSet<(String, Option<String>)>;
 /// The expected reasons, and for each approved PII category the grants that may approve it.
 fn reference(w: &World) -> (Reasons, HashMap<String, Vec<String>>) {
     let mut reasons = Reasons::new();
-    let mut approvers = HashMap::new();
+    let mut approvers = HashMap::default();
     let mut add = |code: &str, cat: Option<&str>| {
         reasons.insert((code.to_owned(), cat.map(str::to_owned)));
     };
