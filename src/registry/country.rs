@@ -78,7 +78,17 @@ mod tests {
 
     #[test]
     fn only_assigned_upper_case_codes_are_countries() {
-        assert_eq!(CODES.split_ascii_whitespace().count(), 249);
+        let codes: Vec<&str> = CODES.split_ascii_whitespace().collect();
+        assert_eq!(codes.len(), 249);
+        assert!(
+            codes.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for the binary search"
+        );
+        assert_eq!(CODES.len(), 249 * 3 - 1, "one space between codes");
+        assert!(
+            codes.iter().all(|c| is_country(c)),
+            "every listed code is found"
+        );
         assert!(is_country("CN") && is_country("US") && is_country("DE"));
         assert!(!is_country("cn") && !is_country("XX") && !is_country("USA") && !is_country("S "));
         assert!(!is_country("UK"));
