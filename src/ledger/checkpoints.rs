@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 
 use super::merkle::{self, Hash};
-use super::signing::{Checkpoint, LedgerKeys};
+use super::signing::{Checkpoint, LedgerKeys, SignedTree};
 use super::{Row, chain};
 use crate::db::DbConn;
 use crate::error::ApiError;
@@ -93,9 +93,11 @@ pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, ApiError> 
 
 /// The latest checkpoint, issuing a new one first when the head has moved past it.
 ///
-/// Before signing, the log is checked against the previous checkpoint and the entries since
-/// are re-hashed from their content, so the service never signs a history that was rewritten
-/// since it last signed.
+/// The service never signs a history rewritten since it last signed: entries after the tree it
+/// last signed or checked are re-hashed from their content and must chain on from that tree's
+/// last hash, and on a node's first checkpoint the whole log is checked against the latest
+/// signed tree head. Only entries newer than what this node already checked are read, so
+/// signing stays cheap however long the ledger grows.
 pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, ApiError> {
     let (head, _, _) = super::head(conn)?;
     let last = latest(conn)?;
@@ -105,41 +107,49 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, ApiErro
         return Ok(cp.clone());
     }
     let signed_size = last.as_ref().map_or(0, |c| c.size);
-    let mut leaves = leaf_hashes(conn, signed_size)?;
-    if let Some(cp) = &last
-        && hex::encode(merkle::root(&leaves)) != cp.root_hash
-    {
-        return Err(ApiError::Internal(format!(
-            "refusing to sign: the ledger no longer matches the checkpoint of size {}",
-            cp.size
-        )));
-    }
+    let mut memo = keys.signed.lock();
+    let known = match memo.take() {
+        Some(tree) if tree.size <= signed_size => tree,
+        _ => checked_prefix(conn, last.as_ref())?,
+    };
+    let mut tree = known;
     let newer: Vec<Row> = ledger::table
-        .filter(ledger::seq.gt(signed_size))
+        .filter(ledger::seq.gt(tree.size))
         .filter(ledger::seq.le(head))
         .order(ledger::seq.asc())
         .select(Row::as_select())
         .load(conn)?;
-    for (i, row) in newer.iter().enumerate() {
-        let bytes = chain::leaf_bytes(row).filter(|_| row.seq == signed_size + 1 + i as i64);
-        match bytes {
-            Some(b) => leaves.push(merkle::leaf_hash(&b)),
-            None => {
-                return Err(ApiError::Internal(format!(
-                    "refusing to sign: entry {} is unreadable",
-                    row.seq
-                )));
-            }
+    for row in &newer {
+        let intact = row.seq == tree.size + 1
+            && row.prev_hash == tree.last_hash
+            && chain::recompute(row).as_deref() == Some(row.hash.as_str());
+        let Some(bytes) = chain::leaf_bytes(row).filter(|_| intact) else {
+            return Err(ApiError::Internal(format!(
+                "refusing to sign: entry {} does not chain on",
+                row.seq
+            )));
+        };
+        tree.frontier.push(merkle::leaf_hash(&bytes));
+        tree.size = row.seq;
+        tree.last_hash = row.hash.clone();
+        if let Some(cp) = &last
+            && tree.size == cp.size
+            && hex::encode(tree.frontier.root()) != cp.root_hash
+        {
+            return Err(ApiError::Internal(format!(
+                "refusing to sign: the ledger no longer matches checkpoint {}",
+                cp.size
+            )));
         }
     }
-    if leaves.len() as i64 != head {
+    if tree.size != head {
         return Err(ApiError::Internal(
             "refusing to sign: the ledger has a gap".into(),
         ));
     }
     let cp = keys.sign(
         head,
-        &hex::encode(merkle::root(&leaves)),
+        &hex::encode(tree.frontier.root()),
         crate::time::format(crate::time::now()),
     );
     let row = CheckpointRow {
@@ -149,18 +159,50 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, ApiErro
         key_id: cp.key_id.clone(),
         signature: cp.signature.clone(),
     };
-    match diesel::insert_into(checkpoints::table)
+    let stored = match diesel::insert_into(checkpoints::table)
         .values(&row)
         .execute(conn)
     {
-        Ok(_) => Ok(cp),
+        Ok(_) => cp,
         // Another node signed the same size first: theirs stands.
         Err(diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
             _,
-        )) => at_size(conn, head)?.ok_or(ApiError::NotFound),
-        Err(e) => Err(e.into()),
+        )) => at_size(conn, head)?.ok_or(ApiError::NotFound)?,
+        Err(e) => return Err(e.into()),
+    };
+    *memo = Some(tree);
+    Ok(stored)
+}
+
+/// The tree of the latest checkpoint, rebuilt from the stored leaf hashes and checked against it.
+fn checked_prefix(conn: &mut DbConn, last: Option<&Checkpoint>) -> Result<SignedTree, ApiError> {
+    let Some(cp) = last else {
+        return Ok(SignedTree {
+            size: 0,
+            last_hash: super::GENESIS_HASH.into(),
+            frontier: merkle::Frontier::default(),
+        });
+    };
+    let mut frontier = merkle::Frontier::default();
+    for leaf in leaf_hashes(conn, cp.size)? {
+        frontier.push(leaf);
     }
+    if hex::encode(frontier.root()) != cp.root_hash {
+        return Err(ApiError::Internal(format!(
+            "refusing to sign: the ledger no longer matches checkpoint {}",
+            cp.size
+        )));
+    }
+    let last_hash: String = ledger::table
+        .find(cp.size)
+        .select(ledger::hash)
+        .first(conn)?;
+    Ok(SignedTree {
+        size: cp.size,
+        last_hash,
+        frontier,
+    })
 }
 
 /// When to sign on its own: every `every_entries` new entries or `every` time, if the head moved.

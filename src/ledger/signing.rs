@@ -82,10 +82,20 @@ pub fn parse_public_key(text: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
-/// The node's signing key and the keys it trusts.
+/// The node's signing key and the keys it trusts, with what it last signed.
 pub struct LedgerKeys {
     signing: SigningKey,
     trusted: Vec<VerifyingKey>,
+    /// The tree this node last signed or checked, so the next checkpoint reads only newer entries.
+    pub(crate) signed: parking_lot::Mutex<Option<SignedTree>>,
+}
+
+/// A prefix of the ledger whose Merkle frontier is known: `size` entries, the last one's hash.
+#[derive(Clone)]
+pub(crate) struct SignedTree {
+    pub size: i64,
+    pub last_hash: String,
+    pub frontier: super::merkle::Frontier,
 }
 
 impl LedgerKeys {
@@ -123,13 +133,18 @@ impl LedgerKeys {
                 parse_public_key(k).ok_or_else(|| format!("not an Ed25519 public key: {k}"))?,
             );
         }
-        Ok(LedgerKeys { signing, trusted })
+        Ok(LedgerKeys {
+            signing,
+            trusted,
+            signed: parking_lot::Mutex::new(None),
+        })
     }
 
     pub fn from_signing_key(signing: SigningKey) -> LedgerKeys {
         LedgerKeys {
             trusted: vec![signing.verifying_key()],
             signing,
+            signed: parking_lot::Mutex::new(None),
         }
     }
 
