@@ -89,10 +89,8 @@ fn build(
     now: DateTime<Utc>,
     rng: &mut StdRng,
 ) -> Register {
-    let mut snap = Snapshot {
-        revision: 1,
-        ..Snapshot::default()
-    };
+    let mut snap = Snapshot::default();
+    snap.revision = 1;
     for c in vendor_registry::taxonomy::seed::categories("") {
         snap.add_category(&c.key, c.pii, c.linkable);
     }
@@ -151,6 +149,7 @@ fn build(
                     .choose_multiple(rng, scopes)
                     .map(|c| (*c).to_owned())
                     .collect(),
+                category_ids: Vec::new(),
                 regions: [rng.gen_bool(0.6), rng.gen_bool(0.8), rng.gen_bool(0.6)],
                 mechanism_is_pipl: rng.gen_bool(0.5),
                 valid_from: from,
@@ -167,6 +166,7 @@ fn build(
         snap.parties.insert(id.clone(), entry);
         ids.push(id);
     }
+    snap.index();
     Register {
         snap,
         parties: ids,

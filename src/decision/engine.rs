@@ -150,6 +150,10 @@ fn reason(code: ReasonCode, category: Option<&str>) -> Reason {
 
 /// Decides `req` against `snap` at `now`.
 pub fn decide(snap: &Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict {
+    debug_assert!(
+        snap.is_indexed(),
+        "Snapshot::index must run before deciding"
+    );
     let mut reasons = Vec::new();
     let mut grants = Vec::new();
 
@@ -191,16 +195,22 @@ pub fn decide(snap: &Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict {
             .get(&req.service)
             .map(Vec::as_slice)
             .unwrap_or(&[]);
-        let any_pii = req.categories.iter().any(|c| snap.is_pii(c));
+        // Requests are validated against the taxonomy, so every key has an id.
+        let ids: Vec<Option<u32>> = req.categories.iter().map(|c| snap.id(c)).collect();
+        let any_pii = ids.iter().flatten().any(|id| snap.interned(*id).pii);
         let destination = Region::of(&req.destination_country);
         let needs_pipl = req.subject_region == Region::Prc && destination != Region::Prc;
         let micros = now.timestamp_micros();
-        for category in &req.categories {
-            let treated_as_pii = snap.is_pii(category) || (any_pii && snap.is_linkable(category));
-            if !treated_as_pii {
+        for (category, id) in req.categories.iter().zip(ids) {
+            let Some(id) = id else {
+                reasons.push(reason(ReasonCode::CategoryNotGranted, Some(category)));
+                continue;
+            };
+            let marks = snap.interned(id);
+            if !(marks.pii || (any_pii && marks.linkable)) {
                 continue;
             }
-            match judge(candidates, category, destination, needs_pipl, micros) {
+            match judge(snap, candidates, id, destination, needs_pipl, micros) {
                 Ok(grant_id) => grants.push(GrantUse {
                     category: category.clone(),
                     grant_id,
@@ -225,12 +235,14 @@ pub fn decide(snap: &Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict {
 /// One PII category against the party's grants for the service: the approving grant, or the
 /// single code that explains the denial (the first of DESIGN.md's list that applies).
 fn judge(
+    snap: &Snapshot,
     grants: &[GrantEntry],
-    category: &str,
+    category: u32,
     destination: Region,
     needs_pipl: bool,
     now: i64,
 ) -> Result<String, ReasonCode> {
+    let ancestors = &snap.interned(category).ancestors;
     let mut region_blocked = false;
     let mut mechanism_missing = false;
     let mut not_yet_valid = false;
@@ -238,8 +250,11 @@ fn judge(
     let mut revoked = false;
     let mut narrower = false;
     for g in grants {
-        if !g.categories.iter().any(|k| covers(k, category)) {
-            narrower |= g.categories.iter().any(|k| covers(category, k));
+        if !g.category_ids.iter().any(|k| ancestors.contains(k)) {
+            narrower |= g
+                .category_ids
+                .iter()
+                .any(|k| snap.interned(*k).ancestors.contains(&category));
             continue;
         }
         if g.revoked {

@@ -31,6 +31,8 @@ pub struct PartyEntry {
 pub struct GrantEntry {
     pub id: String,
     pub categories: Vec<String>,
+    /// `categories` as interned ids, filled by [`Snapshot::index`].
+    pub category_ids: Vec<u32>,
     /// Allowed regions, indexed PRC, US, OTHER.
     pub regions: [bool; 3],
     pub mechanism_is_pipl: bool,
@@ -65,6 +67,7 @@ impl GrantEntry {
         GrantEntry {
             id: row.id.clone(),
             categories: text_to_list(&row.categories),
+            category_ids: Vec::new(),
             regions,
             mechanism_is_pipl: serde_json::from_value::<TransferMechanism>(
                 serde_json::Value::String(row.transfer_mechanism.clone()),
@@ -94,6 +97,17 @@ pub struct Snapshot {
     pub purposes: HashMap<String, bool>,
     pub services: HashMap<String, ServiceEntry>,
     pub parties: HashMap<String, PartyEntry>,
+    /// Category key → interned id (see [`Snapshot::index`]).
+    ids: HashMap<String, u32>,
+    /// By id: whether it counts as PII, whether it is linkable, and its ancestors (itself first).
+    interned: Vec<Interned>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Interned {
+    pub pii: bool,
+    pub linkable: bool,
+    pub ancestors: Vec<u32>,
 }
 
 impl Snapshot {
@@ -118,6 +132,63 @@ impl Snapshot {
                 }
             }
         }
+    }
+
+    /// Interns the category keys and every grant's categories, so the engine compares ids, not
+    /// strings. Call once the snapshot is built.
+    pub fn index(&mut self) {
+        let mut keys: Vec<&String> = self.categories.keys().collect();
+        keys.sort();
+        self.ids = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ((*k).clone(), i as u32))
+            .collect();
+        self.interned = keys
+            .iter()
+            .map(|k| {
+                let mut ancestors = Vec::new();
+                let mut cur = Some(k.as_str());
+                while let Some(key) = cur {
+                    if let Some(id) = self.ids.get(key) {
+                        ancestors.push(*id);
+                    }
+                    cur = crate::taxonomy::parent_of(key);
+                }
+                Interned {
+                    pii: self.pii.contains(*k),
+                    linkable: self.categories[*k],
+                    ancestors,
+                }
+            })
+            .collect();
+        let ids = &self.ids;
+        for party in self.parties.values_mut() {
+            for grants in party.grants.values_mut() {
+                for g in grants {
+                    g.category_ids = g
+                        .categories
+                        .iter()
+                        .filter_map(|c| ids.get(c).copied())
+                        .collect();
+                }
+            }
+        }
+    }
+
+    /// Whether [`Snapshot::index`] has run since categories were added.
+    pub fn is_indexed(&self) -> bool {
+        self.interned.len() == self.categories.len()
+    }
+
+    /// The interned id of a category key.
+    pub fn id(&self, key: &str) -> Option<u32> {
+        self.ids.get(key).copied()
+    }
+
+    /// What is known of an interned category.
+    pub fn interned(&self, id: u32) -> &Interned {
+        &self.interned[id as usize]
     }
 
     /// Loads the whole register. Call inside the transaction that read `revision`, so the two agree.
@@ -164,6 +235,7 @@ impl Snapshot {
                     .push(GrantEntry::from_row(g));
             }
         }
+        snap.index();
         Ok(snap)
     }
 }

@@ -175,6 +175,7 @@ fn snapshot(w: &World) -> Snapshot {
                         .iter()
                         .map(|c| CATEGORIES[*c].0.into())
                         .collect(),
+                    category_ids: Vec::new(),
                     regions: g.regions,
                     mechanism_is_pipl: g.pipl,
                     valid_from: g.from,
@@ -191,6 +192,7 @@ fn snapshot(w: &World) -> Snapshot {
             },
         );
     }
+    snap.index();
     snap
 }
 
