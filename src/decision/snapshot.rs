@@ -84,6 +84,9 @@ impl GrantEntry {
     }
 }
 
+/// Grants read per query while loading a snapshot.
+const GRANT_PAGE: i64 = 20_000;
+
 /// Everything a decision reads.
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -222,17 +225,26 @@ impl Snapshot {
                 },
             );
         }
-        let rows: Vec<GrantRow> = grants::table
-            .order(grants::id.asc())
-            .select(GrantRow::as_select())
-            .load(conn)?;
-        for g in &rows {
-            if let Some(party) = snap.parties.get_mut(&g.party_id) {
-                party
-                    .grants
-                    .entry(g.service.clone())
-                    .or_default()
-                    .push(GrantEntry::from_row(g));
+        // Grants are read a page at a time: the rows are much larger than the entries kept, and
+        // a register of a million grants would otherwise sit in memory twice while loading.
+        let mut after = String::new();
+        loop {
+            let rows: Vec<GrantRow> = grants::table
+                .filter(grants::id.gt(&after))
+                .order(grants::id.asc())
+                .limit(GRANT_PAGE)
+                .select(GrantRow::as_select())
+                .load(conn)?;
+            let Some(last) = rows.last() else { break };
+            after = last.id.clone();
+            for g in &rows {
+                if let Some(party) = snap.parties.get_mut(&g.party_id) {
+                    party
+                        .grants
+                        .entry(g.service.clone())
+                        .or_default()
+                        .push(GrantEntry::from_row(g));
+                }
             }
         }
         snap.index();
