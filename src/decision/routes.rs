@@ -112,7 +112,7 @@ pub async fn create(
     let actor = principal.actor();
     let made = state.decide(actor, request, idempotency).await?;
     Ok(match made {
-        Made::New(decision) => {
+        Made::New { decision, body } => {
             let outcome = if decision.reasons.is_empty() {
                 "approved"
             } else {
@@ -121,15 +121,9 @@ pub async fn create(
             state
                 .metrics
                 .decision(outcome, decision.reasons.iter().map(|r| r.code.as_str()));
-            let body = serde_json::to_string(&decision)?;
             decision_response(StatusCode::CREATED, &decision.id, body)
         }
-        Made::Replayed(body) => {
-            let id = serde_json::from_str::<Decision>(&body)
-                .map(|d| d.id)
-                .unwrap_or_default();
-            decision_response(StatusCode::OK, &id, body)
-        }
+        Made::Replayed { id, body } => decision_response(StatusCode::OK, &id, body),
     })
 }
 

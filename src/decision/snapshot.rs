@@ -118,10 +118,6 @@ impl Snapshot {
         self.pii.contains(key)
     }
 
-    pub fn is_linkable(&self, key: &str) -> bool {
-        self.categories.get(key).copied().unwrap_or(false)
-    }
-
     /// Adds a category; `pii` marks it and every ancestor as counting as PII.
     pub fn add_category(&mut self, key: &str, pii: bool, linkable: bool) {
         self.categories.insert(key.to_owned(), linkable);

@@ -57,8 +57,13 @@ pub struct Row {
 
 /// What the transaction produced: a new decision, or the replay of an earlier one.
 pub enum Made {
-    New(Box<Decision>),
-    Replayed(String),
+    /// A new decision, with the JSON it was stored as (and is answered with).
+    New {
+        decision: Box<Decision>,
+        body: String,
+    },
+    /// The stored answer to the same request made earlier.
+    Replayed { id: String, body: String },
 }
 
 /// The idempotency key of a request, with the hash of its body.
@@ -111,7 +116,10 @@ pub fn decide_one(
         if let Some(row) = existing {
             return Ok(
                 if row.request_hash.as_deref() == Some(idem.request_hash.as_str()) {
-                    Ok(Made::Replayed(row.body))
+                    Ok(Made::Replayed {
+                        id: row.id,
+                        body: row.body,
+                    })
                 } else {
                     Err(ApiError::field(
                         "Idempotency-Key",
@@ -149,6 +157,7 @@ pub fn decide_one(
     decision.ledger_seq = batch
         .ledger
         .append(actor, "decision.recorded", &subject, &change, false);
+    let body = serde_json::to_string(&decision)?;
     let row = Row {
         id: decision.id.clone(),
         service: decision.service.clone(),
@@ -156,12 +165,15 @@ pub fn decide_one(
         outcome: crate::registry::parties::serde_plain(&decision.outcome),
         decided_at: decision.decided_at.clone(),
         ledger_seq: decision.ledger_seq,
-        body: serde_json::to_string(&decision)?,
+        body: body.clone(),
         idempotency_key: idempotency.as_ref().map(|i| i.key.clone()),
         request_hash: idempotency.map(|i| i.request_hash),
     };
     batch.rows.push(row);
-    Ok(Ok(Made::New(Box::new(decision))))
+    Ok(Ok(Made::New {
+        decision: Box::new(decision),
+        body,
+    }))
 }
 
 /// The writes of one batch of decisions, made in a few statements when it is complete.

@@ -60,11 +60,12 @@ impl<'k> Auditor<'k> {
 
     /// Checks the next row. `stored_leaf` is the leaf hash kept with it, when there is one.
     pub fn push(&mut self, row: &Row, stored_leaf: Option<&str>) {
-        if !self.chain.push(row) && self.problems.is_empty() {
+        let canonical = leaf_bytes(row);
+        if !self.chain.push_canonical(row, canonical.as_deref()) && self.problems.is_empty() {
             self.problems
                 .push(format!("the hash chain breaks at seq {}", row.seq));
         }
-        let computed = leaf_bytes(row).map(|b| leaf_hash(&b)).unwrap_or([0u8; 32]);
+        let computed = canonical.map(|b| leaf_hash(&b)).unwrap_or([0u8; 32]);
         self.computed.push(computed);
         let stored = stored_leaf
             .and_then(|s| hex::decode(s).ok())

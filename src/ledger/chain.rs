@@ -53,8 +53,9 @@ pub fn seal(
     }
 }
 
-/// The hash a stored row should carry, recomputed from its content.
-pub fn recompute(row: &Row) -> Option<String> {
+/// The canonical serialisation of a stored row without its hash: what its `hash` covers and
+/// its Merkle leaf. `None` when the stored JSON does not parse.
+pub fn leaf_bytes(row: &Row) -> Option<Vec<u8>> {
     let actor: Value = serde_json::from_str(&row.actor).ok()?;
     let change: Value = serde_json::from_str(&row.change).ok()?;
     let text = canonical(
@@ -66,25 +67,7 @@ pub fn recompute(row: &Row) -> Option<String> {
         &change,
         &row.prev_hash,
     );
-    Some(sha256_hex(text.as_bytes()))
-}
-
-/// The Merkle leaf of a row (RFC 9162 hashes it with the 0x00 prefix).
-pub fn leaf_bytes(row: &Row) -> Option<Vec<u8>> {
-    let actor: Value = serde_json::from_str(&row.actor).ok()?;
-    let change: Value = serde_json::from_str(&row.change).ok()?;
-    Some(
-        canonical(
-            row.seq,
-            &row.at,
-            &actor,
-            &row.action,
-            &row.subject,
-            &change,
-            &row.prev_hash,
-        )
-        .into_bytes(),
-    )
+    Some(text.into_bytes())
 }
 
 /// The outcome of checking the log.
@@ -144,6 +127,11 @@ impl Verifier {
 
     /// Checks the next row; returns false once a defect has been found.
     pub fn push(&mut self, row: &Row) -> bool {
+        self.push_canonical(row, leaf_bytes(row).as_deref())
+    }
+
+    /// The same, with the row's canonical bytes already at hand (see [`leaf_bytes`]).
+    pub fn push_canonical(&mut self, row: &Row, canonical: Option<&[u8]>) -> bool {
         if self.first_bad.is_some() {
             return false;
         }
@@ -152,7 +140,9 @@ impl Verifier {
             self.first_bad = Some(self.expected_seq.min(row.seq.max(1)));
             return false;
         }
-        if row.prev_hash != self.prev_hash || recompute(row).as_deref() != Some(row.hash.as_str()) {
+        if row.prev_hash != self.prev_hash
+            || canonical.map(sha256_hex).as_deref() != Some(row.hash.as_str())
+        {
             self.first_bad = Some(row.seq);
             return false;
         }
@@ -173,10 +163,6 @@ impl Verifier {
     /// Marks `seq` as bad when an outside record (a checkpoint) disagrees with the log there.
     pub fn mark_bad(&mut self, seq: i64) {
         self.first_bad = Some(self.first_bad.map_or(seq, |s| s.min(seq)));
-    }
-
-    pub fn checked(&self) -> i64 {
-        self.entries
     }
 
     /// The first defect found so far.
