@@ -6,7 +6,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::{decision, exports, health, imports, ledger, metrics, registry, taxonomy};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(health::healthz)
+    // The decision endpoint first: actix tries resources in order, and the ones before it with
+    // path parameters would each cost a regular-expression match on every decision.
+    cfg.service(decision::routes::create)
+        .service(health::healthz)
         .service(health::readyz)
         .service(metrics::metrics)
         .service(taxonomy::routes::list_categories)
@@ -27,7 +30,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(registry::grants::get)
         .service(registry::grants::revoke_one)
         .service(imports::import_gvl)
-        .service(decision::routes::create)
         .service(decision::routes::list)
         .service(decision::routes::get)
         .service(ledger::routes::events)

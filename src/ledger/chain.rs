@@ -1,26 +1,41 @@
 //! Pure hash-chain logic: sealing an entry and checking a sequence of entries.
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::{GENESIS_HASH, Row};
 
-/// The JCS serialisation of an entry without its `hash`: what is hashed, and the Merkle leaf.
-pub fn canonical(
+/// The JCS serialisation of an entry without its `hash` (what is hashed, and the Merkle leaf),
+/// assembled from `actor` and `change` already in canonical form: the members in RFC 8785
+/// order (action, actor, at, change, prev_hash, seq, subject).
+fn assemble(
     seq: i64,
     at: &str,
-    actor: &Value,
+    actor: &str,
     action: &str,
     subject: &str,
-    change: &Value,
+    change: &str,
     prev_hash: &str,
 ) -> String {
-    crate::jcs::to_string(&json!({
-        "seq": seq, "at": at, "actor": actor, "action": action,
-        "subject": subject, "change": change, "prev_hash": prev_hash,
-    }))
+    use crate::jcs::write_str;
+    use std::fmt::Write;
+    let mut out = String::with_capacity(actor.len() + change.len() + 192);
+    out.push_str("{\"action\":");
+    write_str(action, &mut out);
+    out.push_str(",\"actor\":");
+    out.push_str(actor);
+    out.push_str(",\"at\":");
+    write_str(at, &mut out);
+    out.push_str(",\"change\":");
+    out.push_str(change);
+    out.push_str(",\"prev_hash\":");
+    write_str(prev_hash, &mut out);
+    let _ = write!(out, ",\"seq\":{seq},\"subject\":");
+    write_str(subject, &mut out);
+    out.push('}');
+    out
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -37,16 +52,17 @@ pub fn seal(
     change: &Value,
     prev_hash: String,
 ) -> Row {
-    let text = canonical(seq, &at, actor, action, subject, change, &prev_hash);
+    let (actor, change) = (crate::jcs::to_string(actor), crate::jcs::to_string(change));
+    let text = assemble(seq, &at, &actor, action, subject, &change, &prev_hash);
     let hash = sha256_hex(text.as_bytes());
     let leaf_hash = hex::encode(super::merkle::leaf_hash(text.as_bytes()));
     Row {
         seq,
         at,
-        actor: crate::jcs::to_string(actor),
+        actor,
         action: action.to_owned(),
         subject: subject.to_owned(),
-        change: crate::jcs::to_string(change),
+        change,
         prev_hash,
         hash,
         leaf_hash,
@@ -54,17 +70,22 @@ pub fn seal(
 }
 
 /// The canonical serialisation of a stored row without its hash: what its `hash` covers and
-/// its Merkle leaf. `None` when the stored JSON does not parse.
+/// its Merkle leaf. Rows store `actor` and `change` in canonical form, so the text is assembled
+/// from the stored bytes as they are: any change to them, even one that keeps the JSON's
+/// meaning, changes the hash. Each must still be exactly one JSON value, so that no choice of
+/// stored texts can assemble into another entry's text. `None` when one is not.
 pub fn leaf_bytes(row: &Row) -> Option<Vec<u8>> {
-    let actor: Value = serde_json::from_str(&row.actor).ok()?;
-    let change: Value = serde_json::from_str(&row.change).ok()?;
-    let text = canonical(
+    let one_value = |text: &str| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+    if !one_value(&row.actor) || !one_value(&row.change) {
+        return None;
+    }
+    let text = assemble(
         row.seq,
         &row.at,
-        &actor,
+        &row.actor,
         &row.action,
         &row.subject,
-        &change,
+        &row.change,
         &row.prev_hash,
     );
     Some(text.into_bytes())
@@ -186,6 +207,7 @@ impl Verifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn chain(n: i64) -> Vec<Row> {
         let mut prev = GENESIS_HASH.to_owned();
@@ -204,6 +226,41 @@ mod tests {
                 row
             })
             .collect()
+    }
+
+    #[test]
+    fn the_assembled_entry_is_the_jcs_of_the_whole_entry() {
+        let actor =
+            json!({"sub": "alice \"the\" buyer\n", "role": "procurement", "ünï": "\u{1f600}"});
+        let change = json!({"z": [1, -2, {"b": null, "a": true}], "a": "\u{0}\u{1f}\u{7f}/é"});
+        let row = seal(
+            42,
+            "2026-11-29T00:00:00.000000Z".into(),
+            &actor,
+            "party.updated",
+            "party:\"x\"",
+            &change,
+            GENESIS_HASH.to_owned(),
+        );
+        let whole = json!({"seq": 42, "at": "2026-11-29T00:00:00.000000Z", "actor": actor,
+            "action": "party.updated", "subject": "party:\"x\"", "change": change, "prev_hash": GENESIS_HASH});
+        let expected = crate::jcs::to_string(&whole);
+        assert_eq!(leaf_bytes(&row).unwrap(), expected.as_bytes());
+        assert_eq!(row.hash, sha256_hex(expected.as_bytes()));
+    }
+
+    #[test]
+    fn stored_texts_that_are_not_one_json_value_do_not_verify() {
+        let mut rows = chain(3);
+        // Moving text between two fields could otherwise assemble the same bytes.
+        rows[1].actor = format!("{},\"at\":\"x\"", rows[1].actor);
+        assert!(leaf_bytes(&rows[1]).is_none());
+        assert_eq!(check(&rows, 3).first_bad_seq, Some(2));
+        let mut rows = chain(3);
+        // The same JSON, written differently, is an alteration of the record.
+        rows[2].change = rows[2].change.replace(':', ": ");
+        assert!(leaf_bytes(&rows[2]).is_some());
+        assert_eq!(check(&rows, 3).first_bad_seq, Some(3));
     }
 
     fn check(rows: &[Row], size: i64) -> VerifyReport {

@@ -15,10 +15,22 @@ TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW";
 
 /// True for an assigned ISO 3166-1 alpha-2 code, in upper case.
 pub fn is_country(code: &str) -> bool {
-    code.len() == 2
-        && code.bytes().all(|b| b.is_ascii_uppercase())
-        && CODES.contains(code)
-        && CODES.split_ascii_whitespace().any(|c| c == code)
+    // CODES is sorted and every entry is three bytes apart ("AD AE …"): a binary search.
+    let b = code.as_bytes();
+    if b.len() != 2 || !b.iter().all(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let entries = CODES.len().div_ceil(3);
+    let (mut lo, mut hi) = (0, entries);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match CODES.as_bytes()[mid * 3..mid * 3 + 2].cmp(b) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
 }
 
 /// A validator-crate check for one country code.
