@@ -109,10 +109,12 @@ pub struct Request {
 /// A failed check.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Reason {
-    pub code: ReasonCode,
+    // Members in RFC 8785 order: the ledger writes decisions canonically without building a
+    // JSON tree (see `store::canonical_change`).
     /// The category concerned, for category-level checks; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    pub code: ReasonCode,
     /// A sentence for people.
     pub message: String,
 }
@@ -120,6 +122,7 @@ pub struct Reason {
 /// The grant that approved a PII category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct GrantUse {
+    // Members in RFC 8785 order, like `Reason`'s.
     pub category: String,
     pub grant_id: String,
 }

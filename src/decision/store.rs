@@ -2,7 +2,6 @@
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use utoipa::ToSchema;
 
 use super::engine::{self, GrantUse, Outcome, Reason};
@@ -148,15 +147,12 @@ pub fn decide_one(
         decided_at: crate::time::format(now),
         ledger_seq: 0,
     };
-    let mut change = serde_json::to_value(&decision)?;
-    if let Some(obj) = change.as_object_mut() {
-        obj.remove("ledger_seq");
-        obj.insert("register_revision".into(), json!(snap.revision));
-    }
+    let change = canonical_change(&decision, snap.revision)?;
     let subject = format!("sharing_request:{}", decision.id);
-    decision.ledger_seq = batch
-        .ledger
-        .append(actor, "decision.recorded", &subject, &change, false);
+    decision.ledger_seq =
+        batch
+            .ledger
+            .append_canonical(actor, "decision.recorded", &subject, change, false);
     let body = serde_json::to_string(&decision)?;
     let row = Row {
         id: decision.id.clone(),
@@ -174,6 +170,50 @@ pub fn decide_one(
         decision: Box::new(decision),
         body,
     }))
+}
+
+/// The ledger's record of a decision: the decision without its `ledger_seq`, with the register
+/// revision that judged it. Its members are declared in RFC 8785 order (and those of
+/// [`Reason`] and [`GrantUse`] are too), and serde_json writes strings and integers as RFC 8785
+/// does, so its plain serialisation is already canonical: no JSON tree is built per decision.
+#[derive(Serialize)]
+struct DecisionChange<'a> {
+    categories: &'a [String],
+    decided_at: &'a str,
+    destination_country: &'a str,
+    grants: &'a [GrantUse],
+    id: &'a str,
+    outcome: Outcome,
+    party_id: &'a str,
+    purpose: &'a str,
+    reasons: &'a [Reason],
+    register_revision: i64,
+    service: &'a str,
+    subject_region: Region,
+}
+
+fn canonical_change(decision: &Decision, revision: i64) -> serde_json::Result<String> {
+    let change = DecisionChange {
+        categories: &decision.categories,
+        decided_at: &decision.decided_at,
+        destination_country: &decision.destination_country,
+        grants: &decision.grants,
+        id: &decision.id,
+        outcome: decision.outcome,
+        party_id: &decision.party_id,
+        purpose: &decision.purpose,
+        reasons: &decision.reasons,
+        register_revision: revision,
+        service: &decision.service,
+        subject_region: decision.subject_region,
+    };
+    let text = serde_json::to_string(&change)?;
+    debug_assert_eq!(
+        text,
+        crate::jcs::to_string(&serde_json::to_value(&change)?),
+        "the decision change must serialise canonically"
+    );
+    Ok(text)
 }
 
 /// The writes of one batch of decisions, made in a few statements when it is complete.
@@ -274,4 +314,45 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Row>> {
         .select(Row::as_select())
         .first(conn)
         .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decision::engine::ReasonCode;
+
+    #[test]
+    fn the_decision_change_is_written_in_canonical_form() {
+        let reason = |code: ReasonCode, category: Option<&str>| Reason {
+            code,
+            category: category.map(str::to_owned),
+            message: code.message().to_owned(),
+        };
+        let decision = Decision {
+            id: "0193a0c6-2222-7cc0-9d2a-0c1b2a3d4e5f".into(),
+            outcome: Outcome::Denied,
+            service: "news\"letter\u{1}".into(),
+            party_id: "p-ü-\u{1f600}".into(),
+            purpose: "marketing.communications.email".into(),
+            categories: vec!["user.contact.email".into(), "user.name\n".into()],
+            destination_country: "US".into(),
+            subject_region: Region::Prc,
+            reasons: vec![
+                reason(ReasonCode::PartyNotTrusted, None),
+                reason(ReasonCode::CategoryNotGranted, Some("user.name\n")),
+            ],
+            grants: vec![GrantUse {
+                category: "user.contact.email".into(),
+                grant_id: "g\\1".into(),
+            }],
+            decided_at: "2026-11-29T10:00:00.123456Z".into(),
+            ledger_seq: 7,
+        };
+        let text = canonical_change(&decision, 41).unwrap();
+        let mut expected = serde_json::to_value(&decision).unwrap();
+        let obj = expected.as_object_mut().unwrap();
+        obj.remove("ledger_seq");
+        obj.insert("register_revision".into(), 41.into());
+        assert_eq!(text, crate::jcs::to_string(&expected));
+    }
 }

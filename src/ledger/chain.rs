@@ -53,6 +53,19 @@ pub fn seal(
     prev_hash: String,
 ) -> Row {
     let (actor, change) = (crate::jcs::to_string(actor), crate::jcs::to_string(change));
+    seal_canonical(seq, at, actor, action, subject, change, prev_hash)
+}
+
+/// [`seal`] with `actor` and `change` already in canonical (RFC 8785) form.
+pub fn seal_canonical(
+    seq: i64,
+    at: String,
+    actor: String,
+    action: &str,
+    subject: &str,
+    change: String,
+    prev_hash: String,
+) -> Row {
     let text = assemble(seq, &at, &actor, action, subject, &change, &prev_hash);
     let hash = sha256_hex(text.as_bytes());
     let leaf_hash = hex::encode(super::merkle::leaf_hash(text.as_bytes()));

@@ -121,10 +121,23 @@ impl Appender {
         change: &Value,
         register: bool,
     ) -> i64 {
-        let row = chain::seal(
+        let change = crate::jcs::to_string(change);
+        self.append_canonical(actor, action, subject, change, register)
+    }
+
+    /// [`Appender::append`] with `change` already in canonical (RFC 8785) form.
+    pub fn append_canonical(
+        &mut self,
+        actor: &Value,
+        action: &str,
+        subject: &str,
+        change: String,
+        register: bool,
+    ) -> i64 {
+        let row = chain::seal_canonical(
             self.seq + 1,
             crate::time::format(crate::time::now()),
-            actor,
+            crate::jcs::to_string(actor),
             action,
             subject,
             change,
