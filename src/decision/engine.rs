@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::few::Few;
 use super::snapshot::{GrantEntry, Snapshot};
 use crate::registry::country::Region;
 use crate::taxonomy::covers;
@@ -135,78 +136,133 @@ pub enum Outcome {
     Denied,
 }
 
-/// What the engine decided.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verdict {
-    pub outcome: Outcome,
-    pub reasons: Vec<Reason>,
-    pub grants: Vec<GrantUse>,
+/// A failed check as the engine finds it: the code, and for category-level checks the index of
+/// the category in the request. [`Verdict::reasons`] turns findings into [`Reason`]s.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Finding {
+    pub code: ReasonCode,
+    pub category: Option<usize>,
 }
 
-fn reason(code: ReasonCode, category: Option<&str>) -> Reason {
-    Reason {
-        code,
-        category: category.map(str::to_owned),
-        message: code.message().to_owned(),
+impl Default for Finding {
+    fn default() -> Self {
+        finding(ReasonCode::ServiceUnknown)
     }
 }
 
+/// A PII category (its index in the request) and the grant that approved it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Approval<'s> {
+    pub category: usize,
+    pub grant_id: &'s str,
+}
+
+/// What the engine decided. It borrows from the snapshot and allocates only when a check fails
+/// or a PII category is approved; the owned, serialisable form comes from [`Verdict::reasons`]
+/// and [`Verdict::grants`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict<'s> {
+    pub outcome: Outcome,
+    pub findings: Few<Finding, 4>,
+    pub approvals: Few<Approval<'s>, 4>,
+}
+
+impl Verdict<'_> {
+    /// One reason per failed check, with its message; `req` is the request decided.
+    pub fn reasons(&self, req: &Request) -> Vec<Reason> {
+        self.findings
+            .iter()
+            .map(|f| Reason {
+                category: f.category.map(|i| req.categories[i].clone()),
+                code: f.code,
+                message: f.code.message().to_owned(),
+            })
+            .collect()
+    }
+
+    /// The grant that approved each PII category; `req` is the request decided.
+    pub fn grants(&self, req: &Request) -> Vec<GrantUse> {
+        self.approvals
+            .iter()
+            .map(|a| GrantUse {
+                category: req.categories[a.category].clone(),
+                grant_id: a.grant_id.to_owned(),
+            })
+            .collect()
+    }
+}
+
+fn finding(code: ReasonCode) -> Finding {
+    Finding {
+        code,
+        category: None,
+    }
+}
+
+/// Categories of one request looked up on the stack (most requests name a few).
+const INLINE: usize = 16;
+
 /// Decides `req` against `snap` at `now`.
-pub fn decide(snap: &Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict {
+pub fn decide<'s>(snap: &'s Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict<'s> {
     debug_assert!(
         snap.is_indexed(),
         "Snapshot::index must run before deciding"
     );
-    let mut reasons = Vec::new();
-    let mut grants = Vec::new();
+    let mut findings = Few::default();
+    let mut approvals = Few::default();
 
     let service = snap.services.get(&req.service);
     match service {
-        None => reasons.push(reason(ReasonCode::ServiceUnknown, None)),
+        None => findings.push(finding(ReasonCode::ServiceUnknown)),
         Some(s) => {
             if !s.active {
-                reasons.push(reason(ReasonCode::ServiceInactive, None));
+                findings.push(finding(ReasonCode::ServiceInactive));
             }
             if !s.purposes.iter().any(|p| covers(p, &req.purpose)) {
-                reasons.push(reason(ReasonCode::PurposeNotDeclared, None));
+                findings.push(finding(ReasonCode::PurposeNotDeclared));
             }
         }
     }
     if snap.purposes.get(&req.purpose).copied().unwrap_or(false) {
-        reasons.push(reason(ReasonCode::PurposeProhibited, None));
+        findings.push(finding(ReasonCode::PurposeProhibited));
     }
     let party = snap.parties.get(&req.party_id);
     match party {
-        None => reasons.push(reason(ReasonCode::PartyUnknown, None)),
+        None => findings.push(finding(ReasonCode::PartyUnknown)),
         Some(p) => {
             if !p.trusted {
-                reasons.push(reason(ReasonCode::PartyNotTrusted, None));
+                findings.push(finding(ReasonCode::PartyNotTrusted));
             }
-            if !p
-                .data_locations
-                .iter()
-                .any(|c| c == &req.destination_country)
-            {
-                reasons.push(reason(ReasonCode::DestinationNotDeclared, None));
+            if !p.locations.contains(&req.destination_country) {
+                findings.push(finding(ReasonCode::DestinationNotDeclared));
             }
         }
     }
 
-    if let (Some(_), Some(party)) = (service, party) {
-        let candidates: &[GrantEntry] = party
-            .grants
-            .get(&req.service)
-            .map(Vec::as_slice)
-            .unwrap_or(&[]);
+    if let (Some(service), Some(party)) = (service, party) {
+        let candidates: &[GrantEntry] = party.grants_for(service.id);
         // Requests are validated against the taxonomy, so every key has an id.
-        let ids: Vec<Option<u32>> = req.categories.iter().map(|c| snap.id(c)).collect();
+        let mut inline = [None; INLINE];
+        let heap: Vec<Option<u32>>;
+        let ids: &[Option<u32>] = if req.categories.len() <= INLINE {
+            for (slot, c) in inline.iter_mut().zip(&req.categories) {
+                *slot = snap.id(c);
+            }
+            &inline[..req.categories.len()]
+        } else {
+            heap = req.categories.iter().map(|c| snap.id(c)).collect();
+            &heap
+        };
         let any_pii = ids.iter().flatten().any(|id| snap.interned(*id).pii);
         let destination = Region::of(&req.destination_country);
         let needs_pipl = req.subject_region == Region::Prc && destination != Region::Prc;
         let micros = now.timestamp_micros();
-        for (category, id) in req.categories.iter().zip(ids) {
-            let Some(id) = id else {
-                reasons.push(reason(ReasonCode::CategoryNotGranted, Some(category)));
+        for (index, id) in ids.iter().enumerate() {
+            let Some(id) = *id else {
+                findings.push(Finding {
+                    code: ReasonCode::CategoryNotGranted,
+                    category: Some(index),
+                });
                 continue;
             };
             let marks = snap.interned(id);
@@ -214,37 +270,40 @@ pub fn decide(snap: &Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict {
                 continue;
             }
             match judge(snap, candidates, id, destination, needs_pipl, micros) {
-                Ok(grant_id) => grants.push(GrantUse {
-                    category: category.clone(),
+                Ok(grant_id) => approvals.push(Approval {
+                    category: index,
                     grant_id,
                 }),
-                Err(code) => reasons.push(reason(code, Some(category))),
+                Err(code) => findings.push(Finding {
+                    code,
+                    category: Some(index),
+                }),
             }
         }
     }
 
-    let outcome = if reasons.is_empty() {
+    let outcome = if findings.is_empty() {
         Outcome::Approved
     } else {
         Outcome::Denied
     };
     Verdict {
         outcome,
-        reasons,
-        grants,
+        findings,
+        approvals,
     }
 }
 
 /// One PII category against the party's grants for the service: the approving grant, or the
 /// single code that explains the denial (the first of DESIGN.md's list that applies).
-fn judge(
+fn judge<'s>(
     snap: &Snapshot,
-    grants: &[GrantEntry],
+    grants: &'s [GrantEntry],
     category: u32,
     destination: Region,
     needs_pipl: bool,
     now: i64,
-) -> Result<String, ReasonCode> {
+) -> Result<&'s str, ReasonCode> {
     let ancestors = &snap.interned(category).ancestors;
     let mut region_blocked = false;
     let mut mechanism_missing = false;
@@ -271,7 +330,7 @@ fn judge(
         } else if needs_pipl && !g.mechanism_is_pipl {
             mechanism_missing = true;
         } else {
-            return Ok(g.id.clone());
+            return Ok(&g.id);
         }
     }
     Err(if region_blocked {

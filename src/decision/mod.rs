@@ -3,6 +3,7 @@
 //! the ledger before the answer is sent.
 
 pub mod engine;
+pub mod few;
 pub mod routes;
 pub mod snapshot;
 pub mod store;

@@ -17,22 +17,67 @@ use crate::schema::{grants, parties, services};
 pub struct ServiceEntry {
     pub active: bool,
     pub purposes: Vec<String>,
+    /// Interned id, set by [`Snapshot::index`].
+    pub id: u32,
 }
 
 #[derive(Debug, Clone, Default)]
 pub struct PartyEntry {
     pub trusted: bool,
     pub data_locations: Vec<String>,
-    /// Grants by service key, oldest first.
+    /// Grants by service key, oldest first, as the snapshot is built: [`Snapshot::index`] moves
+    /// them into `by_service`.
     pub grants: HashMap<String, Vec<GrantEntry>>,
+    /// `data_locations` as a set, set by [`Snapshot::index`].
+    pub locations: Countries,
+    /// Grants by interned service id, in id order, set by [`Snapshot::index`]: one contiguous
+    /// list to scan instead of a hash table per party.
+    pub by_service: Vec<(u32, Vec<GrantEntry>)>,
 }
+
+impl PartyEntry {
+    /// The party's grants for a service, oldest first.
+    pub fn grants_for(&self, service: u32) -> &[GrantEntry] {
+        self.by_service
+            .iter()
+            .find(|(id, _)| *id == service)
+            .map_or(&[], |(_, g)| g.as_slice())
+    }
+}
+
+/// A set of two-letter country codes, held inline (one bit per code).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Countries([u64; 11]);
+
+impl Countries {
+    fn slot(code: &str) -> Option<usize> {
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
+                Some((a - b'A') as usize * 26 + (b - b'A') as usize)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn insert(&mut self, code: &str) {
+        if let Some(i) = Countries::slot(code) {
+            self.0[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    pub fn contains(&self, code: &str) -> bool {
+        Countries::slot(code).is_some_and(|i| self.0[i / 64] & (1 << (i % 64)) != 0)
+    }
+}
+
+/// A grant's categories: most grants name a few, kept inline.
+pub type CategoryIds = super::few::Few<u32, 4>;
 
 #[derive(Debug, Clone)]
 pub struct GrantEntry {
     pub id: String,
-    pub categories: Vec<String>,
-    /// `categories` as interned ids, filled by [`Snapshot::index`].
-    pub category_ids: Vec<u32>,
+    /// The categories granted, as interned ids ([`Snapshot::ids_of`]).
+    pub category_ids: CategoryIds,
     /// Allowed regions, indexed PRC, US, OTHER.
     pub regions: [bool; 3],
     pub mechanism_is_pipl: bool,
@@ -55,7 +100,8 @@ impl GrantEntry {
         self.regions[region_index(region)]
     }
 
-    pub fn from_row(row: &GrantRow) -> GrantEntry {
+    /// The entry for a stored grant; `snap` holds the taxonomy, to intern its categories.
+    pub fn from_row(row: &GrantRow, snap: &Snapshot) -> GrantEntry {
         let mut regions = [false; 3];
         for r in text_to_list(&row.allowed_regions)
             .iter()
@@ -66,8 +112,7 @@ impl GrantEntry {
         let micros = |s: &str| crate::time::parse(s).map(|t| t.timestamp_micros());
         GrantEntry {
             id: row.id.clone(),
-            categories: text_to_list(&row.categories),
-            category_ids: Vec::new(),
+            category_ids: snap.ids_of(text_to_list(&row.categories).iter().map(String::as_str)),
             regions,
             mechanism_is_pipl: serde_json::from_value::<TransferMechanism>(
                 serde_json::Value::String(row.transfer_mechanism.clone()),
@@ -100,8 +145,10 @@ pub struct Snapshot {
     pub purposes: HashMap<String, bool>,
     pub services: HashMap<String, ServiceEntry>,
     pub parties: HashMap<String, PartyEntry>,
-    /// Category key → interned id (see [`Snapshot::index`]).
+    /// Category key → interned id, assigned as categories are added.
     ids: HashMap<String, u32>,
+    /// Keys by interned id.
+    keys: Vec<String>,
     /// By id: whether it counts as PII, whether it is linkable, and its ancestors (itself first).
     interned: Vec<Interned>,
 }
@@ -121,6 +168,10 @@ impl Snapshot {
     /// Adds a category; `pii` marks it and every ancestor as counting as PII.
     pub fn add_category(&mut self, key: &str, pii: bool, linkable: bool) {
         self.categories.insert(key.to_owned(), linkable);
+        if !self.ids.contains_key(key) {
+            self.ids.insert(key.to_owned(), self.keys.len() as u32);
+            self.keys.push(key.to_owned());
+        }
         if pii {
             let mut k = key;
             loop {
@@ -133,17 +184,37 @@ impl Snapshot {
         }
     }
 
-    /// Interns the category keys and every grant's categories, so the engine compares ids, not
-    /// strings. Call once the snapshot is built.
+    /// The interned ids of category keys; keys not in the taxonomy have none and are left out.
+    pub fn ids_of<'k>(&self, keys: impl IntoIterator<Item = &'k str>) -> CategoryIds {
+        keys.into_iter()
+            .filter_map(|k| self.ids.get(k).copied())
+            .collect()
+    }
+
+    /// Computes what the engine needs: of each category its PII marks and ancestors as ids (so
+    /// the engine compares ids, not strings), service ids, and each party's locations and
+    /// grants in compact form. Call once the snapshot is built.
     pub fn index(&mut self) {
-        let mut keys: Vec<&String> = self.categories.keys().collect();
-        keys.sort();
-        self.ids = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| ((*k).clone(), i as u32))
-            .collect();
-        self.interned = keys
+        for (i, service) in self.services.values_mut().enumerate() {
+            service.id = i as u32;
+        }
+        for party in self.parties.values_mut() {
+            party.locations = Countries::default();
+            for c in &party.data_locations {
+                party.locations.insert(c);
+            }
+            // Grants for a service not in the register can never be used: every decision needs
+            // the service known.
+            for (key, grants) in party.grants.drain() {
+                if let Some(service) = self.services.get(&key) {
+                    party.by_service.push((service.id, grants));
+                }
+            }
+            party.by_service.sort_unstable_by_key(|(id, _)| *id);
+            party.grants.shrink_to_fit();
+        }
+        self.interned = self
+            .keys
             .iter()
             .map(|k| {
                 let mut ancestors = Vec::new();
@@ -155,29 +226,22 @@ impl Snapshot {
                     cur = crate::taxonomy::parent_of(key);
                 }
                 Interned {
-                    pii: self.pii.contains(*k),
-                    linkable: self.categories[*k],
+                    pii: self.pii.contains(k),
+                    linkable: self.categories[k],
                     ancestors,
                 }
             })
             .collect();
-        let ids = &self.ids;
-        for party in self.parties.values_mut() {
-            for grants in party.grants.values_mut() {
-                for g in grants {
-                    g.category_ids = g
-                        .categories
-                        .iter()
-                        .filter_map(|c| ids.get(c).copied())
-                        .collect();
-                }
-            }
-        }
     }
 
     /// Whether [`Snapshot::index`] has run since categories were added.
     pub fn is_indexed(&self) -> bool {
         self.interned.len() == self.categories.len()
+    }
+
+    /// The category key of an interned id.
+    pub fn key(&self, id: u32) -> &str {
+        &self.keys[id as usize]
     }
 
     /// The interned id of a category key.
@@ -208,6 +272,7 @@ impl Snapshot {
                 ServiceEntry {
                     active: s.active,
                     purposes: text_to_list(&s.purposes),
+                    id: 0,
                 },
             );
         }
@@ -217,7 +282,7 @@ impl Snapshot {
                 PartyEntry {
                     trusted: p.status == "trusted",
                     data_locations: text_to_list(&p.data_locations),
-                    grants: HashMap::default(),
+                    ..PartyEntry::default()
                 },
             );
         }
@@ -234,12 +299,13 @@ impl Snapshot {
             let Some(last) = rows.last() else { break };
             after = last.id.clone();
             for g in &rows {
+                let entry = GrantEntry::from_row(g, &snap);
                 if let Some(party) = snap.parties.get_mut(&g.party_id) {
                     party
                         .grants
                         .entry(g.service.clone())
                         .or_default()
-                        .push(GrantEntry::from_row(g));
+                        .push(entry);
                 }
             }
         }

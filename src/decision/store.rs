@@ -133,6 +133,7 @@ pub fn decide_one(
     }
     let now = crate::time::now();
     let verdict = engine::decide(snap, &request, now);
+    let (reasons, grants) = (verdict.reasons(&request), verdict.grants(&request));
     let mut decision = Decision {
         id: uuid::Uuid::now_v7().to_string(),
         outcome: verdict.outcome,
@@ -142,8 +143,8 @@ pub fn decide_one(
         categories: request.categories,
         destination_country: request.destination_country,
         subject_region: request.subject_region,
-        reasons: verdict.reasons,
-        grants: verdict.grants,
+        reasons,
+        grants,
         decided_at: crate::time::format(now),
         ledger_seq: 0,
     };

@@ -159,6 +159,7 @@ fn snapshot(w: &World) -> Snapshot {
             ServiceEntry {
                 active: *active,
                 purposes: purposes.iter().map(|p| PURPOSES[*p].0.into()).collect(),
+                id: 0,
             },
         );
     }
@@ -170,12 +171,7 @@ fn snapshot(w: &World) -> Snapshot {
                 .or_default()
                 .push(GrantEntry {
                     id: g.id.clone(),
-                    categories: g
-                        .categories
-                        .iter()
-                        .map(|c| CATEGORIES[*c].0.into())
-                        .collect(),
-                    category_ids: Vec::new(),
+                    category_ids: snap.ids_of(g.categories.iter().map(|c| CATEGORIES[*c].0)),
                     regions: g.regions,
                     mechanism_is_pipl: g.pipl,
                     valid_from: g.from,
@@ -189,6 +185,7 @@ fn snapshot(w: &World) -> Snapshot {
                 trusted: *trusted,
                 data_locations: locations.iter().map(|c| COUNTRIES[*c].into()).collect(),
                 grants,
+                ..PartyEntry::default()
             },
         );
     }
@@ -335,18 +332,19 @@ proptest! {
 
     #[test]
     fn the_engine_agrees_with_the_reference_model(w in world()) {
-        let verdict = decide(&snapshot(&w), &request(&w), now());
+        let (snap, req) = (snapshot(&w), request(&w));
+        let verdict = decide(&snap, &req, now());
+        let (reasons, grants) = (verdict.reasons(&req), verdict.grants(&req));
         let (expected, approvers) = reference(&w);
-        let got: Reasons = verdict
-            .reasons
+        let got: Reasons = reasons
             .iter()
             .map(|r| (r.code.as_str().to_owned(), r.category.clone()))
             .collect();
-        prop_assert_eq!(got.len(), verdict.reasons.len(), "no reason twice");
+        prop_assert_eq!(got.len(), reasons.len(), "no reason twice");
         prop_assert_eq!(&got, &expected);
         prop_assert_eq!(verdict.outcome == Outcome::Approved, expected.is_empty());
-        prop_assert_eq!(verdict.grants.len(), approvers.len());
-        for g in &verdict.grants {
+        prop_assert_eq!(grants.len(), approvers.len());
+        for g in &grants {
             let allowed = approvers.get(&g.category);
             prop_assert!(allowed.is_some_and(|a| a.contains(&g.grant_id)), "{} approved by {}", g.category, g.grant_id);
         }
@@ -371,4 +369,19 @@ fn a_key_is_pii_when_a_descendant_is() {
     }
     assert!(snap.is_pii("user.location") && snap.is_pii("user"));
     assert!(!snap.is_pii("user.location.imprecise") && !snap.is_pii("user.device"));
+}
+
+#[test]
+fn a_verdict_list_keeps_every_item_past_its_inline_ones_in_order() {
+    use super::few::Few;
+    let mut few: Few<u32, 4> = Few::default();
+    assert!(few.is_empty());
+    for i in 0..10 {
+        few.push(i);
+    }
+    assert_eq!(few.len(), 10);
+    assert_eq!(
+        few.iter().copied().collect::<Vec<_>>(),
+        (0..10).collect::<Vec<_>>()
+    );
 }
