@@ -158,7 +158,7 @@ fn build(
                 .push(g.clone());
             by_pair.entry((p, service)).or_default().push(g);
         }
-        snap.parties.insert(id.clone(), entry);
+        snap.parties.insert(id.clone(), std::sync::Arc::new(entry));
         ids.push(id);
     }
     snap.index();

@@ -190,6 +190,16 @@ pub fn service_binary() -> PathBuf {
     bin
 }
 
+/// A token for `sub` with `role`, signed with the key in `data_dir`.
+pub fn token(data_dir: &Path, role: &str, sub: &str) -> String {
+    let out = Command::new(service_binary())
+        .args(["token", "--role", role, "--sub", sub, "--data-dir"])
+        .arg(data_dir)
+        .output()
+        .expect("vendor-registry token");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// Where a node keeps its data.
 #[derive(Clone)]
 pub enum Backend {
@@ -297,12 +307,7 @@ impl Node {
     }
 
     pub fn token(&self, role: &str, sub: &str) -> String {
-        let out = Command::new(service_binary())
-            .args(["token", "--role", role, "--sub", sub, "--data-dir"])
-            .arg(self.dir.path())
-            .output()
-            .expect("vendor-registry token");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+        token(self.dir.path(), role, sub)
     }
 
     pub fn call(

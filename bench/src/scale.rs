@@ -9,7 +9,7 @@ use diesel::{Connection, SqliteConnection, connection::SimpleConnection};
 use serde_json::{Value, json};
 
 use crate::engine::SCOPES;
-use crate::http::{Server, service_binary};
+use crate::http::{Server, call, service_binary, token};
 
 const GRANTS_PER_PARTY: usize = 10;
 const SERVICES: usize = 10;
@@ -93,6 +93,50 @@ pub fn run(parties: usize) -> Value {
     );
     let startup_s = started.elapsed().as_secs_f64();
     let (rss, peak) = server.memory();
+    let after_change = register_changes(&server, &data);
     json!({"parties": parties, "grants": parties * GRANTS_PER_PARTY, "startup_s": (startup_s * 100.0).round() / 100.0,
-        "rss_kib": rss, "peak_rss_kib": peak, "fill_s": (fill_s * 10.0).round() / 10.0})
+        "rss_kib": rss, "peak_rss_kib": peak, "fill_s": (fill_s * 10.0).round() / 10.0,
+        "first_decision_after_a_register_change_ms": after_change})
+}
+
+/// A register change at scale: a grant is added, then a decision is asked at once. The decision's
+/// batch brings the snapshot up to the change (the party's grants are read again, not the whole
+/// register). Five changes; the decision latency of each, in milliseconds.
+fn register_changes(server: &Server, data: &std::path::Path) -> Value {
+    let (alice, svc) = (
+        token(data, "procurement", "alice"),
+        token(data, "service", "svc-0"),
+    );
+    let ask = json!({"party_id": "p000000", "purpose": "marketing.communications.email",
+        "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+    let decide = || {
+        let t = Instant::now();
+        let answer = call(
+            server.port,
+            "POST",
+            "/v1/sharing-requests",
+            &svc,
+            Some(&ask),
+            &[],
+        );
+        assert_eq!(answer.map(|a| a.0), Some(201), "a decision");
+        (t.elapsed().as_secs_f64() * 10_000.0).round() / 10.0
+    };
+    let steady = decide();
+    let mut after: Vec<f64> = Vec::new();
+    for i in 1..=5 {
+        let grant =
+            json!({"service": "svc-0", "categories": ["user.name"], "allowed_regions": ["US"]});
+        let created = call(
+            server.port,
+            "POST",
+            &format!("/v1/parties/p{i:06}/grants"),
+            &alice,
+            Some(&grant),
+            &[],
+        );
+        assert_eq!(created.map(|c| c.0), Some(201), "a grant");
+        after.push(decide());
+    }
+    json!({"steady_ms": steady, "after_change_ms": after})
 }

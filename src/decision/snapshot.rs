@@ -1,6 +1,9 @@
 //! The register as the decision engine reads it: indexed party → service → grants, loaded
 //! whole from storage and tagged with the register revision it reflects.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use diesel::prelude::*;
@@ -11,7 +14,7 @@ use crate::registry::grants::{GrantRow, TransferMechanism};
 use crate::registry::parties::PartyRow;
 use crate::registry::services::ServiceRow;
 use crate::registry::text_to_list;
-use crate::schema::{grants, parties, services};
+use crate::schema::{grants, ledger, parties, services};
 
 #[derive(Debug, Clone, Default)]
 pub struct ServiceEntry {
@@ -144,7 +147,9 @@ pub struct Snapshot {
     /// Purpose key → prohibited.
     pub purposes: HashMap<String, bool>,
     pub services: HashMap<String, ServiceEntry>,
-    pub parties: HashMap<String, PartyEntry>,
+    /// Shared between successive snapshots: a register change replaces only the parties it
+    /// touched (see [`Snapshot::advance`]).
+    pub parties: HashMap<String, Arc<PartyEntry>>,
     /// Category key → interned id, assigned as categories are added.
     ids: HashMap<String, u32>,
     /// Keys by interned id.
@@ -199,19 +204,7 @@ impl Snapshot {
             service.id = i as u32;
         }
         for party in self.parties.values_mut() {
-            party.locations = Countries::default();
-            for c in &party.data_locations {
-                party.locations.insert(c);
-            }
-            // Grants for a service not in the register can never be used: every decision needs
-            // the service known.
-            for (key, grants) in party.grants.drain() {
-                if let Some(service) = self.services.get(&key) {
-                    party.by_service.push((service.id, grants));
-                }
-            }
-            party.by_service.sort_unstable_by_key(|(id, _)| *id);
-            party.grants.shrink_to_fit();
+            index_party(&self.services, Arc::make_mut(party));
         }
         self.interned = self
             .keys
@@ -267,24 +260,12 @@ impl Snapshot {
             snap.purposes.insert(p.key, p.prohibited);
         }
         for s in services::table.select(ServiceRow::as_select()).load(conn)? {
-            snap.services.insert(
-                s.key.clone(),
-                ServiceEntry {
-                    active: s.active,
-                    purposes: text_to_list(&s.purposes),
-                    id: 0,
-                },
-            );
+            snap.services
+                .insert(s.key.clone(), ServiceEntry::from_row(&s, 0));
         }
         for p in parties::table.select(PartyRow::as_select()).load(conn)? {
-            snap.parties.insert(
-                p.id.clone(),
-                PartyEntry {
-                    trusted: p.status == "trusted",
-                    data_locations: text_to_list(&p.data_locations),
-                    ..PartyEntry::default()
-                },
-            );
+            snap.parties
+                .insert(p.id.clone(), Arc::new(PartyEntry::from_row(&p)));
         }
         // Grants are read a page at a time: the rows are much larger than the entries kept, and
         // a register of a million grants would otherwise sit in memory twice while loading.
@@ -301,7 +282,7 @@ impl Snapshot {
             for g in &rows {
                 let entry = GrantEntry::from_row(g, &snap);
                 if let Some(party) = snap.parties.get_mut(&g.party_id) {
-                    party
+                    Arc::make_mut(party)
                         .grants
                         .entry(g.service.clone())
                         .or_default()
@@ -312,6 +293,192 @@ impl Snapshot {
         snap.index();
         Ok(snap)
     }
+
+    /// The snapshot at `revision`, built from this one: the register changes recorded in the
+    /// ledger since this snapshot's revision name the services, parties and grants they
+    /// touched, and only those are read again; every other party is shared with this snapshot.
+    /// A taxonomy change, or more than [`INCREMENTAL_LIMIT`] changes, loads the whole register.
+    /// Call inside the transaction that read `revision`.
+    pub fn advance(&self, conn: &mut DbConn, revision: i64) -> QueryResult<Snapshot> {
+        if revision == self.revision {
+            return Ok(self.clone());
+        }
+        if revision < self.revision || revision - self.revision > SCAN_LIMIT {
+            return Snapshot::load(conn, revision);
+        }
+        let subjects: Vec<String> = ledger::table
+            .filter(ledger::seq.gt(self.revision))
+            .filter(ledger::seq.le(revision))
+            .filter(ledger::action.ne(DECISION_ACTION))
+            .select(ledger::subject)
+            .load(conn)?;
+        if subjects.len() > INCREMENTAL_LIMIT {
+            return Snapshot::load(conn, revision);
+        }
+        let (mut party_ids, mut grant_ids, mut service_keys) =
+            (BTreeSet::new(), Vec::new(), BTreeSet::new());
+        for subject in &subjects {
+            match subject.split_once(':') {
+                Some(("party", id)) => {
+                    party_ids.insert(id.to_owned());
+                }
+                Some(("grant", id)) => grant_ids.push(id.to_owned()),
+                Some(("service", key)) => {
+                    service_keys.insert(key.to_owned());
+                }
+                // Taxonomy changes re-intern categories: load everything.
+                _ => return Snapshot::load(conn, revision),
+            }
+        }
+        for chunk in grant_ids.chunks(500) {
+            let owners: Vec<String> = grants::table
+                .filter(grants::id.eq_any(chunk))
+                .select(grants::party_id)
+                .load(conn)?;
+            party_ids.extend(owners);
+        }
+        let mut next = self.clone();
+        next.revision = revision;
+        let mut fresh_id = next.services.values().map(|s| s.id + 1).max().unwrap_or(0);
+        for key in &service_keys {
+            let row: Option<ServiceRow> = services::table
+                .find(key)
+                .select(ServiceRow::as_select())
+                .first(conn)
+                .optional()?;
+            match row {
+                Some(row) => {
+                    let id = next.services.get(key).map(|s| s.id).unwrap_or_else(|| {
+                        fresh_id += 1;
+                        fresh_id - 1
+                    });
+                    next.services
+                        .insert(key.clone(), ServiceEntry::from_row(&row, id));
+                }
+                None => {
+                    next.services.remove(key);
+                }
+            }
+        }
+        for id in &party_ids {
+            let row: Option<PartyRow> = parties::table
+                .find(id)
+                .select(PartyRow::as_select())
+                .first(conn)
+                .optional()?;
+            let Some(row) = row else {
+                next.parties.remove(id);
+                continue;
+            };
+            let mut party = PartyEntry::from_row(&row);
+            let rows: Vec<GrantRow> = grants::table
+                .filter(grants::party_id.eq(id))
+                .order(grants::id.asc())
+                .select(GrantRow::as_select())
+                .load(conn)?;
+            for g in &rows {
+                party
+                    .grants
+                    .entry(g.service.clone())
+                    .or_default()
+                    .push(GrantEntry::from_row(g, &next));
+            }
+            index_party(&next.services, &mut party);
+            next.parties.insert(id.clone(), Arc::new(party));
+        }
+        Ok(next)
+    }
+
+    /// Everything the engine reads, in a canonical text form (sorted, service ids replaced by
+    /// keys): two snapshots of the same register have the same fingerprint however they were
+    /// built.
+    pub fn fingerprint(&self) -> String {
+        use std::collections::BTreeMap;
+        use std::fmt::Write;
+        let service_keys: HashMap<u32, &String> =
+            self.services.iter().map(|(k, s)| (s.id, k)).collect();
+        let mut out = format!("revision {}\n", self.revision);
+        let _ = writeln!(out, "categories {:?}", sorted(&self.categories));
+        let _ = writeln!(out, "pii {:?}", self.pii.iter().collect::<BTreeSet<_>>());
+        let _ = writeln!(out, "purposes {:?}", sorted(&self.purposes));
+        for (key, s) in self.services.iter().collect::<BTreeMap<_, _>>() {
+            let _ = writeln!(out, "service {key} {} {:?}", s.active, s.purposes);
+        }
+        for (id, p) in self.parties.iter().collect::<BTreeMap<_, _>>() {
+            let _ = writeln!(out, "party {id} {} {:?}", p.trusted, p.locations);
+            let mut by_key: Vec<(&String, &Vec<GrantEntry>)> = p
+                .by_service
+                .iter()
+                .filter_map(|(s, g)| Some((*service_keys.get(s)?, g)))
+                .collect();
+            by_key.sort_by_key(|(k, _)| *k);
+            for (service, grants) in by_key {
+                for g in grants {
+                    let keys: Vec<&str> = g.category_ids.iter().map(|c| self.key(*c)).collect();
+                    let _ = writeln!(
+                        out,
+                        "  {service} {} {keys:?} {:?} {} {} {:?} {}",
+                        g.id,
+                        g.regions,
+                        g.mechanism_is_pipl,
+                        g.valid_from,
+                        g.valid_until,
+                        g.revoked
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+fn sorted(m: &HashMap<String, bool>) -> std::collections::BTreeMap<&String, &bool> {
+    m.iter().collect()
+}
+
+/// The ledger action of a decision: not a register change.
+const DECISION_ACTION: &str = "decision.recorded";
+/// At most this many register changes are applied one by one; more load the whole register.
+pub const INCREMENTAL_LIMIT: usize = 1_000;
+/// At most this many ledger entries are scanned for register changes; more load the whole register.
+const SCAN_LIMIT: i64 = 200_000;
+
+impl ServiceEntry {
+    fn from_row(row: &ServiceRow, id: u32) -> ServiceEntry {
+        ServiceEntry {
+            active: row.active,
+            purposes: text_to_list(&row.purposes),
+            id,
+        }
+    }
+}
+
+impl PartyEntry {
+    /// The entry for a stored party, without its grants.
+    fn from_row(row: &PartyRow) -> PartyEntry {
+        PartyEntry {
+            trusted: row.status == "trusted",
+            data_locations: text_to_list(&row.data_locations),
+            ..PartyEntry::default()
+        }
+    }
+}
+
+/// Moves a party's grants into their compact form (by interned service id) and its data
+/// locations into a set. Grants for a service not in the register can never be used: every
+/// decision needs the service known.
+fn index_party(services: &HashMap<String, ServiceEntry>, party: &mut PartyEntry) {
+    party.locations = Countries::default();
+    for c in &party.data_locations {
+        party.locations.insert(c);
+    }
+    for (key, grants) in party.grants.drain() {
+        if let Some(service) = services.get(&key) {
+            party.by_service.push((service.id, grants));
+        }
+    }
+    party.by_service.sort_unstable_by_key(|(id, _)| *id);
+    party.grants.shrink_to_fit();
 }
 
 /// Replaces the shared snapshot with `fresh` unless it already reflects a later revision.
@@ -373,14 +540,17 @@ pub fn follow(
             if broken {
                 break;
             }
-            let current = slot.read().map(|s| s.revision).unwrap_or(0);
-            let due = newest.is_some_and(|r| r > current)
+            let current = slot.read().map(|s| s.clone()).unwrap_or_default();
+            let due = newest.is_some_and(|r| r > current.revision)
                 || last_check.elapsed() > Duration::from_secs(5);
             if due {
                 last_check = Instant::now();
                 if let Ok(mut conn) = pool.get()
-                    && let Ok(fresh) = load_current(&mut conn)
-                    && fresh.revision > current
+                    && let Ok(fresh) = crate::db::consistent_read(&mut conn, |conn| {
+                        let (_, _, revision) = crate::ledger::head(conn)?;
+                        current.advance(conn, revision)
+                    })
+                    && fresh.revision > current.revision
                 {
                     install(&slot, std::sync::Arc::new(fresh));
                 }

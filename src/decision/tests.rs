@@ -181,12 +181,12 @@ fn snapshot(w: &World) -> Snapshot {
         }
         snap.parties.insert(
             PARTIES[i].into(),
-            PartyEntry {
+            std::sync::Arc::new(PartyEntry {
                 trusted: *trusted,
                 data_locations: locations.iter().map(|c| COUNTRIES[*c].into()).collect(),
                 grants,
                 ..PartyEntry::default()
-            },
+            }),
         );
     }
     snap.index();

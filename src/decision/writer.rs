@@ -102,25 +102,32 @@ fn run(
             .map(|j| (j.reply, (j.actor, j.request, j.idempotency)))
             .unzip();
         let turn = gate.lock();
-        let outcome = pool.get().map_err(ApiError::from).and_then(|mut conn| {
-            db::write_tx(&mut conn, |conn| {
-                let mut writes = store::Batch::begin(conn)?;
-                let snap = store::current_snapshot(conn, &snapshot, writes.ledger.revision())?;
-                let mut results = Vec::with_capacity(work.len());
-                for (actor, request, idempotency) in work {
-                    results.push(store::decide_one(
-                        conn,
-                        &mut writes,
-                        &snap,
-                        &actor,
-                        request,
-                        idempotency,
-                    )?);
-                }
-                writes.finish(conn)?;
-                Ok::<_, ApiError>(results)
+        // A bug that panics inside a batch must not stop the node deciding: the batch's
+        // connection is discarded by the pool (its transaction rolled back), its requests are
+        // answered 503 like any batch that could not be written, and the writer goes on.
+        let attempt = std::panic::AssertUnwindSafe(|| {
+            pool.get().map_err(ApiError::from).and_then(|mut conn| {
+                db::write_tx(&mut conn, |conn| {
+                    let mut writes = store::Batch::begin(conn)?;
+                    let snap = store::current_snapshot(conn, &snapshot, writes.ledger.revision())?;
+                    let mut results = Vec::with_capacity(work.len());
+                    for (actor, request, idempotency) in work {
+                        results.push(store::decide_one(
+                            conn,
+                            &mut writes,
+                            &snap,
+                            &actor,
+                            request,
+                            idempotency,
+                        )?);
+                    }
+                    writes.finish(conn)?;
+                    Ok::<_, ApiError>(results)
+                })
             })
         });
+        let outcome = std::panic::catch_unwind(attempt)
+            .unwrap_or_else(|_| Err(ApiError::Unavailable("the decision batch failed".into())));
         // A register change waiting for its turn gets it before the next batch.
         parking_lot::MutexGuard::unlock_fair(turn);
         match outcome {
