@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::registry::country::Region;
-use crate::registry::grants::{GrantRow, TransferMechanism};
+use crate::registry::grants::TransferMechanism;
 use crate::registry::parties::PartyRow;
 use crate::registry::services::ServiceRow;
 use crate::registry::text_to_list;
@@ -103,24 +103,29 @@ impl GrantEntry {
         self.regions[region_index(region)]
     }
 
-    /// The entry for a stored grant; `snap` holds the taxonomy, to intern its categories.
-    pub fn from_row(row: &GrantRow, snap: &Snapshot) -> GrantEntry {
+    /// The entry from the columns a decision needs. The JSON lists are read without copying
+    /// their strings: loading a million grants is mostly allocation otherwise.
+    fn from_columns(row: &GrantColumns, snap: &Snapshot) -> GrantEntry {
+        use std::borrow::Cow;
+        let list =
+            |text: &str| -> Vec<Cow<'_, str>> { serde_json::from_str(text).unwrap_or_default() };
         let mut regions = [false; 3];
-        for r in text_to_list(&row.allowed_regions)
+        for r in list(&row.allowed_regions)
             .iter()
             .filter_map(|r| Region::parse(r))
         {
             regions[region_index(r)] = true;
         }
         let micros = |s: &str| crate::time::parse(s).map(|t| t.timestamp_micros());
+        let mechanism: Result<TransferMechanism, serde::de::value::Error> =
+            serde::Deserialize::deserialize(serde::de::value::StrDeserializer::new(
+                &row.transfer_mechanism,
+            ));
         GrantEntry {
             id: row.id.clone(),
-            category_ids: snap.ids_of(text_to_list(&row.categories).iter().map(String::as_str)),
+            category_ids: snap.ids_of(list(&row.categories).iter().map(|c| c.as_ref())),
             regions,
-            mechanism_is_pipl: serde_json::from_value::<TransferMechanism>(
-                serde_json::Value::String(row.transfer_mechanism.clone()),
-            )
-            .is_ok_and(TransferMechanism::is_pipl),
+            mechanism_is_pipl: mechanism.is_ok_and(TransferMechanism::is_pipl),
             // An unreadable bound fails closed: never valid.
             valid_from: micros(&row.valid_from).unwrap_or(i64::MAX),
             valid_until: row
@@ -130,6 +135,21 @@ impl GrantEntry {
             revoked: row.status != "active",
         }
     }
+}
+
+/// The columns of a grant that a decision needs.
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = grants)]
+struct GrantColumns {
+    id: String,
+    party_id: String,
+    service: String,
+    categories: String,
+    allowed_regions: String,
+    transfer_mechanism: String,
+    valid_from: String,
+    valid_until: Option<String>,
+    status: String,
 }
 
 /// Grants read per query while loading a snapshot.
@@ -271,22 +291,18 @@ impl Snapshot {
         // a register of a million grants would otherwise sit in memory twice while loading.
         let mut after = String::new();
         loop {
-            let rows: Vec<GrantRow> = grants::table
+            let rows: Vec<GrantColumns> = grants::table
                 .filter(grants::id.gt(&after))
                 .order(grants::id.asc())
                 .limit(GRANT_PAGE)
-                .select(GrantRow::as_select())
+                .select(GrantColumns::as_select())
                 .load(conn)?;
             let Some(last) = rows.last() else { break };
             after = last.id.clone();
             for g in &rows {
-                let entry = GrantEntry::from_row(g, &snap);
+                let entry = GrantEntry::from_columns(g, &snap);
                 if let Some(party) = snap.parties.get_mut(&g.party_id) {
-                    Arc::make_mut(party)
-                        .grants
-                        .entry(g.service.clone())
-                        .or_default()
-                        .push(entry);
+                    push_grant(Arc::make_mut(party), &g.service, entry);
                 }
             }
         }
@@ -371,17 +387,13 @@ impl Snapshot {
                 continue;
             };
             let mut party = PartyEntry::from_row(&row);
-            let rows: Vec<GrantRow> = grants::table
+            let rows: Vec<GrantColumns> = grants::table
                 .filter(grants::party_id.eq(id))
                 .order(grants::id.asc())
-                .select(GrantRow::as_select())
+                .select(GrantColumns::as_select())
                 .load(conn)?;
             for g in &rows {
-                party
-                    .grants
-                    .entry(g.service.clone())
-                    .or_default()
-                    .push(GrantEntry::from_row(g, &next));
+                push_grant(&mut party, &g.service, GrantEntry::from_columns(g, &next));
             }
             index_party(&next.services, &mut party);
             next.parties.insert(id.clone(), Arc::new(party));
@@ -460,6 +472,16 @@ impl PartyEntry {
             trusted: row.status == "trusted",
             data_locations: text_to_list(&row.data_locations),
             ..PartyEntry::default()
+        }
+    }
+}
+
+/// Adds a grant to a party being built (the service key is copied only the first time).
+fn push_grant(party: &mut PartyEntry, service: &str, grant: GrantEntry) {
+    match party.grants.get_mut(service) {
+        Some(list) => list.push(grant),
+        None => {
+            party.grants.insert(service.to_owned(), vec![grant]);
         }
     }
 }
