@@ -7,11 +7,6 @@ use clap::{Args, Parser, Subcommand};
 use vendor_registry::config::Config;
 use vendor_registry::{AppState, app, auth, db, openapi, openapi_json};
 
-/// Loading a register of a million grants allocates and frees millions of small strings; glibc's
-/// allocator spent most of start-up consolidating its free lists, mimalloc does not.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "vendor-registry",

@@ -291,20 +291,25 @@ impl Snapshot {
         // a register of a million grants would otherwise sit in memory twice while loading.
         let mut after = String::new();
         loop {
-            let rows: Vec<GrantColumns> = grants::table
+            // Rows are taken one at a time, not collected: each row's strings are freed as soon
+            // as its entry is built, which keeps the allocator's free lists short.
+            let rows = grants::table
                 .filter(grants::id.gt(&after))
                 .order(grants::id.asc())
                 .limit(GRANT_PAGE)
                 .select(GrantColumns::as_select())
-                .load(conn)?;
-            let Some(last) = rows.last() else { break };
-            after = last.id.clone();
-            for g in &rows {
-                let entry = GrantEntry::from_columns(g, &snap);
+                .load_iter::<GrantColumns, diesel::connection::DefaultLoadingMode>(conn)?;
+            let mut last = None;
+            for g in rows {
+                let g = g?;
+                let entry = GrantEntry::from_columns(&g, &snap);
                 if let Some(party) = snap.parties.get_mut(&g.party_id) {
                     push_grant(Arc::make_mut(party), &g.service, entry);
                 }
+                last = Some(g.id);
             }
+            let Some(last) = last else { break };
+            after = last;
         }
         snap.index();
         Ok(snap)
