@@ -324,7 +324,11 @@ impl Snapshot {
         if revision == self.revision {
             return Ok(self.clone());
         }
-        if revision < self.revision || revision - self.revision > SCAN_LIMIT {
+        // An empty snapshot (the default, never loaded) has nothing to build on.
+        if revision < self.revision
+            || revision - self.revision > SCAN_LIMIT
+            || self.categories.is_empty()
+        {
             return Snapshot::load(conn, revision);
         }
         let subjects: Vec<String> = ledger::table
