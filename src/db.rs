@@ -144,6 +144,25 @@ where
 
 /// The ledger head, locked for the rest of the transaction: a row lock on PostgreSQL; on SQLite
 /// the immediate transaction already holds the database's single write lock.
+/// Inserts `$rows` (a slice or `Vec` of insertable rows) into `$table`, at most 500 rows per
+/// statement, on a `&mut DbConn`. Multi-row inserts are per backend in diesel, so the backend is
+/// matched here for every caller. Expands to a `?` on the statement's error.
+macro_rules! insert_in_chunks {
+    ($conn:ident, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(500) {
+            match $conn {
+                $crate::db::DbConn::Pg(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+                $crate::db::DbConn::Sqlite(c) => {
+                    diesel::insert_into($table).values(chunk).execute(c)?
+                }
+            };
+        }
+    };
+}
+pub(crate) use insert_in_chunks;
+
 pub fn lock_ledger_head(conn: &mut DbConn) -> QueryResult<(i64, String, i64)> {
     use crate::schema::ledger_head::dsl::*;
     let query = ledger_head.find(1).select((seq, hash, register_revision));

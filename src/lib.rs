@@ -107,7 +107,7 @@ impl AppState {
             let mut conn = pool
                 .get()
                 .map_err(|e| format!("cannot open the database: {e}"))?;
-            decision::snapshot::load_current(&mut conn)
+            decision::snapshot::load_current(&mut conn, &Default::default())
                 .map_err(|e| format!("cannot load the register: {e}"))?
         };
         let snapshot = std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(snapshot)));

@@ -199,9 +199,6 @@ fn finding(code: ReasonCode) -> Finding {
     }
 }
 
-/// Categories of one request looked up on the stack (most requests name a few).
-const INLINE: usize = 16;
-
 /// Decides `req` against `snap` at `now`.
 pub fn decide<'s>(snap: &'s Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict<'s> {
     debug_assert!(
@@ -242,17 +239,7 @@ pub fn decide<'s>(snap: &'s Snapshot, req: &Request, now: DateTime<Utc>) -> Verd
     if let (Some(service), Some(party)) = (service, party) {
         let candidates: &[GrantEntry] = party.grants_for(service.id);
         // Requests are validated against the taxonomy, so every key has an id.
-        let mut inline = [None; INLINE];
-        let heap: Vec<Option<u32>>;
-        let ids: &[Option<u32>] = if req.categories.len() <= INLINE {
-            for (slot, c) in inline.iter_mut().zip(&req.categories) {
-                *slot = snap.id(c);
-            }
-            &inline[..req.categories.len()]
-        } else {
-            heap = req.categories.iter().map(|c| snap.id(c)).collect();
-            &heap
-        };
+        let ids: Few<Option<u32>, 16> = req.categories.iter().map(|c| snap.id(c)).collect();
         let any_pii = ids.iter().flatten().any(|id| snap.interned(*id).pii);
         let destination = Region::of(&req.destination_country);
         let needs_pipl = req.subject_region == Region::Prc && destination != Region::Prc;

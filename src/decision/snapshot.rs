@@ -513,10 +513,7 @@ fn index_party(services: &HashMap<String, ServiceEntry>, party: &mut PartyEntry)
 }
 
 /// Replaces the shared snapshot with `fresh` unless it already reflects a later revision.
-pub fn install(
-    slot: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
-    fresh: std::sync::Arc<Snapshot>,
-) {
+pub fn install(slot: &std::sync::RwLock<Arc<Snapshot>>, fresh: Arc<Snapshot>) {
     if let Ok(mut current) = slot.write()
         && current.revision < fresh.revision
     {
@@ -524,11 +521,13 @@ pub fn install(
     }
 }
 
-/// Loads the register as one consistent state, tagged with the revision that state carries.
-pub fn load_current(conn: &mut DbConn) -> QueryResult<Snapshot> {
+/// The register as one consistent state, tagged with the revision that state carries, built
+/// from `from` where it can be ([`Snapshot::advance`]; from `Snapshot::default()` it is a whole
+/// load).
+pub fn load_current(conn: &mut DbConn, from: &Snapshot) -> QueryResult<Snapshot> {
     crate::db::consistent_read(conn, |conn| {
         let (_, _, revision) = crate::ledger::head(conn)?;
-        Snapshot::load(conn, revision)
+        from.advance(conn, revision)
     })
 }
 
@@ -539,7 +538,7 @@ pub fn load_current(conn: &mut DbConn) -> QueryResult<Snapshot> {
 pub fn follow(
     database_url: &str,
     pool: crate::db::Pool,
-    slot: std::sync::Arc<std::sync::RwLock<std::sync::Arc<Snapshot>>>,
+    slot: Arc<std::sync::RwLock<Arc<Snapshot>>>,
 ) {
     use diesel::Connection;
     use std::time::{Duration, Instant};
@@ -576,14 +575,14 @@ pub fn follow(
                 || last_check.elapsed() > Duration::from_secs(5);
             if due {
                 last_check = Instant::now();
+                // The head first: a periodic check that finds nothing new costs one query, not
+                // a copy of the snapshot.
                 if let Ok(mut conn) = pool.get()
-                    && let Ok(fresh) = crate::db::consistent_read(&mut conn, |conn| {
-                        let (_, _, revision) = crate::ledger::head(conn)?;
-                        current.advance(conn, revision)
-                    })
+                    && crate::ledger::head(&mut conn).is_ok_and(|h| h.2 > current.revision)
+                    && let Ok(fresh) = load_current(&mut conn, &current)
                     && fresh.revision > current.revision
                 {
-                    install(&slot, std::sync::Arc::new(fresh));
+                    install(&slot, Arc::new(fresh));
                 }
             }
             std::thread::sleep(Duration::from_millis(20));

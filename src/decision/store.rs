@@ -243,16 +243,7 @@ impl Batch {
     /// Writes every decision and ledger entry of the batch.
     pub fn finish(self, conn: &mut DbConn) -> diesel::QueryResult<()> {
         self.ledger.finish(conn)?;
-        for chunk in self.rows.chunks(500) {
-            match conn {
-                DbConn::Pg(c) => diesel::insert_into(sharing_requests::table)
-                    .values(chunk)
-                    .execute(c)?,
-                DbConn::Sqlite(c) => diesel::insert_into(sharing_requests::table)
-                    .values(chunk)
-                    .execute(c)?,
-            };
-        }
+        crate::db::insert_in_chunks!(conn, sharing_requests::table, self.rows);
         Ok(())
     }
 }

@@ -155,16 +155,7 @@ impl Appender {
 
     /// Writes the entries and the new head (and tells other nodes when the register moved).
     pub fn finish(self, conn: &mut DbConn) -> QueryResult<()> {
-        for chunk in self.pending.chunks(500) {
-            match conn {
-                DbConn::Pg(c) => diesel::insert_into(ledger::table)
-                    .values(chunk)
-                    .execute(c)?,
-                DbConn::Sqlite(c) => diesel::insert_into(ledger::table)
-                    .values(chunk)
-                    .execute(c)?,
-            };
-        }
+        crate::db::insert_in_chunks!(conn, ledger::table, self.pending);
         diesel::update(ledger_head::table.find(1))
             .set((
                 ledger_head::seq.eq(self.seq),
