@@ -4,19 +4,15 @@
 //! Keys are an HS256 secret of at least 32 bytes or an asymmetric public key (RS256, ES256,
 //! EdDSA). The crypto backend is jsonwebtoken's `rust_crypto` (pure Rust: RustCrypto's `hmac`,
 //! `rsa`, `p256`, `ed25519-dalek`), so the build needs no C toolchain or CMake and the same code
-//! runs in the container and on a developer's machine.
+//! runs in the container and on a developer's machine. The HTTP extractor that applies a policy
+//! is `api::auth::Auth`.
 
 use std::collections::HashSet;
-use std::future::{Ready, ready};
-use std::marker::PhantomData;
 use std::path::Path;
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
-
-use crate::AppState;
-use crate::error::ApiError;
 
 /// Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds.
 pub const LEEWAY_SECS: u64 = 30;
@@ -33,6 +29,16 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name in tokens and in the spec's `x-roles`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Procurement => "procurement",
+            Role::Service => "service",
+            Role::Auditor => "auditor",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Role> {
         match s {
             "admin" => Some(Role::Admin),
@@ -89,7 +95,7 @@ pub struct AuthKeys {
 /// Where the token keys come from (`VENDOR_REGISTRY_JWT_*`).
 #[derive(Debug, Clone, Default)]
 pub struct JwtSettings {
-    pub secret: Option<String>,
+    pub secret: Option<SecretString>,
     pub public_key: Option<std::path::PathBuf>,
     pub private_key: Option<std::path::PathBuf>,
     pub issuer: Option<String>,
@@ -116,7 +122,7 @@ impl AuthKeys {
             (alg, decoding, encoding)
         } else {
             let secret = match &settings.secret {
-                Some(s) => s.as_bytes().to_vec(),
+                Some(s) => s.expose_secret().as_bytes().to_vec(),
                 None => crate::keyfile::load_or_create(&data_dir.join("jwt-secret"), || {
                     hex::encode(rand::random::<[u8; 32]>()).into_bytes()
                 })?,
@@ -175,10 +181,10 @@ impl AuthKeys {
         jsonwebtoken::encode(&Header::new(self.alg), &claims, key).map_err(|e| e.to_string())
     }
 
-    /// Checks a bearer token and returns its principal.
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        const INVALID: ApiError = ApiError::Unauthorized("The bearer token is invalid or expired.");
-        let header = jsonwebtoken::decode_header(token).map_err(|_| INVALID)?;
+    /// Checks a bearer token and returns its principal, or why it was refused (for the log;
+    /// the client is told only that the token is invalid or expired).
+    pub fn verify(&self, token: &str) -> Result<Principal, &'static str> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| "malformed token")?;
         // Keys are configured, never taken from the token: a token that points at a key of its
         // own (or names one we do not have) is refused outright.
         if header.jku.is_some()
@@ -186,16 +192,21 @@ impl AuthKeys {
             || header.x5u.is_some()
             || header.x5c.is_some()
             || header.kid.is_some()
-            || header.alg != self.alg
         {
-            return Err(INVALID);
+            return Err("the token names a key of its own");
+        }
+        if header.alg != self.alg {
+            return Err("the token's algorithm is not the configured one");
         }
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| INVALID)?;
+            .map_err(|e| refusal(e.kind()))?;
         let claims = data.claims;
         let now = jsonwebtoken::get_current_timestamp();
-        if claims.iat > now + LEEWAY_SECS || claims.sub.is_empty() {
-            return Err(INVALID);
+        if claims.iat > now + LEEWAY_SECS {
+            return Err("the token was issued in the future");
+        }
+        if claims.sub.is_empty() {
+            return Err("the token's sub is empty");
         }
         let roles: HashSet<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
         let mut roles: Vec<Role> = roles.into_iter().collect();
@@ -204,6 +215,21 @@ impl AuthKeys {
             sub: claims.sub,
             roles,
         })
+    }
+}
+
+/// Why jsonwebtoken refused a token, in words for the log.
+fn refusal(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::ExpiredSignature => "the token has expired",
+        ErrorKind::ImmatureSignature => "the token is not valid yet (nbf)",
+        ErrorKind::InvalidSignature => "the token's signature does not verify",
+        ErrorKind::InvalidIssuer => "the token's issuer is not the expected one",
+        ErrorKind::InvalidAudience => "the token's audience is not the expected one",
+        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+        ErrorKind::InvalidAlgorithm => "the token's algorithm is not the configured one",
+        _ => "the token is malformed",
     }
 }
 
@@ -242,6 +268,10 @@ macro_rules! policy {
         impl Policy for $name {
             const ROLES: &'static [Role] = &[$(Role::$role),+];
         }
+        impl $name {
+            /// The roles' names, as the spec's `x-roles` lists them.
+            pub const NAMES: &'static [&'static str] = &[$(Role::$role.name()),+];
+        }
     };
 }
 
@@ -259,41 +289,3 @@ policy!(/// Filing sharing requests.
     ServiceOnly: Service);
 policy!(/// Reading decisions: auditors and admins all, services their own.
     DecisionRead: Admin, Auditor, Service);
-
-/// An authenticated principal allowed by policy `P`.
-pub struct Auth<P>(pub Principal, PhantomData<P>);
-
-impl<P: Policy> FromRequest for Auth<P> {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|p| {
-            if P::ROLES.iter().any(|r| p.has(*r)) {
-                Ok(Auth(p, PhantomData))
-            } else {
-                Err(ApiError::Forbidden(
-                    "Your roles do not allow this operation.".into(),
-                ))
-            }
-        }))
-    }
-}
-
-fn authenticate(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::Unauthorized("A bearer token is required."))?;
-    let value = value
-        .to_str()
-        .map_err(|_| ApiError::Unauthorized("Malformed Authorization."))?;
-    let token = match value.split_once(' ') {
-        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => return Err(ApiError::Unauthorized("Use the Bearer scheme.")),
-    };
-    state.keys.verify(token)
-}

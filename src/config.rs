@@ -5,6 +5,17 @@ use std::path::PathBuf;
 use crate::auth::JwtSettings;
 use crate::db::Target;
 
+/// The defaults, written once: `serve` with no configuration, and the command line's flags.
+pub mod defaults {
+    pub const BIND: &str = "127.0.0.1:8080";
+    pub const DATA_DIR: &str = "./data";
+    pub const POOL_SIZE: u32 = 8;
+    pub const CHECKPOINT_EVERY_ENTRIES: i64 = 1000;
+    pub const CHECKPOINT_EVERY_SECS: u64 = 60;
+    pub const DECISION_BATCH: usize = 256;
+    pub const MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
+}
+
 /// Everything the service needs to start.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,17 +46,17 @@ impl Config {
     /// The defaults of `serve` with no configuration.
     pub fn local(data_dir: impl Into<PathBuf>) -> Config {
         Config {
-            bind: "127.0.0.1:8080".into(),
+            bind: defaults::BIND.into(),
             data_dir: data_dir.into(),
             database_url: None,
             jwt: JwtSettings::default(),
-            pool_size: 8,
+            pool_size: defaults::POOL_SIZE,
             ledger_key: None,
             ledger_trusted_keys: Vec::new(),
-            checkpoint_every_entries: 1000,
-            checkpoint_every_secs: 60,
-            min_free_bytes: 16 * 1024 * 1024,
-            decision_batch: 256,
+            checkpoint_every_entries: defaults::CHECKPOINT_EVERY_ENTRIES,
+            checkpoint_every_secs: defaults::CHECKPOINT_EVERY_SECS,
+            min_free_bytes: defaults::MIN_FREE_BYTES,
+            decision_batch: defaults::DECISION_BATCH,
         }
     }
 
@@ -61,7 +72,7 @@ impl Config {
     pub fn jwt_from_env() -> JwtSettings {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         JwtSettings {
-            secret: var("VENDOR_REGISTRY_JWT_SECRET"),
+            secret: var("VENDOR_REGISTRY_JWT_SECRET").map(secrecy::SecretString::from),
             public_key: var("VENDOR_REGISTRY_JWT_PUBLIC_KEY").map(PathBuf::from),
             private_key: var("VENDOR_REGISTRY_JWT_PRIVATE_KEY").map(PathBuf::from),
             issuer: var("VENDOR_REGISTRY_JWT_ISSUER"),

@@ -142,8 +142,6 @@ where
     }
 }
 
-/// The ledger head, locked for the rest of the transaction: a row lock on PostgreSQL; on SQLite
-/// the immediate transaction already holds the database's single write lock.
 /// Inserts `$rows` (a slice or `Vec` of insertable rows) into `$table`, at most 500 rows per
 /// statement, on a `&mut DbConn`. Multi-row inserts are per backend in diesel, so the backend is
 /// matched here for every caller. Expands to a `?` on the statement's error.
@@ -162,24 +160,6 @@ macro_rules! insert_in_chunks {
     };
 }
 pub(crate) use insert_in_chunks;
-
-pub fn lock_ledger_head(conn: &mut DbConn) -> QueryResult<(i64, String, i64)> {
-    use crate::schema::ledger_head::dsl::*;
-    let query = ledger_head.find(1).select((seq, hash, register_revision));
-    match conn {
-        DbConn::Pg(c) => query.for_update().first(c),
-        DbConn::Sqlite(c) => query.first(c),
-    }
-}
-
-/// A write that changes nothing, to learn whether storage takes writes again.
-pub fn probe_write(conn: &mut DbConn) -> QueryResult<()> {
-    use crate::schema::ledger_head::dsl::*;
-    diesel::update(ledger_head.find(1))
-        .set(seq.eq(seq))
-        .execute(conn)
-        .map(|_| ())
-}
 
 /// The PostgreSQL channel that carries the register revision after every register change.
 pub const REGISTER_CHANNEL: &str = "vendor_registry_register";

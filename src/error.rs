@@ -1,14 +1,9 @@
-//! The one error type of the API, answered as RFC 9457 `application/problem+json`.
-//!
-//! Internal causes are logged here and never returned: a client sees a status, a title and a
-//! detail written for it, never SQL, a file path or a panic message.
+//! The domains' one error type. It says what went wrong in the register's own terms; the HTTP
+//! wing maps it to a status and an RFC 9457 problem once (`api::error`), and the command line
+//! prints it. Internal causes are carried for the log, never for a client.
 
-use actix_web::http::{Method, StatusCode, header};
-use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// One invalid field of a request.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
@@ -28,207 +23,100 @@ impl FieldError {
     }
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(example = json!({"type": "urn:vendor-registry:problem:validation", "title": "Unprocessable Content",
-    "status": 422, "detail": "The request has invalid fields.",
-    "errors": [{"field": "country", "message": "not an ISO 3166-1 alpha-2 code"}]}))]
-pub struct Problem {
-    /// A URI naming the kind of problem.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// A short summary of the kind of problem.
-    pub title: String,
-    /// The HTTP status code.
-    pub status: u16,
-    /// What went wrong with this request.
-    pub detail: String,
-    /// The invalid fields, for validation failures.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub errors: Option<Vec<FieldError>>,
-}
-
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("authentication required")]
-    Unauthorized(&'static str),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
+pub enum DomainError {
+    /// No such object.
     #[error("not found")]
     NotFound,
-    #[error("method not allowed")]
-    MethodNotAllowed(Vec<Method>),
-    #[error("bad request: {0}")]
-    BadRequest(String),
-    #[error("payload too large")]
-    PayloadTooLarge(usize),
-    #[error("unsupported media type")]
-    UnsupportedMediaType,
-    #[error("precondition required")]
-    PreconditionRequired,
-    #[error("precondition failed")]
-    PreconditionFailed,
-    #[error("validation failed")]
-    Validation(Vec<FieldError>),
+    /// The input breaks a field rule; every field found wrong is listed.
+    #[error("invalid input: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// The change does not fit the object's current state.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A control forbids this principal the change (four eyes).
+    #[error("not permitted: {0}")]
+    NotPermitted(String),
+    /// A change of a versioned object must name the version it was based on.
+    #[error("version precondition required")]
+    VersionRequired,
+    /// The object changed since the version named.
+    #[error("version precondition failed")]
+    VersionMismatch,
+    /// Storage cannot be read or written right now; nothing was changed.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// A bug, or stored data that does not parse.
     #[error("internal error: {0}")]
     Internal(String),
 }
 
-impl ApiError {
-    /// A 422 for one field.
+impl DomainError {
+    /// Invalid input in one field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::Validation(vec![FieldError::new(field, message)])
+        DomainError::Invalid(vec![FieldError::new(field, message)])
     }
 
-    fn slug_title_detail(&self) -> (&'static str, &'static str, String) {
-        match self {
-            ApiError::Unauthorized(why) => ("unauthorized", "Unauthorized", (*why).to_owned()),
-            ApiError::Forbidden(why) => ("forbidden", "Forbidden", why.clone()),
-            ApiError::NotFound => ("not-found", "Not Found", "No such resource.".into()),
-            ApiError::MethodNotAllowed(_) => (
-                "method-not-allowed",
-                "Method Not Allowed",
-                "This resource does not support that method.".into(),
-            ),
-            ApiError::BadRequest(why) => ("bad-request", "Bad Request", why.clone()),
-            ApiError::PayloadTooLarge(limit) => (
-                "payload-too-large",
-                "Content Too Large",
-                format!("The body is larger than the limit of {limit} bytes."),
-            ),
-            ApiError::UnsupportedMediaType => (
-                "unsupported-media-type",
-                "Unsupported Media Type",
-                "The body must be application/json.".into(),
-            ),
-            ApiError::PreconditionRequired => (
-                "precondition-required",
-                "Precondition Required",
-                "Send If-Match with the object's current ETag.".into(),
-            ),
-            ApiError::PreconditionFailed => (
-                "precondition-failed",
-                "Precondition Failed",
-                "The object has changed since that ETag; fetch it again.".into(),
-            ),
-            ApiError::Validation(_) => (
-                "validation",
-                "Unprocessable Content",
-                "The request has invalid fields.".into(),
-            ),
-            ApiError::Conflict(why) => ("conflict", "Conflict", why.clone()),
-            ApiError::Unavailable(_) => (
-                "unavailable",
-                "Service Unavailable",
-                "Storage cannot be written right now; nothing was changed. Retry later.".into(),
-            ),
-            ApiError::Internal(_) => (
-                "internal",
-                "Internal Server Error",
-                "Internal Server Error".into(),
-            ),
-        }
-    }
-
-    pub fn problem(&self) -> Problem {
-        let (slug, title, detail) = self.slug_title_detail();
-        Problem {
-            kind: format!("urn:vendor-registry:problem:{slug}"),
-            title: title.into(),
-            status: self.status_code().as_u16(),
-            detail,
-            errors: match self {
-                ApiError::Validation(errors) => Some(errors.clone()),
-                _ => None,
-            },
-        }
+    /// Whether storage refused the work (the node may be unable to write).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, DomainError::Unavailable(_))
     }
 }
 
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            ApiError::Unavailable(cause) => tracing::warn!(%cause, "storage unavailable"),
-            ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
-            _ => {}
-        }
-        let mut res = HttpResponse::build(self.status_code());
-        res.content_type(PROBLEM_JSON);
-        match self {
-            ApiError::Unauthorized(_) => {
-                res.insert_header((
-                    header::WWW_AUTHENTICATE,
-                    r#"Bearer realm="vendor-registry", error="invalid_token""#,
-                ));
-            }
-            ApiError::Unavailable(_) => {
-                res.insert_header((header::RETRY_AFTER, "5"));
-            }
-            ApiError::MethodNotAllowed(allowed) => {
-                let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
-                res.insert_header((header::ALLOW, allow.join(", ")));
-            }
-            _ => {}
-        }
-        res.json(self.problem())
+/// `Ok` when `errors` is empty, else every one of them at once.
+pub fn collect(errors: Vec<FieldError>) -> Result<(), DomainError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(DomainError::Invalid(errors))
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
+impl From<diesel::result::Error> for DomainError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match e {
-            Error::NotFound => ApiError::NotFound,
+            Error::NotFound => DomainError::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                ApiError::Conflict("An object with that key already exists.".into())
+                DomainError::Conflict("An object with that key already exists.".into())
             }
             Error::DatabaseError(kind, info) => {
-                ApiError::Unavailable(format!("{kind:?}: {}", info.message()))
+                DomainError::Unavailable(format!("{kind:?}: {}", info.message()))
             }
             Error::BrokenTransactionManager | Error::AlreadyInTransaction => {
-                ApiError::Unavailable(e.to_string())
+                DomainError::Unavailable(e.to_string())
             }
-            other => ApiError::Internal(other.to_string()),
+            // Includes a stored value that does not parse (`DeserializationError`): surfaced,
+            // never defaulted.
+            other => DomainError::Internal(other.to_string()),
         }
     }
 }
 
-impl From<diesel::r2d2::PoolError> for ApiError {
+impl From<diesel::r2d2::PoolError> for DomainError {
     fn from(e: diesel::r2d2::PoolError) -> Self {
-        ApiError::Unavailable(e.to_string())
+        DomainError::Unavailable(e.to_string())
     }
 }
 
-impl From<actix_web::error::BlockingError> for ApiError {
-    fn from(e: actix_web::error::BlockingError) -> Self {
-        ApiError::Internal(e.to_string())
-    }
-}
-
-impl From<serde_json::Error> for ApiError {
+impl From<serde_json::Error> for DomainError {
     fn from(e: serde_json::Error) -> Self {
-        ApiError::Internal(e.to_string())
+        DomainError::Internal(e.to_string())
+    }
+}
+
+/// The version a change was based on (`If-Match` over HTTP): judged only once the object is
+/// found, so a missing object is reported before a missing or stale version.
+#[derive(Debug, Clone, Default)]
+pub struct Expected(pub Option<Vec<i64>>);
+
+impl Expected {
+    /// `VersionRequired` when no version was named; `VersionMismatch` unless it names `current`.
+    pub fn require(&self, current: i64) -> Result<(), DomainError> {
+        match &self.0 {
+            None => Err(DomainError::VersionRequired),
+            Some(versions) if versions.contains(&current) => Ok(()),
+            Some(_) => Err(DomainError::VersionMismatch),
+        }
     }
 }

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use vendor_registry::config::Config;
-use vendor_registry::{AppState, app, auth, db, openapi, openapi_json};
+use vendor_registry::api::{AppState, app, openapi, openapi_json};
+use vendor_registry::config::{Config, defaults};
+use vendor_registry::error::DomainError;
+use vendor_registry::{auth, db};
 
 #[derive(Parser)]
 #[command(
@@ -21,13 +23,13 @@ struct Cli {
 #[derive(Args, Clone)]
 struct Storage {
     /// Directory for the SQLite database and generated keys.
-    #[arg(long, env = "VENDOR_REGISTRY_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "VENDOR_REGISTRY_DATA_DIR", default_value = defaults::DATA_DIR)]
     data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL instead of SQLite.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// Database connections in the pool.
-    #[arg(long, env = "VENDOR_REGISTRY_POOL_SIZE", default_value_t = 8)]
+    #[arg(long, env = "VENDOR_REGISTRY_POOL_SIZE", default_value_t = defaults::POOL_SIZE)]
     pool_size: u32,
     /// PKCS#8 PEM Ed25519 key that signs checkpoints (generated into the data directory if unset).
     #[arg(long, env = "VENDOR_REGISTRY_LEDGER_KEY")]
@@ -40,16 +42,16 @@ struct Storage {
     )]
     ledger_trusted_keys: Vec<String>,
     /// Sign a checkpoint every N new entries…
-    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_EVERY", default_value_t = 1000)]
+    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_EVERY", default_value_t = defaults::CHECKPOINT_EVERY_ENTRIES)]
     checkpoint_every: i64,
     /// …or every this many seconds, if the ledger grew.
-    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_SECONDS", default_value_t = 60)]
+    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_SECONDS", default_value_t = defaults::CHECKPOINT_EVERY_SECS)]
     checkpoint_seconds: u64,
     /// The most decisions one ledger commit carries (1 commits each decision on its own).
-    #[arg(long, env = "VENDOR_REGISTRY_DECISION_BATCH", default_value_t = 256)]
+    #[arg(long, env = "VENDOR_REGISTRY_DECISION_BATCH", default_value_t = defaults::DECISION_BATCH)]
     decision_batch: usize,
     /// With SQLite: not ready below this much free disk space in the data directory (bytes).
-    #[arg(long, env = "VENDOR_REGISTRY_MIN_FREE_BYTES", default_value_t = 16 * 1024 * 1024)]
+    #[arg(long, env = "VENDOR_REGISTRY_MIN_FREE_BYTES", default_value_t = defaults::MIN_FREE_BYTES)]
     min_free_bytes: u64,
 }
 
@@ -58,7 +60,7 @@ enum Command {
     /// Run the HTTP service.
     Serve {
         /// Address and port to listen on.
-        #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = defaults::BIND)]
         bind: String,
         #[command(flatten)]
         storage: Storage,
@@ -80,7 +82,7 @@ enum Command {
         #[arg(long, default_value_t = 3600)]
         ttl: u64,
         /// Directory holding the generated token secret.
-        #[arg(long, env = "VENDOR_REGISTRY_DATA_DIR", default_value = "./data")]
+        #[arg(long, env = "VENDOR_REGISTRY_DATA_DIR", default_value = defaults::DATA_DIR)]
         data_dir: PathBuf,
     },
     /// Print the OpenAPI document.
@@ -97,7 +99,7 @@ enum Command {
     },
     /// Exit 0 when the service at ADDR:PORT answers /readyz with 200 (for container health checks).
     Healthcheck {
-        #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = "127.0.0.1:8080")]
+        #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = defaults::BIND)]
         bind: String,
     },
 }
@@ -121,25 +123,32 @@ fn import_gvl(file: &std::path::Path, actor: &str, config: &Config) -> Result<()
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let doc: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
-    let state = AppState::open(config)?;
-    let mut conn = state.pool.get().map_err(|e| e.to_string())?;
+    let pool = vendor_registry::open_storage(config, 1)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
     let actor_json = serde_json::json!({"sub": actor});
     let report = db::write_tx(&mut conn, |conn| {
-        let list = vendor_registry::imports::read_gvl(conn, &doc)?;
-        eprintln!(
-            "importing {} vendors (GVL specification v{}, vendor list version {})",
-            list.vendors.len(),
-            list.specification_version,
-            list.vendor_list_version
-        );
-        vendor_registry::imports::apply(conn, list, &actor_json, actor, |done, total| {
-            if done % 50 == 0 || done == total {
-                eprintln!("  {done}/{total}");
-            }
-        })
+        vendor_registry::imports::import_gvl(
+            conn,
+            &doc,
+            &actor_json,
+            actor,
+            |list| {
+                eprintln!(
+                    "importing {} vendors (GVL specification v{}, vendor list version {})",
+                    list.vendors.len(),
+                    list.specification_version,
+                    list.vendor_list_version
+                )
+            },
+            |done, total| {
+                if done % 50 == 0 || done == total {
+                    eprintln!("  {done}/{total}");
+                }
+            },
+        )
     })
     .map_err(|e| match e {
-        vendor_registry::error::ApiError::Validation(errors) => errors
+        DomainError::Invalid(errors) => errors
             .iter()
             .map(|e| e.message.clone())
             .collect::<Vec<_>>()
@@ -185,10 +194,12 @@ fn audit_verify(
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     };
-    let keys = vendor_registry::offline::read_keys(&read(public_key)?)?;
+    let keys = vendor_registry::ledger::offline::read_keys(&read(public_key)?)?;
     let mut checkpoints = Vec::new();
     for f in checkpoint_files {
-        checkpoints.extend(vendor_registry::offline::read_checkpoints(&read(f)?)?);
+        checkpoints.extend(vendor_registry::ledger::offline::read_checkpoints(&read(
+            f,
+        )?)?);
     }
     if checkpoints.is_empty() {
         eprintln!(
@@ -197,8 +208,11 @@ fn audit_verify(
     }
     let entries =
         std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-    let report =
-        vendor_registry::offline::verify(std::io::BufReader::new(entries), checkpoints, &keys)?;
+    let report = vendor_registry::ledger::offline::verify(
+        std::io::BufReader::new(entries),
+        checkpoints,
+        &keys,
+    )?;
     println!(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
@@ -347,7 +361,7 @@ async fn serve(config: Config) -> Result<(), String> {
         let (url, pool, slot) = (url.clone(), state.pool.clone(), state.snapshot.clone());
         std::thread::Builder::new()
             .name("register-follower".into())
-            .spawn(move || vendor_registry::decision::snapshot::follow(&url, pool, slot))
+            .spawn(move || vendor_registry::decision::follow::follow(&url, pool, slot))
             .map_err(|e| format!("cannot start the register follower: {e}"))?;
     }
     let backend = if state.target.is_postgres() {

@@ -5,10 +5,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
 
-use actix_web::{HttpResponse, get, web};
-
-use crate::AppState;
-
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
@@ -181,16 +177,4 @@ impl Metrics {
         let _ = writeln!(out, "vendor_registry_db_pool_max {}", pool.max_size());
         out
     }
-}
-
-/// Prometheus metrics.
-///
-/// Request latency by route and status, decisions by outcome and reason code, ledger batch size
-/// and commit latency, database pool use. No ids, principals or personal data. Public.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format.", content_type = "text/plain", body = String)))]
-#[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.pool))
 }

@@ -14,8 +14,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use vendor_registry::decision::engine::{self, Outcome, Request};
 use vendor_registry::decision::snapshot::{GrantEntry, PartyEntry, ServiceEntry, Snapshot};
-use vendor_registry::registry::country::Region;
 use vendor_registry::taxonomy::covers;
+use vendor_registry::types::Region;
 
 const COUNTRIES: &[&str] = &["CN", "US", "DE", "FR", "JP"];
 const SERVICES: usize = 10;

@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 use super::few::Few;
 use super::snapshot::{GrantEntry, Snapshot};
-use crate::registry::country::Region;
 use crate::taxonomy::covers;
+use crate::types::Region;
 
 /// Why a check failed. A closed set:
 /// - `service_unknown`: the requesting service is not registered;
@@ -128,12 +128,12 @@ pub struct GrantUse {
     pub grant_id: String,
 }
 
-/// `approved` only when no check failed; otherwise `denied`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Approved,
-    Denied,
+crate::types::text_enum! {
+    /// `approved` only when no check failed; otherwise `denied`.
+    pub enum Outcome {
+        Approved = "approved",
+        Denied = "denied",
+    }
 }
 
 /// A failed check as the engine finds it: the code, and for category-level checks the index of

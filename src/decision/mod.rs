@@ -1,10 +1,15 @@
 //! Sharing decisions: "may service S share categories C with party P for purpose U, to
 //! country D?" — judged by the pure [`engine`] on a [`snapshot`] of the register, recorded in
-//! the ledger before the answer is sent.
+//! the ledger before the answer is sent. [`writer`] group-commits them, a [`batch`] at a time;
+//! [`loading`] builds the snapshot from the domains' read functions and [`follow`] keeps it
+//! current across nodes.
 
+pub mod batch;
 pub mod engine;
 pub mod few;
-pub mod routes;
+pub mod follow;
+pub mod loading;
+pub mod record;
 pub mod snapshot;
 pub mod store;
 pub mod writer;

@@ -1,20 +1,16 @@
-//! The register as the decision engine reads it: indexed party → service → grants, loaded
-//! whole from storage and tagged with the register revision it reflects.
+//! The register as the decision engine reads it: indexed party → service → grants, tagged with
+//! the register revision it reflects. Built by `loading` from the domains' read functions.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use diesel::prelude::*;
-
-use crate::db::DbConn;
-use crate::registry::country::Region;
 use crate::registry::grants::TransferMechanism;
-use crate::registry::parties::PartyRow;
+use crate::registry::grants::store::DecisionColumns;
+use crate::registry::parties::{PartyRow, PartyStatus};
 use crate::registry::services::ServiceRow;
-use crate::registry::text_to_list;
-use crate::schema::{grants, ledger, parties, services};
+use crate::types::Region;
 
 #[derive(Debug, Clone, Default)]
 pub struct ServiceEntry {
@@ -104,56 +100,48 @@ impl GrantEntry {
     }
 
     /// The entry from the columns a decision needs. The JSON lists are read without copying
-    /// their strings: loading a million grants is mostly allocation otherwise.
-    fn from_columns(row: &GrantColumns, snap: &Snapshot) -> GrantEntry {
+    /// their strings. A stored value that does not parse is an error: the snapshot is not built.
+    pub(crate) fn from_columns(
+        row: &DecisionColumns,
+        snap: &Snapshot,
+    ) -> diesel::QueryResult<GrantEntry> {
         use std::borrow::Cow;
-        let list =
-            |text: &str| -> Vec<Cow<'_, str>> { serde_json::from_str(text).unwrap_or_default() };
+        let corrupt = |what: &str| {
+            diesel::result::Error::DeserializationError(
+                format!("grant {}: stored {what} does not parse", row.id).into(),
+            )
+        };
+        let list = |text: &'_ str, what: &str| -> diesel::QueryResult<Vec<Cow<'_, str>>> {
+            serde_json::from_str(text).map_err(|_| corrupt(what))
+        };
         let mut regions = [false; 3];
-        for r in list(&row.allowed_regions)
-            .iter()
-            .filter_map(|r| Region::parse(r))
-        {
+        for r in list(&row.allowed_regions, "allowed_regions")? {
+            let r = Region::parse(&r).ok_or_else(|| corrupt("allowed_regions"))?;
             regions[region_index(r)] = true;
         }
+        let mechanism = TransferMechanism::parse(&row.transfer_mechanism)
+            .ok_or_else(|| corrupt("transfer_mechanism"))?;
+        let revoked = match crate::registry::grants::GrantStatus::parse(&row.status) {
+            Some(s) => s == crate::registry::grants::GrantStatus::Revoked,
+            None => return Err(corrupt("status")),
+        };
         let micros = |s: &str| crate::time::parse(s).map(|t| t.timestamp_micros());
-        let mechanism: Result<TransferMechanism, serde::de::value::Error> =
-            serde::Deserialize::deserialize(serde::de::value::StrDeserializer::new(
-                &row.transfer_mechanism,
-            ));
-        GrantEntry {
+        let categories = list(&row.categories, "categories")?;
+        Ok(GrantEntry {
             id: row.id.clone(),
-            category_ids: snap.ids_of(list(&row.categories).iter().map(|c| c.as_ref())),
+            category_ids: snap.ids_of(categories.iter().map(|c| c.as_ref())),
             regions,
-            mechanism_is_pipl: mechanism.is_ok_and(TransferMechanism::is_pipl),
+            mechanism_is_pipl: mechanism.is_pipl(),
             // An unreadable bound fails closed: never valid.
             valid_from: micros(&row.valid_from).unwrap_or(i64::MAX),
             valid_until: row
                 .valid_until
                 .as_deref()
                 .map(|u| micros(u).unwrap_or(i64::MIN)),
-            revoked: row.status != "active",
-        }
+            revoked,
+        })
     }
 }
-
-/// The columns of a grant that a decision needs.
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = grants)]
-struct GrantColumns {
-    id: String,
-    party_id: String,
-    service: String,
-    categories: String,
-    allowed_regions: String,
-    transfer_mechanism: String,
-    valid_from: String,
-    valid_until: Option<String>,
-    status: String,
-}
-
-/// Grants read per query while loading a snapshot.
-const GRANT_PAGE: i64 = 20_000;
 
 /// Everything a decision reads.
 #[derive(Debug, Clone, Default)]
@@ -267,149 +255,6 @@ impl Snapshot {
         &self.interned[id as usize]
     }
 
-    /// Loads the whole register. Call inside the transaction that read `revision`, so the two agree.
-    pub fn load(conn: &mut DbConn, revision: i64) -> QueryResult<Snapshot> {
-        let mut snap = Snapshot {
-            revision,
-            ..Snapshot::default()
-        };
-        for c in crate::taxonomy::routes::all_categories(conn)? {
-            snap.add_category(&c.key, c.pii, c.linkable);
-        }
-        for p in crate::taxonomy::routes::all_purposes(conn)? {
-            snap.purposes.insert(p.key, p.prohibited);
-        }
-        for s in services::table.select(ServiceRow::as_select()).load(conn)? {
-            snap.services
-                .insert(s.key.clone(), ServiceEntry::from_row(&s, 0));
-        }
-        for p in parties::table.select(PartyRow::as_select()).load(conn)? {
-            snap.parties
-                .insert(p.id.clone(), Arc::new(PartyEntry::from_row(&p)));
-        }
-        // Grants are read a page at a time: the rows are much larger than the entries kept, and
-        // a register of a million grants would otherwise sit in memory twice while loading.
-        let mut after = String::new();
-        loop {
-            // Rows are taken one at a time, not collected: each row's strings are freed as soon
-            // as its entry is built, which keeps the allocator's free lists short.
-            let rows = grants::table
-                .filter(grants::id.gt(&after))
-                .order(grants::id.asc())
-                .limit(GRANT_PAGE)
-                .select(GrantColumns::as_select())
-                .load_iter::<GrantColumns, diesel::connection::DefaultLoadingMode>(conn)?;
-            let mut last = None;
-            for g in rows {
-                let g = g?;
-                let entry = GrantEntry::from_columns(&g, &snap);
-                if let Some(party) = snap.parties.get_mut(&g.party_id) {
-                    push_grant(Arc::make_mut(party), &g.service, entry);
-                }
-                last = Some(g.id);
-            }
-            let Some(last) = last else { break };
-            after = last;
-        }
-        snap.index();
-        Ok(snap)
-    }
-
-    /// The snapshot at `revision`, built from this one: the register changes recorded in the
-    /// ledger since this snapshot's revision name the services, parties and grants they
-    /// touched, and only those are read again; every other party is shared with this snapshot.
-    /// A taxonomy change, or more than [`INCREMENTAL_LIMIT`] changes, loads the whole register.
-    /// Call inside the transaction that read `revision`.
-    pub fn advance(&self, conn: &mut DbConn, revision: i64) -> QueryResult<Snapshot> {
-        if revision == self.revision {
-            return Ok(self.clone());
-        }
-        // An empty snapshot (the default, never loaded) has nothing to build on.
-        if revision < self.revision
-            || revision - self.revision > SCAN_LIMIT
-            || self.categories.is_empty()
-        {
-            return Snapshot::load(conn, revision);
-        }
-        let subjects: Vec<String> = ledger::table
-            .filter(ledger::seq.gt(self.revision))
-            .filter(ledger::seq.le(revision))
-            .filter(ledger::action.ne(DECISION_ACTION))
-            .select(ledger::subject)
-            .load(conn)?;
-        if subjects.len() > INCREMENTAL_LIMIT {
-            return Snapshot::load(conn, revision);
-        }
-        let (mut party_ids, mut grant_ids, mut service_keys) =
-            (BTreeSet::new(), Vec::new(), BTreeSet::new());
-        for subject in &subjects {
-            match subject.split_once(':') {
-                Some(("party", id)) => {
-                    party_ids.insert(id.to_owned());
-                }
-                Some(("grant", id)) => grant_ids.push(id.to_owned()),
-                Some(("service", key)) => {
-                    service_keys.insert(key.to_owned());
-                }
-                // Taxonomy changes re-intern categories: load everything.
-                _ => return Snapshot::load(conn, revision),
-            }
-        }
-        for chunk in grant_ids.chunks(500) {
-            let owners: Vec<String> = grants::table
-                .filter(grants::id.eq_any(chunk))
-                .select(grants::party_id)
-                .load(conn)?;
-            party_ids.extend(owners);
-        }
-        let mut next = self.clone();
-        next.revision = revision;
-        let mut fresh_id = next.services.values().map(|s| s.id + 1).max().unwrap_or(0);
-        for key in &service_keys {
-            let row: Option<ServiceRow> = services::table
-                .find(key)
-                .select(ServiceRow::as_select())
-                .first(conn)
-                .optional()?;
-            match row {
-                Some(row) => {
-                    let id = next.services.get(key).map(|s| s.id).unwrap_or_else(|| {
-                        fresh_id += 1;
-                        fresh_id - 1
-                    });
-                    next.services
-                        .insert(key.clone(), ServiceEntry::from_row(&row, id));
-                }
-                None => {
-                    next.services.remove(key);
-                }
-            }
-        }
-        for id in &party_ids {
-            let row: Option<PartyRow> = parties::table
-                .find(id)
-                .select(PartyRow::as_select())
-                .first(conn)
-                .optional()?;
-            let Some(row) = row else {
-                next.parties.remove(id);
-                continue;
-            };
-            let mut party = PartyEntry::from_row(&row);
-            let rows: Vec<GrantColumns> = grants::table
-                .filter(grants::party_id.eq(id))
-                .order(grants::id.asc())
-                .select(GrantColumns::as_select())
-                .load(conn)?;
-            for g in &rows {
-                push_grant(&mut party, &g.service, GrantEntry::from_columns(g, &next));
-            }
-            index_party(&next.services, &mut party);
-            next.parties.insert(id.clone(), Arc::new(party));
-        }
-        Ok(next)
-    }
-
     /// Everything the engine reads, in a canonical text form (sorted, service ids replaced by
     /// keys): two snapshots of the same register have the same fingerprint however they were
     /// built.
@@ -457,18 +302,11 @@ fn sorted(m: &HashMap<String, bool>) -> std::collections::BTreeMap<&String, &boo
     m.iter().collect()
 }
 
-/// The ledger action of a decision: not a register change.
-const DECISION_ACTION: &str = "decision.recorded";
-/// At most this many register changes are applied one by one; more load the whole register.
-pub const INCREMENTAL_LIMIT: usize = 1_000;
-/// At most this many ledger entries are scanned for register changes; more load the whole register.
-const SCAN_LIMIT: i64 = 200_000;
-
 impl ServiceEntry {
-    fn from_row(row: &ServiceRow, id: u32) -> ServiceEntry {
+    pub(crate) fn from_row(row: &ServiceRow, id: u32) -> ServiceEntry {
         ServiceEntry {
             active: row.active,
-            purposes: text_to_list(&row.purposes),
+            purposes: row.purposes.0.clone(),
             id,
         }
     }
@@ -476,17 +314,17 @@ impl ServiceEntry {
 
 impl PartyEntry {
     /// The entry for a stored party, without its grants.
-    fn from_row(row: &PartyRow) -> PartyEntry {
+    pub(crate) fn from_row(row: &PartyRow) -> PartyEntry {
         PartyEntry {
-            trusted: row.status == "trusted",
-            data_locations: text_to_list(&row.data_locations),
+            trusted: row.status == PartyStatus::Trusted,
+            data_locations: row.data_locations.iter().map(|c| c.to_string()).collect(),
             ..PartyEntry::default()
         }
     }
 }
 
 /// Adds a grant to a party being built (the service key is copied only the first time).
-fn push_grant(party: &mut PartyEntry, service: &str, grant: GrantEntry) {
+pub(crate) fn push_grant(party: &mut PartyEntry, service: &str, grant: GrantEntry) {
     match party.grants.get_mut(service) {
         Some(list) => list.push(grant),
         None => {
@@ -498,7 +336,7 @@ fn push_grant(party: &mut PartyEntry, service: &str, grant: GrantEntry) {
 /// Moves a party's grants into their compact form (by interned service id) and its data
 /// locations into a set. Grants for a service not in the register can never be used: every
 /// decision needs the service known.
-fn index_party(services: &HashMap<String, ServiceEntry>, party: &mut PartyEntry) {
+pub(crate) fn index_party(services: &HashMap<String, ServiceEntry>, party: &mut PartyEntry) {
     party.locations = Countries::default();
     for c in &party.data_locations {
         party.locations.insert(c);
@@ -518,74 +356,5 @@ pub fn install(slot: &std::sync::RwLock<Arc<Snapshot>>, fresh: Arc<Snapshot>) {
         && current.revision < fresh.revision
     {
         *current = fresh;
-    }
-}
-
-/// The register as one consistent state, tagged with the revision that state carries, built
-/// from `from` where it can be ([`Snapshot::advance`]; from `Snapshot::default()` it is a whole
-/// load).
-pub fn load_current(conn: &mut DbConn, from: &Snapshot) -> QueryResult<Snapshot> {
-    crate::db::consistent_read(conn, |conn| {
-        let (_, _, revision) = crate::ledger::head(conn)?;
-        from.advance(conn, revision)
-    })
-}
-
-/// Keeps a node's snapshot following register changes made on any node: PostgreSQL
-/// `LISTEN/NOTIFY`, with a periodic revision check in case a notification is lost. Neither is
-/// needed for correctness — every decision checks the revision in its own transaction — they
-/// only spare the first decision after a change the reload. Runs until the process ends.
-pub fn follow(
-    database_url: &str,
-    pool: crate::db::Pool,
-    slot: Arc<std::sync::RwLock<Arc<Snapshot>>>,
-) {
-    use diesel::Connection;
-    use std::time::{Duration, Instant};
-    let mut last_check = Instant::now();
-    loop {
-        let Ok(mut listener) = diesel::PgConnection::establish(database_url) else {
-            std::thread::sleep(Duration::from_secs(2));
-            continue;
-        };
-        if diesel::sql_query(format!("LISTEN {}", crate::db::REGISTER_CHANNEL))
-            .execute(&mut listener)
-            .is_err()
-        {
-            std::thread::sleep(Duration::from_secs(2));
-            continue;
-        }
-        loop {
-            let mut newest: Option<i64> = None;
-            let mut broken = false;
-            for n in listener.notifications_iter() {
-                match n {
-                    Ok(n) => newest = newest.max(n.payload.parse().ok()),
-                    Err(_) => {
-                        broken = true;
-                        break;
-                    }
-                }
-            }
-            if broken {
-                break;
-            }
-            let current = slot.read().map(|s| s.clone()).unwrap_or_default();
-            let due = newest.is_some_and(|r| r > current.revision)
-                || last_check.elapsed() > Duration::from_secs(5);
-            if due {
-                last_check = Instant::now();
-                // The head first: a periodic check that finds nothing new costs one query, not
-                // a copy of the snapshot.
-                if let Ok(mut conn) = pool.get()
-                    && crate::ledger::head(&mut conn).is_ok_and(|h| h.2 > current.revision)
-                    && let Ok(fresh) = load_current(&mut conn, &current)
-                    && fresh.revision > current.revision
-                {
-                    install(&slot, Arc::new(fresh));
-                }
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 }

@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 use super::engine::{Outcome, Request, decide};
 use super::snapshot::{GrantEntry, PartyEntry, ServiceEntry, Snapshot};
-use crate::registry::country::Region;
+use crate::types::Region;
 
 /// `(key, pii, linkable)`: a small taxonomy with the shapes that matter (parents, siblings,
 /// linkable and free keys, PII only below a parent).

@@ -10,11 +10,11 @@ use std::time::Instant;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use super::batch::{self, Idempotency, Made};
 use super::engine;
 use super::snapshot::Snapshot;
-use super::store::{self, Idempotency, Made};
 use crate::db::{self, Pool};
-use crate::error::ApiError;
+use crate::error::DomainError;
 use crate::metrics::Metrics;
 
 /// Requests waiting beyond this many are refused with 503 rather than queued without bound.
@@ -24,7 +24,7 @@ struct Job {
     actor: Value,
     request: engine::Request,
     idempotency: Option<Idempotency>,
-    reply: oneshot::Sender<Result<Made, ApiError>>,
+    reply: oneshot::Sender<Result<Made, DomainError>>,
 }
 
 /// The handle handlers submit decisions to. Dropping it stops the writer.
@@ -57,7 +57,7 @@ impl Writer {
         actor: Value,
         request: engine::Request,
         idempotency: Option<Idempotency>,
-    ) -> Result<Made, ApiError> {
+    ) -> Result<Made, DomainError> {
         let (reply, answer) = oneshot::channel();
         match self.jobs.try_send(Job {
             actor,
@@ -67,15 +67,17 @@ impl Writer {
         }) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                return Err(ApiError::Unavailable("the decision queue is full".into()));
+                return Err(DomainError::Unavailable(
+                    "the decision queue is full".into(),
+                ));
             }
             Err(TrySendError::Disconnected(_)) => {
-                return Err(ApiError::Unavailable("the ledger writer stopped".into()));
+                return Err(DomainError::Unavailable("the ledger writer stopped".into()));
             }
         }
         answer
             .await
-            .unwrap_or_else(|_| Err(ApiError::Unavailable("the ledger writer stopped".into())))
+            .unwrap_or_else(|_| Err(DomainError::Unavailable("the ledger writer stopped".into())))
     }
 }
 
@@ -106,13 +108,13 @@ fn run(
         // connection is discarded by the pool (its transaction rolled back), its requests are
         // answered 503 like any batch that could not be written, and the writer goes on.
         let attempt = std::panic::AssertUnwindSafe(|| {
-            pool.get().map_err(ApiError::from).and_then(|mut conn| {
+            pool.get().map_err(DomainError::from).and_then(|mut conn| {
                 db::write_tx(&mut conn, |conn| {
-                    let mut writes = store::Batch::begin(conn)?;
-                    let snap = store::current_snapshot(conn, &snapshot, writes.ledger.revision())?;
+                    let mut writes = batch::Batch::begin(conn)?;
+                    let snap = batch::current_snapshot(conn, &snapshot, writes.ledger.revision())?;
                     let mut results = Vec::with_capacity(work.len());
                     for (actor, request, idempotency) in work {
-                        results.push(store::decide_one(
+                        results.push(batch::decide_one(
                             conn,
                             &mut writes,
                             &snap,
@@ -122,12 +124,12 @@ fn run(
                         )?);
                     }
                     writes.finish(conn)?;
-                    Ok::<_, ApiError>(results)
+                    Ok::<_, DomainError>(results)
                 })
             })
         });
         let outcome = std::panic::catch_unwind(attempt)
-            .unwrap_or_else(|_| Err(ApiError::Unavailable("the decision batch failed".into())));
+            .unwrap_or_else(|_| Err(DomainError::Unavailable("the decision batch failed".into())));
         // A register change waiting for its turn gets it before the next batch.
         parking_lot::MutexGuard::unlock_fair(turn);
         match outcome {
@@ -140,7 +142,7 @@ fn run(
             Err(e) => {
                 tracing::warn!(error = %e, batch = size, "decision batch not written");
                 for reply in replies {
-                    let _ = reply.send(Err(ApiError::Unavailable(
+                    let _ = reply.send(Err(DomainError::Unavailable(
                         "the ledger cannot be written".into(),
                     )));
                 }

@@ -2,94 +2,16 @@
 
 use std::time::{Duration, Instant};
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
-use super::merkle::{self, Hash};
+use super::chain;
+use super::merkle;
 use super::signing::{Checkpoint, LedgerKeys, SignedTree};
-use super::{Row, chain};
+use super::store::{
+    between, checkpoint_at, hash_at, insert_checkpoint, latest_checkpoint, leaf_hashes,
+};
 use crate::db::DbConn;
-use crate::error::ApiError;
-use crate::schema::{checkpoints, ledger};
-
-#[derive(Queryable, Insertable, Selectable)]
-#[diesel(table_name = checkpoints)]
-struct CheckpointRow {
-    size: i64,
-    root_hash: String,
-    signed_at: String,
-    key_id: String,
-    signature: String,
-}
-
-impl From<CheckpointRow> for Checkpoint {
-    fn from(r: CheckpointRow) -> Self {
-        Checkpoint {
-            size: r.size,
-            root_hash: r.root_hash,
-            signed_at: r.signed_at,
-            key_id: r.key_id,
-            signature: r.signature,
-        }
-    }
-}
-
-/// Every checkpoint, smallest first.
-pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Checkpoint>> {
-    let rows: Vec<CheckpointRow> = checkpoints::table
-        .order(checkpoints::size.asc())
-        .select(CheckpointRow::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(Checkpoint::from).collect())
-}
-
-/// Checkpoints of size greater than `after`, at most `limit`.
-pub fn page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Checkpoint>> {
-    let rows: Vec<CheckpointRow> = checkpoints::table
-        .filter(checkpoints::size.gt(after))
-        .order(checkpoints::size.asc())
-        .limit(limit)
-        .select(CheckpointRow::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(Checkpoint::from).collect())
-}
-
-pub fn latest(conn: &mut DbConn) -> QueryResult<Option<Checkpoint>> {
-    let row: Option<CheckpointRow> = checkpoints::table
-        .order(checkpoints::size.desc())
-        .select(CheckpointRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row.map(Checkpoint::from))
-}
-
-pub fn at_size(conn: &mut DbConn, size: i64) -> QueryResult<Option<Checkpoint>> {
-    let row: Option<CheckpointRow> = checkpoints::table
-        .find(size)
-        .select(CheckpointRow::as_select())
-        .first(conn)
-        .optional()?;
-    Ok(row.map(Checkpoint::from))
-}
-
-/// The stored leaf hashes of entries `1..=size`.
-pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, ApiError> {
-    let stored: Vec<String> = ledger::table
-        .filter(ledger::seq.le(size))
-        .order(ledger::seq.asc())
-        .select(ledger::leaf_hash)
-        .load(conn)?;
-    if stored.len() as i64 != size {
-        return Err(ApiError::Internal(format!(
-            "the ledger has {} of {size} entries",
-            stored.len()
-        )));
-    }
-    stored
-        .iter()
-        .map(|h| hex::decode(h).ok().and_then(|b| <Hash>::try_from(b).ok()))
-        .collect::<Option<Vec<Hash>>>()
-        .ok_or_else(|| ApiError::Internal("a stored leaf hash is malformed".into()))
-}
+use crate::error::DomainError;
 
 /// The latest checkpoint, issuing a new one first when the head has moved past it.
 ///
@@ -98,9 +20,9 @@ pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, ApiError> 
 /// last hash, and on a node's first checkpoint the whole log is checked against the latest
 /// signed tree head. Only entries newer than what this node already checked are read, so
 /// signing stays cheap however long the ledger grows.
-pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, ApiError> {
+pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainError> {
     let (head, _, _) = super::head(conn)?;
-    let last = latest(conn)?;
+    let last = latest_checkpoint(conn)?;
     if let Some(cp) = &last
         && cp.size >= head
     {
@@ -113,19 +35,14 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, ApiErro
         _ => checked_prefix(conn, last.as_ref())?,
     };
     let mut tree = known;
-    let newer: Vec<Row> = ledger::table
-        .filter(ledger::seq.gt(tree.size))
-        .filter(ledger::seq.le(head))
-        .order(ledger::seq.asc())
-        .select(Row::as_select())
-        .load(conn)?;
+    let newer = between(conn, tree.size, head)?;
     for row in &newer {
         let bytes = chain::leaf_bytes(row);
         let intact = row.seq == tree.size + 1
             && row.prev_hash == tree.last_hash
             && bytes.as_deref().map(chain::sha256_hex).as_deref() == Some(row.hash.as_str());
         let Some(bytes) = bytes.filter(|_| intact) else {
-            return Err(ApiError::Internal(format!(
+            return Err(DomainError::Internal(format!(
                 "refusing to sign: entry {} does not chain on",
                 row.seq
             )));
@@ -137,14 +54,14 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, ApiErro
             && tree.size == cp.size
             && hex::encode(tree.frontier.root()) != cp.root_hash
         {
-            return Err(ApiError::Internal(format!(
+            return Err(DomainError::Internal(format!(
                 "refusing to sign: the ledger no longer matches checkpoint {}",
                 cp.size
             )));
         }
     }
     if tree.size != head {
-        return Err(ApiError::Internal(
+        return Err(DomainError::Internal(
             "refusing to sign: the ledger has a gap".into(),
         ));
     }
@@ -153,31 +70,18 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, ApiErro
         &hex::encode(tree.frontier.root()),
         crate::time::format(crate::time::now()),
     );
-    let row = CheckpointRow {
-        size: cp.size,
-        root_hash: cp.root_hash.clone(),
-        signed_at: cp.signed_at.clone(),
-        key_id: cp.key_id.clone(),
-        signature: cp.signature.clone(),
-    };
-    let stored = match diesel::insert_into(checkpoints::table)
-        .values(&row)
-        .execute(conn)
-    {
-        Ok(_) => cp,
+    let stored = if insert_checkpoint(conn, &cp)? {
+        cp
+    } else {
         // Another node signed the same size first: theirs stands.
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => at_size(conn, head)?.ok_or(ApiError::NotFound)?,
-        Err(e) => return Err(e.into()),
+        checkpoint_at(conn, head)?.ok_or(DomainError::NotFound)?
     };
     *memo = Some(tree);
     Ok(stored)
 }
 
 /// The tree of the latest checkpoint, rebuilt from the stored leaf hashes and checked against it.
-fn checked_prefix(conn: &mut DbConn, last: Option<&Checkpoint>) -> Result<SignedTree, ApiError> {
+fn checked_prefix(conn: &mut DbConn, last: Option<&Checkpoint>) -> Result<SignedTree, DomainError> {
     let Some(cp) = last else {
         return Ok(SignedTree {
             size: 0,
@@ -190,15 +94,12 @@ fn checked_prefix(conn: &mut DbConn, last: Option<&Checkpoint>) -> Result<Signed
         frontier.push(leaf);
     }
     if hex::encode(frontier.root()) != cp.root_hash {
-        return Err(ApiError::Internal(format!(
+        return Err(DomainError::Internal(format!(
             "refusing to sign: the ledger no longer matches checkpoint {}",
             cp.size
         )));
     }
-    let last_hash: String = ledger::table
-        .find(cp.size)
-        .select(ledger::hash)
-        .first(conn)?;
+    let last_hash = hash_at(conn, cp.size)?;
     Ok(SignedTree {
         size: cp.size,
         last_hash,
@@ -221,7 +122,7 @@ pub fn run_periodic(pool: crate::db::Pool, keys: std::sync::Arc<LedgerKeys>, sch
         let Ok(mut conn) = pool.get() else { continue };
         let due = (|| -> QueryResult<bool> {
             let (head, _, _) = super::head(&mut conn)?;
-            let signed = latest(&mut conn)?.map_or(0, |c| c.size);
+            let signed = latest_checkpoint(&mut conn)?.map_or(0, |c| c.size);
             Ok(head > signed
                 && (head - signed >= schedule.every_entries
                     || last_signed.elapsed() >= schedule.every))

@@ -6,16 +6,23 @@ pub mod audit;
 pub mod chain;
 pub mod checkpoints;
 pub mod merkle;
-pub mod routes;
+pub mod offline;
+pub mod proofs;
 pub mod signing;
+pub mod store;
+pub mod subject;
+pub mod verify;
+
+pub use store::head;
+pub use subject::{Subject, action};
 
 use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
-use crate::db::{DbConn, lock_ledger_head};
-use crate::schema::{ledger, ledger_head};
+use crate::db::DbConn;
+use crate::schema::ledger;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -68,17 +75,19 @@ pub struct Entry {
 }
 
 impl Row {
-    pub fn entry(self) -> Entry {
-        Entry {
+    /// The entry as served; stored `actor` or `change` text that is not JSON is an error, never
+    /// a null.
+    pub fn entry(self) -> serde_json::Result<Entry> {
+        Ok(Entry {
             seq: self.seq,
             at: self.at,
-            actor: serde_json::from_str(&self.actor).unwrap_or(Value::Null),
+            actor: serde_json::from_str(&self.actor)?,
             action: self.action,
             subject: self.subject,
-            change: serde_json::from_str(&self.change).unwrap_or(Value::Null),
+            change: serde_json::from_str(&self.change)?,
             prev_hash: self.prev_hash,
             hash: self.hash,
-        }
+        })
     }
 }
 
@@ -96,7 +105,7 @@ pub struct Appender {
 impl Appender {
     /// Locks the head for the rest of the transaction.
     pub fn lock(conn: &mut DbConn) -> QueryResult<Appender> {
-        let (seq, hash, revision) = lock_ledger_head(conn)?;
+        let (seq, hash, revision) = store::lock_head(conn)?;
         Ok(Appender {
             seq,
             hash,
@@ -117,7 +126,7 @@ impl Appender {
         &mut self,
         actor: &Value,
         action: &str,
-        subject: &str,
+        subject: Subject<'_>,
         change: &Value,
         register: bool,
     ) -> i64 {
@@ -130,7 +139,7 @@ impl Appender {
         &mut self,
         actor: &Value,
         action: &str,
-        subject: &str,
+        subject: Subject<'_>,
         change: String,
         register: bool,
     ) -> i64 {
@@ -139,7 +148,7 @@ impl Appender {
             crate::time::format(crate::time::now()),
             crate::jcs::to_string(actor),
             action,
-            subject,
+            &subject.to_string(),
             change,
             std::mem::take(&mut self.hash),
         );
@@ -156,13 +165,7 @@ impl Appender {
     /// Writes the entries and the new head (and tells other nodes when the register moved).
     pub fn finish(self, conn: &mut DbConn) -> QueryResult<()> {
         crate::db::insert_in_chunks!(conn, ledger::table, self.pending);
-        diesel::update(ledger_head::table.find(1))
-            .set((
-                ledger_head::seq.eq(self.seq),
-                ledger_head::hash.eq(&self.hash),
-                ledger_head::register_revision.eq(self.revision),
-            ))
-            .execute(conn)?;
+        store::set_head(conn, self.seq, &self.hash, self.revision)?;
         if self.register_changed {
             crate::db::notify_register_change(conn, self.revision)?;
         }
@@ -175,7 +178,7 @@ pub fn append(
     conn: &mut DbConn,
     actor: &Value,
     action: &str,
-    subject: &str,
+    subject: Subject<'_>,
     change: &Value,
     register: bool,
 ) -> QueryResult<i64> {
@@ -183,48 +186,4 @@ pub fn append(
     let seq = appender.append(actor, action, subject, change, register);
     appender.finish(conn)?;
     Ok(seq)
-}
-
-/// The head: `(seq, hash, register_revision)`.
-pub fn head(conn: &mut DbConn) -> QueryResult<(i64, String, i64)> {
-    ledger_head::table
-        .find(1)
-        .select((
-            ledger_head::seq,
-            ledger_head::hash,
-            ledger_head::register_revision,
-        ))
-        .first(conn)
-}
-
-/// Entries in `seq` order after `after`, at most `limit`, optionally filtered.
-pub fn list(
-    conn: &mut DbConn,
-    after: i64,
-    action: Option<&str>,
-    subject: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<Row>> {
-    let mut query = ledger::table.filter(ledger::seq.gt(after)).into_boxed();
-    if let Some(a) = action {
-        query = query.filter(ledger::action.eq(a.to_owned()));
-    }
-    if let Some(s) = subject {
-        query = query.filter(ledger::subject.eq(s.to_owned()));
-    }
-    query
-        .order(ledger::seq.asc())
-        .limit(limit)
-        .select(Row::as_select())
-        .load(conn)
-}
-
-/// The entries of one subject up to an instant (for point-in-time reads).
-pub fn subject_history(conn: &mut DbConn, subject: &str, until: &str) -> QueryResult<Vec<Row>> {
-    ledger::table
-        .filter(ledger::subject.eq(subject))
-        .filter(ledger::at.le(until))
-        .order(ledger::seq.asc())
-        .select(Row::as_select())
-        .load(conn)
 }

@@ -1,68 +1,45 @@
-//! The register: internal services, parties (vendors and affiliates), and their grants.
+//! The register: internal services, parties (vendors and affiliates), and their grants. Each
+//! part keeps its model in `mod.rs`, its table in `store.rs` and its changes in
+//! `commands.rs`; the party lifecycle (trust, four eyes, suspension, offboarding, withdrawal
+//! from an upstream list) has one home, [`lifecycle`].
 
-pub mod country;
 pub mod grants;
+pub mod lifecycle;
 pub mod parties;
 pub mod services;
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 use crate::db::DbConn;
-use crate::error::{ApiError, FieldError};
-use crate::schema::{taxonomy_categories, taxonomy_purposes};
+use crate::error::DomainError;
 
-/// List columns are stored as JSON arrays of strings.
-pub fn list_to_text(items: &[String]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
-}
-
-pub fn text_to_list(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_default()
-}
-
-/// Which part of the taxonomy a list of keys must come from.
-#[derive(Clone, Copy)]
-pub enum Taxonomy {
-    Categories,
-    Purposes,
-}
-
-/// 422 for every key of `keys` that the taxonomy does not hold, naming `field[i]`.
-pub fn check_known(
-    conn: &mut DbConn,
-    taxonomy: Taxonomy,
-    field: &str,
-    keys: &[String],
-) -> Result<(), ApiError> {
-    let known: Vec<String> = match taxonomy {
-        Taxonomy::Categories => taxonomy_categories::table
-            .filter(taxonomy_categories::key.eq_any(keys))
-            .select(taxonomy_categories::key)
-            .load(conn)?,
-        Taxonomy::Purposes => taxonomy_purposes::table
-            .filter(taxonomy_purposes::key.eq_any(keys))
-            .select(taxonomy_purposes::key)
-            .load(conn)?,
-    };
-    let errors: Vec<FieldError> = keys
-        .iter()
-        .enumerate()
-        .filter(|(_, k)| !known.contains(k))
-        .map(|(i, _)| FieldError::new(format!("{field}[{i}]"), "is not a key of the taxonomy"))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
-/// 422 for duplicates in a list.
-pub fn check_unique(field: &str, items: &[String]) -> Result<(), ApiError> {
+/// Invalid input for the first duplicate in a list.
+pub fn check_unique<T: PartialEq>(field: &str, items: &[T]) -> Result<(), DomainError> {
     for (i, item) in items.iter().enumerate() {
         if items[..i].contains(item) {
-            return Err(ApiError::field(format!("{field}[{i}]"), "is listed twice"));
+            return Err(DomainError::field(
+                format!("{field}[{i}]"),
+                "is listed twice",
+            ));
         }
     }
     Ok(())
+}
+
+/// A page of parties after `after`, by id, each with its grants (for the exports).
+pub fn page_with_grants(
+    conn: &mut DbConn,
+    after: &str,
+    limit: i64,
+) -> QueryResult<Vec<(parties::PartyRow, Vec<grants::GrantRow>)>> {
+    let ps = parties::store::list(conn, &parties::store::Filter::default(), Some(after), limit)?;
+    let ids: Vec<&str> = ps.iter().map(|p| p.id.as_str()).collect();
+    let mut by_party = grants::store::of_parties(conn, &ids)?;
+    Ok(ps
+        .into_iter()
+        .map(|p| {
+            let g = by_party.remove(&p.id).unwrap_or_default();
+            (p, g)
+        })
+        .collect())
 }

@@ -1,8 +1,59 @@
 //! The taxonomy of data categories and purposes: hierarchical dotted keys, where a key covers
 //! itself and its descendants.
 
-pub mod routes;
+pub mod commands;
 pub mod seed;
+pub mod store;
+
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::schema::{taxonomy_categories, taxonomy_purposes};
+
+/// A data category.
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Insertable, Selectable)]
+#[diesel(table_name = taxonomy_categories)]
+#[schema(example = json!({"key": "user.contact.email", "name": "Email", "description": "User's email address.",
+    "parent": "user.contact", "pii": true, "linkable": false, "created_at": "2026-11-29T10:00:00.000000Z"}))]
+pub struct Category {
+    /// Dotted key; covers itself and its descendants.
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    /// The parent key; null for a root.
+    pub parent: Option<String>,
+    /// Personal data: sharing it always needs a grant.
+    pub pii: bool,
+    /// Not PII alone, but treated as PII when sent together with PII (cookies, device ids,
+    /// browsing history).
+    pub linkable: bool,
+    pub created_at: String,
+}
+
+/// A purpose (data use).
+#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Insertable, Selectable)]
+#[diesel(table_name = taxonomy_purposes)]
+#[schema(example = json!({"key": "third_party_sharing.sale", "name": "Sale of Personal Data",
+    "description": "Selling personal data.", "parent": "third_party_sharing", "prohibited": true,
+    "created_at": "2026-11-29T10:00:00.000000Z"}))]
+pub struct Purpose {
+    /// Dotted key; a service declared for a purpose may use its descendants too.
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub parent: Option<String>,
+    /// Forbidden by the privacy policy (sale, rental): no grant can allow it.
+    pub prohibited: bool,
+    pub created_at: String,
+}
+
+/// Which part of the taxonomy a list of keys must come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Categories,
+    Purposes,
+}
 
 /// True when `ancestor` is `key` or one of its ancestors (`user.contact` covers
 /// `user.contact.email`, never the reverse, and never `user.contactless`).

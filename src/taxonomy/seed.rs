@@ -26,8 +26,9 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::routes::{Category, Purpose};
+use super::{Category, Purpose};
 use crate::db::DbConn;
+use crate::ledger::{Subject, action};
 use crate::schema::{taxonomy_categories, taxonomy_purposes};
 use crate::taxonomy::covers;
 
@@ -193,8 +194,8 @@ pub fn ensure(conn: &mut DbConn) -> QueryResult<()> {
         crate::ledger::append(
             conn,
             &actor,
-            "category.created",
-            &format!("category:{}", c.key),
+            action::CATEGORY_CREATED,
+            Subject::Category(&c.key),
             &change,
             true,
         )?;
@@ -207,8 +208,8 @@ pub fn ensure(conn: &mut DbConn) -> QueryResult<()> {
         crate::ledger::append(
             conn,
             &actor,
-            "purpose.created",
-            &format!("purpose:{}", p.key),
+            action::PURPOSE_CREATED,
+            Subject::Purpose(&p.key),
             &change,
             true,
         )?;

@@ -45,7 +45,7 @@ async fn checkpoints_are_signed_by_the_published_key_and_issued_when_the_head_mo
             )
             .await;
         assert_eq!(keys.status, 200, "public, no token");
-        let published = vendor_registry::offline::read_keys(&keys.text).unwrap();
+        let published = vendor_registry::ledger::offline::read_keys(&keys.text).unwrap();
         let first = checkpoint(&app).await;
         assert!(
             vendor_registry::ledger::signing::verify_checkpoint(&first, &published),
@@ -432,7 +432,7 @@ async fn the_export_verifies_offline_and_reveals_tampering() {
             )
             .await
             .text;
-        let keys = vendor_registry::offline::read_keys(&keys).unwrap();
+        let keys = vendor_registry::ledger::offline::read_keys(&keys).unwrap();
         let export = app.get("/v1/audit/export", &app.auditor()).await;
         assert_eq!(export.status, 200);
         assert_eq!(
@@ -441,8 +441,12 @@ async fn the_export_verifies_offline_and_reveals_tampering() {
         );
         let lines: Vec<&str> = export.text.lines().collect();
         assert_eq!(lines.len() as i64, cp.size, "[{}]", app.backend);
-        let ok = vendor_registry::offline::verify(export.text.as_bytes(), vec![cp.clone()], &keys)
-            .unwrap();
+        let ok = vendor_registry::ledger::offline::verify(
+            export.text.as_bytes(),
+            vec![cp.clone()],
+            &keys,
+        )
+        .unwrap();
         assert!(ok.ok, "{ok:?}");
         assert_eq!(ok.entries, cp.size);
 
@@ -450,17 +454,19 @@ async fn the_export_verifies_offline_and_reveals_tampering() {
             .iter()
             .map(|l| format!("{l}\n"))
             .collect();
-        let r = vendor_registry::offline::verify(truncated.as_bytes(), vec![cp.clone()], &keys)
-            .unwrap();
+        let r =
+            vendor_registry::ledger::offline::verify(truncated.as_bytes(), vec![cp.clone()], &keys)
+                .unwrap();
         assert_eq!(r.first_bad_seq, Some(cp.size));
         let edited = export.text.replacen("Vendor 1", "Vendor X", 1);
         let r =
-            vendor_registry::offline::verify(edited.as_bytes(), vec![cp.clone()], &keys).unwrap();
+            vendor_registry::ledger::offline::verify(edited.as_bytes(), vec![cp.clone()], &keys)
+                .unwrap();
         assert!(!r.ok);
         let other = vendor_registry::ledger::signing::LedgerKeys::from_signing_key(
             ed25519_dalek::SigningKey::from_bytes(&[9; 32]),
         );
-        let r = vendor_registry::offline::verify(
+        let r = vendor_registry::ledger::offline::verify(
             export.text.as_bytes(),
             vec![cp.clone()],
             other.trusted(),
@@ -482,7 +488,7 @@ async fn the_export_verifies_offline_and_reveals_tampering() {
             .collect();
         assert_eq!(seqs, vec![5, 6, 7, 8, 9]);
         assert!(
-            vendor_registry::offline::verify(part.text.as_bytes(), vec![], &keys)
+            vendor_registry::ledger::offline::verify(part.text.as_bytes(), vec![], &keys)
                 .unwrap()
                 .ok
         );

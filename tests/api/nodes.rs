@@ -114,7 +114,7 @@ async fn a_node_follows_register_changes_made_elsewhere_without_deciding() {
     let database_url = b.config.database_url.clone().unwrap();
     let (pool, slot) = (b.state.pool.clone(), b.state.snapshot.clone());
     std::thread::spawn(move || {
-        vendor_registry::decision::snapshot::follow(&database_url, pool, slot)
+        vendor_registry::decision::follow::follow(&database_url, pool, slot)
     });
     std::thread::sleep(std::time::Duration::from_millis(300));
     let before = b.state.snapshot.read().unwrap().revision;

@@ -6,14 +6,18 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
-use super::engine;
-use super::store::{self, Decision, Filter, Idempotency, Made};
-use crate::AppState;
-use crate::auth::{Auth, DecisionRead, Principal, Role, ServiceOnly};
-use crate::error::ApiError;
-use crate::extract::JsonBody;
-use crate::pagination::{Page, PageRequest};
-use crate::registry::country::Region;
+use super::auth::Auth;
+use super::error::ApiError;
+use super::extract::JsonBody;
+use super::pagination::{Page, PageRequest};
+use super::state::AppState;
+use super::validators::instant;
+use crate::auth::{DecisionRead, Principal, Role, ServiceOnly};
+use crate::decision::batch::{Idempotency, Made};
+use crate::decision::engine::{self, Outcome};
+use crate::decision::record::Decision;
+use crate::decision::store::{self, Filter};
+use crate::types::Region;
 
 /// A request to share data with a party.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -30,7 +34,7 @@ pub struct SharingRequest {
     #[validate(length(min = 1, max = 100))]
     pub categories: Vec<String>,
     /// Where the data would go (ISO 3166-1 alpha-2).
-    #[validate(custom(function = "crate::registry::country::validate_code"))]
+    #[validate(custom(function = "super::validators::country"))]
     pub destination_country: String,
     /// Where the people the data is about are.
     pub subject_region: Region,
@@ -75,7 +79,7 @@ fn decision_response(status: StatusCode, id: &str, body: String) -> HttpResponse
     request_body = SharingRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "1–255 printable ASCII characters; kept at least 24 hours.")),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["service"]))),
+    extensions(("x-roles" = json!(ServiceOnly::NAMES))),
     responses(
         (status = 201, description = "Decided and recorded.", body = Decision,
             headers(("Location" = String, description = "The decision."))),
@@ -113,14 +117,10 @@ pub async fn create(
     let made = state.decide(actor, request, idempotency).await?;
     Ok(match made {
         Made::New { decision, body } => {
-            let outcome = if decision.reasons.is_empty() {
-                "approved"
-            } else {
-                "denied"
-            };
-            state
-                .metrics
-                .decision(outcome, decision.reasons.iter().map(|r| r.code.as_str()));
+            state.metrics.decision(
+                decision.outcome.as_str(),
+                decision.reasons.iter().map(|r| r.code.as_str()),
+            );
             decision_response(StatusCode::CREATED, &decision.id, body)
         }
         Made::Replayed { id, body } => decision_response(StatusCode::OK, &id, body),
@@ -152,16 +152,6 @@ fn sees_all(p: &Principal) -> bool {
     p.has(Role::Admin) || p.has(Role::Auditor)
 }
 
-fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
-    value
-        .map(|v| {
-            crate::time::parse(v)
-                .map(crate::time::format)
-                .ok_or_else(|| ApiError::field(field, "must be an RFC 3339 timestamp"))
-        })
-        .transpose()
-}
-
 /// Parses the decision-list filters (shared with the CSV export).
 pub fn filter(
     principal: &Principal,
@@ -171,12 +161,13 @@ pub fn filter(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<Option<Filter>, ApiError> {
-    if outcome
-        .as_deref()
-        .is_some_and(|o| o != "approved" && o != "denied")
-    {
-        return Err(ApiError::field("outcome", "must be approved or denied"));
-    }
+    let outcome = match outcome.as_deref() {
+        None => None,
+        Some(o) => Some(
+            Outcome::parse(o)
+                .ok_or_else(|| ApiError::field("outcome", "must be approved or denied"))?,
+        ),
+    };
     let from = instant("from", from)?;
     let to = instant("to", to)?;
     let service = if sees_all(principal) {
@@ -205,7 +196,7 @@ pub fn filter(
     tag = "sharing",
     params(ListQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor", "service"]))),
+    extensions(("x-roles" = json!(DecisionRead::NAMES))),
     responses((status = 200, description = "A page of decisions.", body = Page<Decision>))
 )]
 #[get("/v1/sharing-requests")]
@@ -232,13 +223,13 @@ pub async fn list(
     };
     let result = state
         .read(move |conn| {
-            store::list(conn, &filter, page.after.as_deref(), page.fetch()).map(|rows| {
-                page.finish(
-                    rows,
-                    |r| r.id.clone(),
-                    |r| serde_json::from_str::<serde_json::Value>(&r.body).unwrap_or_default(),
-                )
-            })
+            let rows = store::list(conn, &filter, page.after.as_deref(), page.fetch())?;
+            // A stored answer that is not JSON is an error, never a null item.
+            let items = rows
+                .into_iter()
+                .map(|r| Ok((r.id, serde_json::from_str::<serde_json::Value>(&r.body)?)))
+                .collect::<Result<Vec<_>, serde_json::Error>>()?;
+            Ok::<_, ApiError>(page.finish(items, |(id, _)| id.clone(), |(_, body)| body))
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))
@@ -252,7 +243,7 @@ pub async fn list(
     tag = "sharing",
     params(("id" = String, Path, description = "The decision id.")),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor", "service"]))),
+    extensions(("x-roles" = json!(DecisionRead::NAMES))),
     responses((status = 200, description = "The decision.", body = Decision))
 )]
 #[get("/v1/sharing-requests/{id}")]

@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, http::header, web};
 
-use crate::AppState;
+use super::state::AppState;
 
 const INDEX: &str = r##"<!doctype html>
 <html lang="en">
@@ -51,18 +51,18 @@ async fn index() -> HttpResponse {
 async fn asset(file: web::Path<String>) -> HttpResponse {
     let (body, kind): (&'static [u8], &str) = match file.as_str() {
         "swagger-ui-bundle.js" => (
-            include_bytes!("../assets/swagger-ui/swagger-ui-bundle.js"),
+            include_bytes!("../../assets/swagger-ui/swagger-ui-bundle.js"),
             "text/javascript",
         ),
         "swagger-ui.css" => (
-            include_bytes!("../assets/swagger-ui/swagger-ui.css"),
+            include_bytes!("../../assets/swagger-ui/swagger-ui.css"),
             "text/css",
         ),
         "favicon-32x32.png" => (
-            include_bytes!("../assets/swagger-ui/favicon-32x32.png"),
+            include_bytes!("../../assets/swagger-ui/favicon-32x32.png"),
             "image/png",
         ),
-        _ => return actix_web::ResponseError::error_response(&crate::error::ApiError::NotFound),
+        _ => return actix_web::ResponseError::error_response(&super::error::ApiError::NotFound),
     };
     HttpResponse::Ok()
         .content_type(kind)

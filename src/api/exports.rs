@@ -1,20 +1,18 @@
 //! Streamed exports for auditors: decisions as CSV, the register as CSV and JSON.
 
-use std::collections::HashMap;
-
 use actix_web::{HttpResponse, get, http::header, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::AppState;
-use crate::auth::{AuditRead, Auth};
-use crate::db::DbConn;
-use crate::decision::store::{self, Decision};
-use crate::error::ApiError;
-use crate::registry::grants::{Grant, GrantRow};
-use crate::registry::parties::{Party, PartyRow};
-use crate::schema::{grants, parties};
+use super::auth::Auth;
+use super::error::ApiError;
+use super::state::AppState;
+use crate::auth::AuditRead;
+use crate::decision::record::Decision;
+use crate::decision::store;
+use crate::registry::grants::Grant;
+use crate::registry::page_with_grants;
+use crate::registry::parties::Party;
 
 const PAGE: i64 = 200;
 
@@ -110,7 +108,7 @@ fn decision_line(d: &Decision) -> String {
         d.categories.join(";"),
         d.destination_country.clone(),
         d.subject_region.as_str().to_owned(),
-        crate::registry::parties::serde_plain(&d.outcome),
+        d.outcome.as_str().to_owned(),
         reasons.join(";"),
         grants.join(";"),
         d.ledger_seq.to_string(),
@@ -126,7 +124,7 @@ fn decision_line(d: &Decision) -> String {
     tag = "exports",
     params(DecisionsQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "The decisions.", content_type = "text/csv", body = String))
 )]
 #[get("/v1/exports/decisions.csv")]
@@ -136,7 +134,7 @@ pub async fn decisions_csv(
     query: web::Query<DecisionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let filter = crate::decision::routes::filter(
+    let filter = super::sharing::filter(
         &auth.0,
         q.service,
         q.party_id,
@@ -147,7 +145,7 @@ pub async fn decisions_csv(
     .unwrap_or_default();
     let head = csv_line(&DECISION_HEADER.map(str::to_owned));
     let mut res = attachment("text/csv; charset=utf-8", "decisions.csv");
-    let body = crate::streaming::pages(
+    let body = super::streaming::pages(
         state.pool.clone(),
         String::new(),
         move |conn, after: String| {
@@ -166,9 +164,11 @@ pub async fn decisions_csv(
                 .then(|| rows.last().map(|r| r.id.clone()))
                 .flatten();
             for row in rows {
-                if let Ok(d) = serde_json::from_str::<Decision>(&row.body) {
-                    text.push_str(&decision_line(&d));
-                }
+                // A stored decision that does not parse cuts the export, visibly: a row is
+                // never skipped.
+                let d = serde_json::from_str::<Decision>(&row.body)
+                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+                text.push_str(&decision_line(&d));
             }
             Ok((text, next))
         },
@@ -177,33 +177,6 @@ pub async fn decisions_csv(
         actix_web::body::BodyStream::new(body),
     ));
     Ok(res)
-}
-
-/// A page of parties after `after`, with their grants.
-fn register_page(conn: &mut DbConn, after: &str) -> QueryResult<Vec<(PartyRow, Vec<GrantRow>)>> {
-    let ps: Vec<PartyRow> = parties::table
-        .filter(parties::id.gt(after))
-        .order(parties::id.asc())
-        .limit(PAGE)
-        .select(PartyRow::as_select())
-        .load(conn)?;
-    let ids: Vec<&String> = ps.iter().map(|p| &p.id).collect();
-    let gs: Vec<GrantRow> = grants::table
-        .filter(grants::party_id.eq_any(ids))
-        .order(grants::id.asc())
-        .select(GrantRow::as_select())
-        .load(conn)?;
-    let mut by_party: HashMap<String, Vec<GrantRow>> = HashMap::new();
-    for g in gs {
-        by_party.entry(g.party_id.clone()).or_default().push(g);
-    }
-    Ok(ps
-        .into_iter()
-        .map(|p| {
-            let g = by_party.remove(&p.id).unwrap_or_default();
-            (p, g)
-        })
-        .collect())
 }
 
 const REGISTER_HEADER: [&str; 26] = [
@@ -238,7 +211,7 @@ const REGISTER_HEADER: [&str; 26] = [
 fn register_lines(p: Party, gs: Vec<Grant>) -> String {
     let party = vec![
         p.id.clone(),
-        crate::registry::parties::serde_plain(&p.kind),
+        p.kind.as_str().to_owned(),
         p.legal_name.clone(),
         opt(&p.country),
         p.region.map(|r| r.as_str().to_owned()).unwrap_or_default(),
@@ -246,7 +219,7 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
         p.privacy_policy_url.clone(),
         p.contact_email.clone(),
         opt(&p.contract_reference),
-        crate::registry::parties::serde_plain(&p.risk_tier),
+        p.risk_tier.as_str().to_owned(),
         opt(&p.next_review_due),
         p.status.as_str().to_owned(),
         opt(&p.status_reason),
@@ -270,12 +243,12 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
                     .map(|r| r.as_str())
                     .collect::<Vec<_>>()
                     .join(";"),
-                crate::registry::parties::serde_plain(&g.transfer_mechanism),
+                g.transfer_mechanism.as_str().to_owned(),
                 opt(&g.legal_basis),
                 g.valid_from,
                 opt(&g.valid_until),
-                crate::registry::parties::serde_plain(&g.status),
-                crate::registry::parties::serde_plain(&g.effective),
+                g.status.as_str().to_owned(),
+                g.effective.as_str().to_owned(),
                 opt(&g.revoked_reason),
             ]);
             csv_line(&fields)
@@ -290,18 +263,18 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
 #[utoipa::path(
     tag = "exports",
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "The register.", content_type = "text/csv", body = String))
 )]
 #[get("/v1/exports/register.csv")]
 pub async fn register_csv(_auth: Auth<AuditRead>, state: web::Data<AppState>) -> HttpResponse {
     let head = csv_line(&REGISTER_HEADER.map(str::to_owned));
     let now = crate::time::now();
-    let body = crate::streaming::pages(
+    let body = super::streaming::pages(
         state.pool.clone(),
         String::new(),
         move |conn, after: String| {
-            let page = register_page(conn, &after)?;
+            let page = page_with_grants(conn, &after, PAGE)?;
             let mut text = if after.is_empty() {
                 head.clone()
             } else {
@@ -330,17 +303,17 @@ pub async fn register_csv(_auth: Auth<AuditRead>, state: web::Data<AppState>) ->
 #[utoipa::path(
     tag = "exports",
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "The register: parties with their grants.", body = Vec<Party>))
 )]
 #[get("/v1/exports/register.json")]
 pub async fn register_json(_auth: Auth<AuditRead>, state: web::Data<AppState>) -> HttpResponse {
     let now = crate::time::now();
-    let body = crate::streaming::pages(
+    let body = super::streaming::pages(
         state.pool.clone(),
         (String::new(), true),
         move |conn, (after, first): (String, bool)| {
-            let page = register_page(conn, &after)?;
+            let page = page_with_grants(conn, &after, PAGE)?;
             let last = (page.len() as i64) < PAGE;
             let mut text = if first { "[".to_owned() } else { String::new() };
             let next_after = page.last().map(|(p, _)| p.id.clone()).unwrap_or_default();
@@ -348,11 +321,12 @@ pub async fn register_json(_auth: Auth<AuditRead>, state: web::Data<AppState>) -
                 if !(first && i == 0) {
                     text.push(',');
                 }
-                let mut v = serde_json::to_value(Party::from(p)).unwrap_or_default();
+                let fail = |e| diesel::result::Error::SerializationError(Box::new(e));
+                let mut v = serde_json::to_value(Party::from(p)).map_err(fail)?;
                 v["grants"] = serde_json::to_value(
                     gs.into_iter().map(|g| g.view(now)).collect::<Vec<Grant>>(),
                 )
-                .unwrap_or_default();
+                .map_err(fail)?;
                 text.push_str(&v.to_string());
             }
             if last {

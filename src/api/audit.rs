@@ -1,19 +1,19 @@
 //! The audit endpoints: events, verification, checkpoints, proofs, export.
 
 use actix_web::{HttpResponse, get, web};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
-use super::audit::Auditor;
-use super::chain::VerifyReport;
-use super::merkle::{self, Hash};
-use super::signing::{Checkpoint, PublicKeys};
-use super::{Entry, Row, checkpoints, list};
-use crate::AppState;
-use crate::auth::{AuditRead, Auth, DecisionRead, Role};
-use crate::db::DbConn;
-use crate::error::ApiError;
-use crate::pagination::{Page, PageRequest};
+use super::auth::Auth;
+use super::error::ApiError;
+use super::pagination::{Page, PageRequest};
+use super::state::AppState;
+use crate::auth::{AuditRead, DecisionRead};
+use crate::ledger::chain::VerifyReport;
+use crate::ledger::proofs::{self, ConsistencyProof, InclusionProof};
+use crate::ledger::signing::{Checkpoint, PublicKeys};
+use crate::ledger::store::{checkpoint_page, list};
+use crate::ledger::{Entry, checkpoints, verify::verify_log};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -39,7 +39,7 @@ pub struct EventsQuery {
     tag = "audit",
     params(EventsQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "A page of entries.", body = Page<Entry>))
 )]
 #[get("/v1/audit/events")]
@@ -69,7 +69,14 @@ pub async fn events(
                 q.subject.as_deref(),
                 page.fetch(),
             )
-            .map(|rows| page.finish(rows, |r| r.seq.to_string(), |r| r.entry()))
+            .map_err(ApiError::from)
+            .and_then(|rows| {
+                let entries = rows
+                    .into_iter()
+                    .map(|r| r.entry())
+                    .collect::<Result<Vec<Entry>, _>>()?;
+                Ok(page.finish(entries, |e| e.seq.to_string(), |e| e))
+            })
         })
         .await?;
     Ok(HttpResponse::Ok().json(rows))
@@ -84,7 +91,7 @@ pub async fn events(
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "The verification report.", body = VerifyReport))
 )]
 #[get("/v1/audit/verify")]
@@ -99,42 +106,13 @@ pub async fn verify(
     Ok(HttpResponse::Ok().json(report))
 }
 
-/// Checks the stored log page by page, so memory stays flat however long it is.
-pub fn verify_log(
-    conn: &mut DbConn,
-    keys: &[ed25519_dalek::VerifyingKey],
-) -> diesel::QueryResult<VerifyReport> {
-    let (head_seq, head_hash, _) = super::head(conn)?;
-    let mut auditor = Auditor::new(checkpoints::all(conn)?, keys);
-    let mut after = 0;
-    let mut last_hash = None;
-    loop {
-        let rows = list(conn, after, None, None, 1000)?;
-        let Some(last) = rows.last() else { break };
-        after = last.seq;
-        last_hash = Some(last.hash.clone());
-        for row in &rows {
-            auditor.push(row, Some(&row.leaf_hash));
-        }
-    }
-    let mut report = auditor.finish(Some(head_seq));
-    if report.ok && report.head_seq == head_seq && last_hash.is_some_and(|h| h != head_hash) {
-        report.ok = false;
-        report.first_bad_seq = Some(head_seq.max(1));
-        report
-            .problems
-            .push("the last entry does not match the recorded head".into());
-    }
-    Ok(report)
-}
-
 /// The latest signed checkpoint.
 ///
 /// Signs a new one first when the ledger has grown since the last. Roles: auditor, admin.
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "The latest signed tree head.", body = Checkpoint))
 )]
 #[get("/v1/audit/checkpoint")]
@@ -166,7 +144,7 @@ pub struct CheckpointsQuery {
     tag = "audit",
     params(CheckpointsQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "A page of checkpoints.", body = Page<Checkpoint>))
 )]
 #[get("/v1/audit/checkpoints")]
@@ -184,7 +162,7 @@ pub async fn list_checkpoints(
     };
     let result = state
         .read(move |conn| {
-            checkpoints::page(conn, after, page.fetch())
+            checkpoint_page(conn, after, page.fetch())
                 .map(|rows| page.finish(rows, |c| c.size.to_string(), |c| c))
         })
         .await?;
@@ -211,28 +189,6 @@ pub struct ProofQuery {
     size: Option<i64>,
 }
 
-/// An RFC 9162 inclusion proof.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct InclusionProof {
-    pub seq: i64,
-    /// `seq - 1`.
-    pub leaf_index: i64,
-    pub tree_size: i64,
-    /// `SHA-256(0x00 || JCS(entry without hash))`, hex.
-    pub leaf_hash: String,
-    /// The sibling hashes from the leaf up, hex.
-    pub audit_path: Vec<String>,
-    pub root_hash: String,
-    /// The signed checkpoint of `tree_size`, when one was issued.
-    pub checkpoint: Option<Checkpoint>,
-    /// The entry itself, to recompute its leaf hash.
-    pub entry: Entry,
-}
-
-fn hexes(p: &[Hash]) -> Vec<String> {
-    p.iter().map(hex::encode).collect()
-}
-
 /// Prove that an entry is in the ledger.
 ///
 /// Returns the RFC 9162 inclusion proof of entry `seq` in the tree of `size` entries, by
@@ -241,7 +197,7 @@ fn hexes(p: &[Hash]) -> Vec<String> {
     tag = "audit",
     params(("seq" = i64, Path, description = "The entry."), ProofQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor", "service"]))),
+    extensions(("x-roles" = json!(DecisionRead::NAMES))),
     responses((status = 200, description = "The proof.", body = InclusionProof))
 )]
 #[get("/v1/audit/proof/{seq}")]
@@ -259,46 +215,7 @@ pub async fn proof(
     let principal = auth.0;
     let keys = state.ledger_keys.clone();
     let proof = state
-        .write(move |conn| {
-            let (head, _, _) = super::head(conn)?;
-            let row: Row = list(conn, seq - 1, None, None, 1)?
-                .into_iter()
-                .find(|r| r.seq == seq)
-                .ok_or(ApiError::NotFound)?;
-            let own = row.action == "decision.recorded"
-                && serde_json::from_str::<serde_json::Value>(&row.actor)
-                    .is_ok_and(|a| a["sub"] == principal.sub.as_str());
-            if !(principal.has(Role::Admin) || principal.has(Role::Auditor) || own) {
-                return Err(ApiError::NotFound);
-            }
-            let (size, signed) = match size {
-                Some(n) => {
-                    if n < seq || n > head {
-                        return Err(ApiError::field(
-                            "size",
-                            "must be at least seq and at most the ledger's size",
-                        ));
-                    }
-                    (n, checkpoints::at_size(conn, n)?)
-                }
-                None => {
-                    let cp = checkpoints::issue(conn, &keys)?;
-                    (cp.size, Some(cp))
-                }
-            };
-            let leaves = checkpoints::leaf_hashes(conn, size)?;
-            let index = (seq - 1) as usize;
-            Ok(InclusionProof {
-                seq,
-                leaf_index: seq - 1,
-                tree_size: size,
-                leaf_hash: hex::encode(leaves[index]),
-                audit_path: hexes(&merkle::inclusion_proof(index, &leaves)),
-                root_hash: hex::encode(merkle::root(&leaves)),
-                checkpoint: signed,
-                entry: row.entry(),
-            })
-        })
+        .write(move |conn| proofs::inclusion(conn, &keys, &principal, seq, size))
         .await?;
     Ok(HttpResponse::Ok().json(proof))
 }
@@ -314,17 +231,6 @@ pub struct ConsistencyQuery {
     to: i64,
 }
 
-/// An RFC 9162 consistency proof.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ConsistencyProof {
-    pub from: i64,
-    pub to: i64,
-    pub from_root: String,
-    pub to_root: String,
-    /// The proof hashes, hex.
-    pub proof: Vec<String>,
-}
-
 /// Prove that the ledger only grew.
 ///
 /// The RFC 9162 consistency proof between the trees of `from` and `to` entries: an auditor
@@ -333,7 +239,7 @@ pub struct ConsistencyProof {
     tag = "audit",
     params(ConsistencyQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "The proof.", body = ConsistencyProof))
 )]
 #[get("/v1/audit/consistency")]
@@ -347,20 +253,7 @@ pub async fn consistency(
         return Err(ApiError::field("from", "must be between 1 and `to`"));
     }
     let answer = state
-        .read(move |conn| -> Result<ConsistencyProof, ApiError> {
-            let (head, _, _) = super::head(conn)?;
-            if to > head {
-                return Err(ApiError::field("to", "must be at most the ledger's size"));
-            }
-            let leaves = checkpoints::leaf_hashes(conn, to)?;
-            Ok(ConsistencyProof {
-                from,
-                to,
-                from_root: hex::encode(merkle::root(&leaves[..from as usize])),
-                to_root: hex::encode(merkle::root(&leaves)),
-                proof: hexes(&merkle::consistency_proof(from as usize, &leaves)),
-            })
-        })
+        .read(move |conn| proofs::consistency(conn, from, to))
         .await?;
     Ok(HttpResponse::Ok().json(answer))
 }
@@ -385,7 +278,7 @@ pub struct ExportQuery {
     tag = "audit",
     params(ExportQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(["admin", "auditor"]))),
+    extensions(("x-roles" = json!(AuditRead::NAMES))),
     responses((status = 200, description = "The entries, one JSON object per line.", content_type = "application/x-ndjson", body = Entry))
 )]
 #[get("/v1/audit/export")]
@@ -404,16 +297,22 @@ pub async fn export(
     }
     Ok(HttpResponse::Ok()
         .content_type("application/x-ndjson")
-        .streaming(crate::streaming::pages(
+        .streaming(super::streaming::pages(
             state.pool.clone(),
             from - 1,
             move |conn, after| {
                 let rows = list(conn, after, None, None, 500)?;
-                let rows: Vec<Row> = rows.into_iter().filter(|r| r.seq <= to).collect();
+                let rows: Vec<_> = rows.into_iter().filter(|r| r.seq <= to).collect();
                 let next = rows.last().map(|r| r.seq);
                 let mut text = String::new();
                 for row in rows {
-                    text.push_str(&serde_json::to_string(&row.entry()).unwrap_or_default());
+                    // A stored entry that is not JSON cuts the export, visibly.
+                    let entry = row
+                        .entry()
+                        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+                    let line = serde_json::to_string(&entry)
+                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+                    text.push_str(&line);
                     text.push('\n');
                 }
                 Ok((text, next))

@@ -10,7 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse};
 use tracing::Instrument;
 
-use crate::error::{PROBLEM_JSON, Problem};
+use super::error::{PROBLEM_JSON, Problem};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -29,7 +29,7 @@ pub async fn request_context(
     let path = req.path().to_owned();
     let started = Instant::now();
     let state = req
-        .app_data::<actix_web::web::Data<crate::AppState>>()
+        .app_data::<actix_web::web::Data<super::state::AppState>>()
         .cloned();
     let span = tracing::info_span!("request", request_id = %id);
     let res = next.call(req).instrument(span.clone()).await?;

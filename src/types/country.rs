@@ -1,7 +1,6 @@
 //! ISO 3166-1 alpha-2 country codes and the regions the policy names.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// The 249 officially assigned ISO 3166-1 alpha-2 codes.
 const CODES: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL \
@@ -33,28 +32,71 @@ pub fn is_country(code: &str) -> bool {
     false
 }
 
-/// A validator-crate check for one country code.
-pub fn validate_code(code: &str) -> Result<(), validator::ValidationError> {
-    if is_country(code) {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("country")
-            .with_message("must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"CN\"".into()))
+/// An assigned ISO 3166-1 alpha-2 code in upper case: only a valid code can be held.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+pub struct CountryCode([u8; 2]);
+
+impl CountryCode {
+    pub fn parse(code: &str) -> Option<CountryCode> {
+        is_country(code).then(|| CountryCode([code.as_bytes()[0], code.as_bytes()[1]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII upper-case letters are ever held.
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+
+    /// The region the policy puts this country in.
+    pub fn region(self) -> Region {
+        Region::of(self.as_str())
     }
 }
 
-/// Where data or a data subject is, as the policy groups countries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-pub enum Region {
-    /// The People's Republic of China (CN).
-    #[serde(rename = "PRC")]
-    Prc,
-    /// The United States (US).
-    #[serde(rename = "US")]
-    Us,
-    /// Every other country.
-    #[serde(rename = "OTHER")]
-    Other,
+impl std::fmt::Display for CountryCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for CountryCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CountryCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<str>::deserialize(d)?;
+        CountryCode::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom("must be an ISO 3166-1 alpha-2 code in upper case")
+        })
+    }
+}
+
+super::stored_as_text!(CountryCode);
+
+super::text_enum! {
+    /// Where data or a data subject is, as the policy groups countries.
+    pub enum Region {
+        /// The People's Republic of China (CN).
+        Prc = "PRC",
+        /// The United States (US).
+        Us = "US",
+        /// Every other country.
+        Other = "OTHER",
+    }
 }
 
 impl Region {
@@ -63,23 +105,6 @@ impl Region {
             "CN" => Region::Prc,
             "US" => Region::Us,
             _ => Region::Other,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Region::Prc => "PRC",
-            Region::Us => "US",
-            Region::Other => "OTHER",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Region> {
-        match s {
-            "PRC" => Some(Region::Prc),
-            "US" => Some(Region::Us),
-            "OTHER" => Some(Region::Other),
-            _ => None,
         }
     }
 }
@@ -104,6 +129,20 @@ mod tests {
         assert!(is_country("CN") && is_country("US") && is_country("DE"));
         assert!(!is_country("cn") && !is_country("XX") && !is_country("USA") && !is_country("S "));
         assert!(!is_country("UK"));
+    }
+
+    #[test]
+    fn a_country_code_holds_only_assigned_codes() {
+        assert_eq!(
+            CountryCode::parse("CN").map(|c| c.region()),
+            Some(Region::Prc)
+        );
+        assert_eq!(
+            CountryCode::parse("DE").map(|c| c.to_string()),
+            Some("DE".into())
+        );
+        assert!(CountryCode::parse("cn").is_none() && CountryCode::parse("UK").is_none());
+        assert!(serde_json::from_str::<CountryCode>("\"XX\"").is_err());
     }
 
     #[test]

@@ -1,10 +1,10 @@
-//! Liveness and readiness probes.
+//! Liveness, readiness and metrics.
 
 use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::AppState;
+use super::state::AppState;
 
 /// A probe's answer.
 #[derive(Serialize, ToSchema)]
@@ -35,4 +35,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                 status: "storage unavailable",
             }),
     }
+}
+
+/// Prometheus metrics.
+///
+/// Request latency by route and status, decisions by outcome and reason code, ledger batch size
+/// and commit latency, database pool use. No ids, principals or personal data. Public.
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format.", content_type = "text/plain", body = String)))]
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(&state.pool))
 }

@@ -10,7 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
-use crate::error::{ApiError, FieldError};
+use super::error::ApiError;
+use crate::error::{DomainError, Expected, FieldError};
 
 /// The largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -91,15 +92,15 @@ impl<const LIMIT: usize> FromRequest for JsonBody<LIMIT> {
 
 impl<const LIMIT: usize> JsonBody<LIMIT> {
     /// Judges the body's content: unknown and server-owned fields, types, then the field rules.
-    pub fn parse<T: DeserializeOwned + Validate>(&self) -> Result<T, ApiError> {
+    pub fn parse<T: DeserializeOwned + Validate>(&self) -> Result<T, DomainError> {
         parse_value(&self.0)
     }
 }
 
 /// Deserialises and validates `value` as `T`, collecting every unknown field at once.
-pub fn parse_value<T: DeserializeOwned + Validate>(value: &Value) -> Result<T, ApiError> {
+pub fn parse_value<T: DeserializeOwned + Validate>(value: &Value) -> Result<T, DomainError> {
     if !value.is_object() {
-        return Err(ApiError::field("body", "must be a JSON object"));
+        return Err(DomainError::field("body", "must be a JSON object"));
     }
     let mut errors: Vec<FieldError> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
@@ -127,13 +128,13 @@ pub fn parse_value<T: DeserializeOwned + Validate>(value: &Value) -> Result<T, A
             };
             let message = strip_position(&inner);
             errors.push(FieldError::new(field, message));
-            Err(ApiError::Validation(errors))
+            Err(DomainError::Invalid(errors))
         }
-        Ok(_) if !errors.is_empty() => Err(ApiError::Validation(errors)),
+        Ok(_) if !errors.is_empty() => Err(DomainError::Invalid(errors)),
         Ok(parsed) => {
             parsed
                 .validate()
-                .map_err(|e| ApiError::Validation(flatten(&e, "")))?;
+                .map_err(|e| DomainError::Invalid(flatten(&e, "")))?;
             Ok(parsed)
         }
     }
@@ -182,9 +183,9 @@ pub fn flatten(errors: &ValidationErrors, prefix: &str) -> Vec<FieldError> {
     out
 }
 
-/// The versions named by a strong `If-Match`, read up front but judged only after the object
-/// is found (404 comes before 428 and 412).
-pub struct IfMatch(Option<Vec<i64>>);
+/// The versions named by a strong `If-Match`, read up front but judged by the domain command
+/// only after the object is found (404 comes before 428 and 412).
+pub struct IfMatch(pub Expected);
 
 impl FromRequest for IfMatch {
     type Error = ApiError;
@@ -210,18 +211,7 @@ impl FromRequest for IfMatch {
                     .collect(),
             ),
         };
-        std::future::ready(Ok(IfMatch(versions)))
-    }
-}
-
-impl IfMatch {
-    /// 428 when `If-Match` is missing or `*`; 412 unless it names `current`.
-    pub fn require(&self, current: i64) -> Result<(), ApiError> {
-        match &self.0 {
-            None => Err(ApiError::PreconditionRequired),
-            Some(versions) if versions.contains(&current) => Ok(()),
-            Some(_) => Err(ApiError::PreconditionFailed),
-        }
+        std::future::ready(Ok(IfMatch(Expected(versions))))
     }
 }
 

@@ -1,0 +1,193 @@
+//! What every request handler shares: the pool, the token keys, the node's snapshot and ledger
+//! writer, and whether storage takes writes.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use actix_web::dev::ResourceDef;
+use actix_web::http::Method;
+use actix_web::web;
+
+use super::error::ApiError;
+use crate::auth::AuthKeys;
+use crate::config::Config;
+use crate::db::{self, DbConn, Pool, Target};
+use crate::decision::batch::{Idempotency, Made};
+use crate::decision::snapshot::Snapshot;
+use crate::decision::{engine, loading, writer::Writer};
+use crate::error::DomainError;
+use crate::ledger::signing::LedgerKeys;
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub pool: Pool,
+    pub keys: AuthKeys,
+    /// The key that signs checkpoints, and the keys trusted to have signed older ones.
+    pub ledger_keys: Arc<LedgerKeys>,
+    pub target: Target,
+    pub openapi_json: String,
+    /// The register as decisions read it; replaced when the register revision moves.
+    pub snapshot: Arc<RwLock<Arc<Snapshot>>>,
+    /// Where SQLite keeps its files, and the free space below which the node is not ready.
+    disk_guard: Option<(std::path::PathBuf, u64)>,
+    pub metrics: Arc<Metrics>,
+    /// The node's ledger writer, which group-commits decisions.
+    writer: Writer,
+    /// Taken around every write transaction of this process and handed over fairly, so a
+    /// register change is not starved by a stream of decision batches (SQLite's own lock is
+    /// polled, not queued).
+    write_gate: Arc<parking_lot::Mutex<()>>,
+    /// False after a write failed for want of storage, until a write succeeds again.
+    pub writable: AtomicBool,
+    /// Every documented path with its methods, to tell 405 from 404.
+    pub(super) routes: Vec<(ResourceDef, Vec<Method>)>,
+}
+
+impl AppState {
+    /// Opens storage (creating and migrating it), seeds the taxonomy, and loads the keys.
+    pub fn open(config: &Config) -> Result<AppState, String> {
+        let pool = crate::open_storage(config, config.pool_size)?;
+        let keys = AuthKeys::load(&config.jwt, &config.data_dir)?;
+        let ledger_keys = Arc::new(LedgerKeys::load(
+            config.ledger_key.as_deref(),
+            &config.data_dir,
+            &config.ledger_trusted_keys,
+        )?);
+        let spec = super::openapi();
+        let routes = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    (Method::GET, item.get.is_some()),
+                    (Method::POST, item.post.is_some()),
+                    (Method::PUT, item.put.is_some()),
+                    (Method::PATCH, item.patch.is_some()),
+                    (Method::DELETE, item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        let openapi_json = super::openapi_json(&spec);
+        let snapshot = {
+            let mut conn = pool
+                .get()
+                .map_err(|e| format!("cannot open the database: {e}"))?;
+            loading::load_current(&mut conn, &Default::default())
+                .map_err(|e| format!("cannot load the register: {e}"))?
+        };
+        let snapshot = Arc::new(RwLock::new(Arc::new(snapshot)));
+        let metrics = Arc::new(Metrics::default());
+        let write_gate = Arc::new(parking_lot::Mutex::new(()));
+        let writer = Writer::start(
+            pool.clone(),
+            snapshot.clone(),
+            metrics.clone(),
+            config.decision_batch,
+            write_gate.clone(),
+        );
+        Ok(AppState {
+            pool,
+            keys,
+            ledger_keys,
+            target: config.target(),
+            openapi_json,
+            snapshot,
+            writable: AtomicBool::new(true),
+            metrics,
+            writer,
+            write_gate,
+            disk_guard: (!config.target().is_postgres())
+                .then(|| (config.data_dir.clone(), config.min_free_bytes)),
+            routes,
+        })
+    }
+
+    /// Runs a read on a pooled connection, off the async workers.
+    pub async fn read<T, E>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    ) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        E: Into<ApiError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn).map_err(Into::into)
+        })
+        .await?
+    }
+
+    /// Runs the domain command `f` in one write transaction on a pooled connection, off the
+    /// async workers.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let gate = self.write_gate.clone();
+        let result = web::block(move || {
+            // The gate first, then a connection: the ledger writer takes them in that order too.
+            let _turn = gate.lock();
+            let mut conn = pool.get()?;
+            // Every write appends to the ledger, so every write takes the ledger head's lock
+            // first: writers are serialised before they read what they will change, and a
+            // check-then-update (If-Match, status transitions) cannot lose a race on PostgreSQL
+            // either (SQLite's immediate transactions already serialise them).
+            db::write_tx(&mut conn, |conn| {
+                crate::ledger::store::lock_head(conn)?;
+                f(conn)
+            })
+        })
+        .await
+        .map_err(ApiError::from)?;
+        self.track(&result);
+        result.map_err(ApiError::from)
+    }
+
+    fn track<T>(&self, result: &Result<T, DomainError>) {
+        match result {
+            Ok(_) => self.writable.store(true, Ordering::Relaxed),
+            Err(e) if e.is_unavailable() => self.writable.store(false, Ordering::Relaxed),
+            Err(_) => {}
+        }
+    }
+
+    /// Decides in the next group commit, tracking whether storage takes writes.
+    pub async fn decide(
+        &self,
+        actor: serde_json::Value,
+        request: engine::Request,
+        idempotency: Option<Idempotency>,
+    ) -> Result<Made, ApiError> {
+        let result = self.writer.decide(actor, request, idempotency).await;
+        let unavailable = matches!(&result, Err(e) if e.is_unavailable());
+        self.writable.store(!unavailable, Ordering::Relaxed);
+        result.map_err(ApiError::from)
+    }
+
+    /// Whether storage takes writes: known good unless a write failed, then probed again.
+    pub async fn ready(&self) -> bool {
+        if self.read(crate::ledger::head).await.is_err() {
+            return false;
+        }
+        if let Some((dir, min)) = &self.disk_guard
+            && rustix::fs::statvfs(dir).is_ok_and(|s| s.f_bavail.saturating_mul(s.f_frsize) < *min)
+        {
+            return false;
+        }
+        if self.writable.load(Ordering::Relaxed) {
+            return true;
+        }
+        self.write(|conn| crate::ledger::store::probe_write(conn).map_err(DomainError::from))
+            .await
+            .is_ok()
+    }
+}

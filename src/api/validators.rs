@@ -1,0 +1,101 @@
+//! Field rules the validator crate runs on request bodies, and the parsing of query values
+//! shared by several endpoints.
+
+use serde::{Deserialize, Deserializer};
+use validator::ValidationError;
+
+use super::error::ApiError;
+use crate::error::DomainError;
+use crate::types::CountryCode;
+
+/// One country code.
+pub fn country(code: &str) -> Result<(), ValidationError> {
+    if CountryCode::parse(code).is_some() {
+        Ok(())
+    } else {
+        Err(ValidationError::new("country")
+            .with_message("must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"CN\"".into()))
+    }
+}
+
+/// A list of 1-249 distinct country codes.
+pub fn countries(codes: &[String]) -> Result<(), ValidationError> {
+    if codes.is_empty() {
+        return Err(
+            ValidationError::new("length").with_message("must list at least one country".into())
+        );
+    }
+    if codes.len() > 249 {
+        return Err(ValidationError::new("length").with_message("lists too many countries".into()));
+    }
+    for (i, c) in codes.iter().enumerate() {
+        if CountryCode::parse(c).is_none() {
+            return Err(ValidationError::new("country").with_message(
+                format!("item {i} must be an ISO 3166-1 alpha-2 code in upper case").into(),
+            ));
+        }
+        if codes[..i].contains(c) {
+            return Err(ValidationError::new("unique")
+                .with_message(format!("item {i} is listed twice").into()));
+        }
+    }
+    Ok(())
+}
+
+/// Country codes already checked by [`countries`], as values.
+pub fn parse_countries(field: &str, codes: &[String]) -> Result<Vec<CountryCode>, DomainError> {
+    codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            CountryCode::parse(c).ok_or_else(|| {
+                DomainError::field(
+                    format!("{field}[{i}]"),
+                    "must be an ISO 3166-1 alpha-2 code",
+                )
+            })
+        })
+        .collect()
+}
+
+pub fn https_url(s: &str) -> Result<(), ValidationError> {
+    if crate::registry::parties::is_https_url(s) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("url").with_message("must be an absolute https URL".into()))
+    }
+}
+
+pub fn date(s: &str) -> Result<(), ValidationError> {
+    match crate::time::parse_date(s) {
+        Some(_) => Ok(()),
+        None => {
+            Err(ValidationError::new("date").with_message("must be a date as YYYY-MM-DD".into()))
+        }
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit null (`Some(None)`).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Parses an `as_of` query value (422 when it is not RFC 3339).
+pub fn as_of(value: Option<&str>) -> Result<Option<String>, ApiError> {
+    instant("as_of", value)
+}
+
+/// Parses an RFC 3339 query value into the stored form (422 when it is not one).
+pub fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    value
+        .map(|v| {
+            crate::time::parse(v)
+                .map(crate::time::format)
+                .ok_or_else(|| ApiError::field(field, "must be an RFC 3339 timestamp"))
+        })
+        .transpose()
+}

@@ -1,0 +1,171 @@
+//! One batch of decisions inside the writer's transaction: the snapshot brought up to the
+//! revision read under the head lock, idempotency, the engine, and the records written.
+
+use super::engine;
+use super::record::{Decision, canonical_change};
+use super::snapshot::Snapshot;
+use super::store::{self, Row};
+use crate::db::DbConn;
+use crate::error::{DomainError, FieldError};
+use crate::ledger::{Subject, action};
+
+/// What the transaction produced: a new decision, or the replay of an earlier one.
+pub enum Made {
+    /// A new decision, with the JSON it was stored as (and is answered with).
+    New {
+        decision: Box<Decision>,
+        body: String,
+    },
+    /// The stored answer to the same request made earlier.
+    Replayed { id: String, body: String },
+}
+
+/// The idempotency key of a request, with the hash of its body.
+pub struct Idempotency {
+    pub key: String,
+    pub request_hash: String,
+}
+
+/// Brings the node's snapshot up to `revision`, the register revision read under the head lock:
+/// a register change answered before the lock was granted is always seen.
+pub fn current_snapshot(
+    conn: &mut DbConn,
+    slot: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
+    revision: i64,
+) -> diesel::QueryResult<std::sync::Arc<Snapshot>> {
+    let snap = slot.read().map(|s| s.clone()).unwrap_or_default();
+    if snap.revision == revision {
+        return Ok(snap);
+    }
+    let fresh = snap.advance(conn, revision)?;
+    // Every test run checks the incremental snapshot against a whole load of the register.
+    #[cfg(debug_assertions)]
+    assert_eq!(
+        fresh.fingerprint(),
+        Snapshot::load(conn, revision)?.fingerprint(),
+        "the advanced snapshot differs from the register"
+    );
+    let fresh = std::sync::Arc::new(fresh);
+    super::snapshot::install(slot, fresh.clone());
+    Ok(fresh)
+}
+
+/// One decision inside a batch transaction that holds the head lock: checks idempotency,
+/// decides, and records the decision and its ledger entry. The outer error is a storage failure
+/// (the whole batch is rolled back); the inner one is this request's own (422), which writes
+/// nothing.
+pub fn decide_one(
+    conn: &mut DbConn,
+    batch: &mut Batch,
+    snap: &Snapshot,
+    actor: &serde_json::Value,
+    request: engine::Request,
+    idempotency: Option<Idempotency>,
+) -> Result<Result<Made, DomainError>, DomainError> {
+    if let Some(idem) = &idempotency {
+        let earlier = batch.rows.iter().find(|r| {
+            r.service == request.service && r.idempotency_key.as_deref() == Some(idem.key.as_str())
+        });
+        let existing: Option<Row> = match earlier {
+            Some(row) => Some(row.clone()),
+            None => store::by_idempotency_key(conn, &request.service, &idem.key)?,
+        };
+        if let Some(row) = existing {
+            return Ok(
+                if row.request_hash.as_deref() == Some(idem.request_hash.as_str()) {
+                    Ok(Made::Replayed {
+                        id: row.id,
+                        body: row.body,
+                    })
+                } else {
+                    Err(DomainError::field(
+                        "Idempotency-Key",
+                        "was already used with a different request body",
+                    ))
+                },
+            );
+        }
+    }
+    if let Err(e) = check_keys(snap, &request) {
+        return Ok(Err(e));
+    }
+    let now = crate::time::now();
+    let verdict = engine::decide(snap, &request, now);
+    let (reasons, grants) = (verdict.reasons(&request), verdict.grants(&request));
+    let mut decision = Decision {
+        id: uuid::Uuid::now_v7().to_string(),
+        outcome: verdict.outcome,
+        service: request.service,
+        party_id: request.party_id,
+        purpose: request.purpose,
+        categories: request.categories,
+        destination_country: request.destination_country,
+        subject_region: request.subject_region,
+        reasons,
+        grants,
+        decided_at: crate::time::format(now),
+        ledger_seq: 0,
+    };
+    let change = canonical_change(&decision, snap.revision)?;
+    decision.ledger_seq = batch.ledger.append_canonical(
+        actor,
+        action::DECISION_RECORDED,
+        Subject::SharingRequest(&decision.id),
+        change,
+        false,
+    );
+    let body = serde_json::to_string(&decision)?;
+    let row = Row {
+        id: decision.id.clone(),
+        service: decision.service.clone(),
+        party_id: decision.party_id.clone(),
+        outcome: decision.outcome,
+        decided_at: decision.decided_at.clone(),
+        ledger_seq: decision.ledger_seq,
+        body: body.clone(),
+        idempotency_key: idempotency.as_ref().map(|i| i.key.clone()),
+        request_hash: idempotency.map(|i| i.request_hash),
+    };
+    batch.rows.push(row);
+    Ok(Ok(Made::New {
+        decision: Box::new(decision),
+        body,
+    }))
+}
+
+/// The writes of one batch of decisions, made in a few statements when it is complete.
+pub struct Batch {
+    pub ledger: crate::ledger::Appender,
+    rows: Vec<Row>,
+}
+
+impl Batch {
+    /// Locks the ledger head for the batch.
+    pub fn begin(conn: &mut DbConn) -> diesel::QueryResult<Batch> {
+        Ok(Batch {
+            ledger: crate::ledger::Appender::lock(conn)?,
+            rows: Vec::new(),
+        })
+    }
+
+    /// Writes every decision and ledger entry of the batch.
+    pub fn finish(self, conn: &mut DbConn) -> diesel::QueryResult<()> {
+        self.ledger.finish(conn)?;
+        store::insert_all(conn, &self.rows)
+    }
+}
+
+/// Unknown keys are malformed input (422), not a decision.
+fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), DomainError> {
+    let mut errors: Vec<FieldError> = request
+        .categories
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| !snap.categories.contains_key(*c))
+        .map(|(i, _)| FieldError::new(format!("categories[{i}]"), "is not a key of the taxonomy"))
+        .collect();
+    if !snap.purposes.contains_key(&request.purpose) {
+        errors.push(FieldError::new("purpose", "is not a key of the taxonomy"));
+    }
+    crate::error::collect(errors)
+}

@@ -1,0 +1,129 @@
+//! Building the snapshot from the register, through each domain's read functions: whole, or
+//! advanced from an earlier snapshot by the register changes the ledger recorded since.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use diesel::QueryResult;
+
+use super::snapshot::{GrantEntry, PartyEntry, ServiceEntry, Snapshot, index_party, push_grant};
+use crate::db::DbConn;
+use crate::ledger::Subject;
+use crate::registry::{grants, parties, services};
+
+/// At most this many register changes are applied one by one; more load the whole register.
+pub const INCREMENTAL_LIMIT: usize = 1_000;
+/// At most this many ledger entries are scanned for register changes; more load the whole register.
+const SCAN_LIMIT: i64 = 200_000;
+
+impl Snapshot {
+    /// Loads the whole register. Call inside the transaction that read `revision`, so the two agree.
+    pub fn load(conn: &mut DbConn, revision: i64) -> QueryResult<Snapshot> {
+        let mut snap = Snapshot::default();
+        snap.revision = revision;
+        for c in crate::taxonomy::store::all_categories(conn)? {
+            snap.add_category(&c.key, c.pii, c.linkable);
+        }
+        for p in crate::taxonomy::store::all_purposes(conn)? {
+            snap.purposes.insert(p.key, p.prohibited);
+        }
+        for s in services::store::all(conn)? {
+            snap.services
+                .insert(s.key.to_string(), ServiceEntry::from_row(&s, 0));
+        }
+        for p in parties::store::all(conn)? {
+            snap.parties
+                .insert(p.id.clone(), Arc::new(PartyEntry::from_row(&p)));
+        }
+        // Grants stream in row by row: the rows are much larger than the entries kept, and a
+        // register of a million grants would otherwise sit in memory twice while loading.
+        grants::store::for_each_decision_columns(conn, |g| {
+            let entry = GrantEntry::from_columns(g, &snap)?;
+            if let Some(party) = snap.parties.get_mut(&g.party_id) {
+                push_grant(Arc::make_mut(party), &g.service, entry);
+            }
+            Ok(())
+        })?;
+        snap.index();
+        Ok(snap)
+    }
+
+    /// The snapshot at `revision`, built from this one: the register changes recorded in the
+    /// ledger since this snapshot's revision name the services, parties and grants they
+    /// touched, and only those are read again; every other party is shared with this snapshot.
+    /// A taxonomy change, or more than [`INCREMENTAL_LIMIT`] changes, loads the whole register.
+    /// Call inside the transaction that read `revision`.
+    pub fn advance(&self, conn: &mut DbConn, revision: i64) -> QueryResult<Snapshot> {
+        if revision == self.revision {
+            return Ok(self.clone());
+        }
+        // An empty snapshot (the default, never loaded) has nothing to build on.
+        if revision < self.revision
+            || revision - self.revision > SCAN_LIMIT
+            || self.categories.is_empty()
+        {
+            return Snapshot::load(conn, revision);
+        }
+        let subjects = crate::ledger::store::register_subjects(conn, self.revision, revision)?;
+        if subjects.len() > INCREMENTAL_LIMIT {
+            return Snapshot::load(conn, revision);
+        }
+        let (mut party_ids, mut grant_ids, mut service_keys) =
+            (BTreeSet::new(), Vec::new(), BTreeSet::new());
+        for subject in &subjects {
+            match Subject::parse(subject) {
+                Some(Subject::Party(id)) => {
+                    party_ids.insert(id.to_owned());
+                }
+                Some(Subject::Grant(id)) => grant_ids.push(id.to_owned()),
+                Some(Subject::Service(key)) => {
+                    service_keys.insert(key.to_owned());
+                }
+                // Taxonomy changes re-intern categories: load everything.
+                _ => return Snapshot::load(conn, revision),
+            }
+        }
+        party_ids.extend(grants::store::owners(conn, &grant_ids)?);
+        let mut next = self.clone();
+        next.revision = revision;
+        let mut fresh_id = next.services.values().map(|s| s.id + 1).max().unwrap_or(0);
+        for key in &service_keys {
+            match services::store::find(conn, key)? {
+                Some(row) => {
+                    let id = next.services.get(key).map(|s| s.id).unwrap_or_else(|| {
+                        fresh_id += 1;
+                        fresh_id - 1
+                    });
+                    next.services
+                        .insert(key.clone(), ServiceEntry::from_row(&row, id));
+                }
+                None => {
+                    next.services.remove(key);
+                }
+            }
+        }
+        for id in &party_ids {
+            let Some(row) = parties::store::find(conn, id)? else {
+                next.parties.remove(id);
+                continue;
+            };
+            let mut party = PartyEntry::from_row(&row);
+            for g in &grants::store::decision_columns_of_party(conn, id)? {
+                push_grant(&mut party, &g.service, GrantEntry::from_columns(g, &next)?);
+            }
+            index_party(&next.services, &mut party);
+            next.parties.insert(id.clone(), Arc::new(party));
+        }
+        Ok(next)
+    }
+}
+
+/// The register as one consistent state, tagged with the revision that state carries, built
+/// from `from` where it can be ([`Snapshot::advance`]; from `Snapshot::default()` it is a whole
+/// load).
+pub fn load_current(conn: &mut DbConn, from: &Snapshot) -> QueryResult<Snapshot> {
+    crate::db::consistent_read(conn, |conn| {
+        let (_, _, revision) = crate::ledger::head(conn)?;
+        from.advance(conn, revision)
+    })
+}

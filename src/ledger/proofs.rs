@@ -1,0 +1,122 @@
+//! RFC 9162 inclusion and consistency proofs over the stored log.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::merkle::{self, Hash};
+use super::signing::{Checkpoint, LedgerKeys};
+use super::store::{checkpoint_at, head, leaf_hashes, list};
+use super::{Entry, Row, action, checkpoints};
+use crate::auth::{Principal, Role};
+use crate::db::DbConn;
+use crate::error::DomainError;
+
+/// An RFC 9162 inclusion proof.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InclusionProof {
+    pub seq: i64,
+    /// `seq - 1`.
+    pub leaf_index: i64,
+    pub tree_size: i64,
+    /// `SHA-256(0x00 || JCS(entry without hash))`, hex.
+    pub leaf_hash: String,
+    /// The sibling hashes from the leaf up, hex.
+    pub audit_path: Vec<String>,
+    pub root_hash: String,
+    /// The signed checkpoint of `tree_size`, when one was issued.
+    pub checkpoint: Option<Checkpoint>,
+    /// The entry itself, to recompute its leaf hash.
+    pub entry: Entry,
+}
+
+/// An RFC 9162 consistency proof.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsistencyProof {
+    pub from: i64,
+    pub to: i64,
+    pub from_root: String,
+    pub to_root: String,
+    /// The proof hashes, hex.
+    pub proof: Vec<String>,
+}
+
+fn hexes(p: &[Hash]) -> Vec<String> {
+    p.iter().map(hex::encode).collect()
+}
+
+/// Whether `principal` may see entry `row`: admins and auditors any; a service its own decisions.
+fn may_read(principal: &Principal, row: &Row) -> bool {
+    let own = row.action == action::DECISION_RECORDED
+        && serde_json::from_str::<serde_json::Value>(&row.actor)
+            .is_ok_and(|a| a["sub"] == principal.sub.as_str());
+    principal.has(Role::Admin) || principal.has(Role::Auditor) || own
+}
+
+/// The inclusion proof of entry `seq` in the tree of `size` entries, by default the latest
+/// checkpoint's (signed first when the head moved). Call inside a write transaction: it may
+/// sign a checkpoint.
+pub fn inclusion(
+    conn: &mut DbConn,
+    keys: &LedgerKeys,
+    principal: &Principal,
+    seq: i64,
+    size: Option<i64>,
+) -> Result<InclusionProof, DomainError> {
+    if seq < 1 {
+        return Err(DomainError::NotFound);
+    }
+    let (head, _, _) = head(conn)?;
+    let row: Row = list(conn, seq - 1, None, None, 1)?
+        .into_iter()
+        .find(|r| r.seq == seq)
+        .ok_or(DomainError::NotFound)?;
+    if !may_read(principal, &row) {
+        return Err(DomainError::NotFound);
+    }
+    let (size, signed) = match size {
+        Some(n) => {
+            if n < seq || n > head {
+                return Err(DomainError::field(
+                    "size",
+                    "must be at least seq and at most the ledger's size",
+                ));
+            }
+            (n, checkpoint_at(conn, n)?)
+        }
+        None => {
+            let cp = checkpoints::issue(conn, keys)?;
+            (cp.size, Some(cp))
+        }
+    };
+    let leaves = leaf_hashes(conn, size)?;
+    let index = (seq - 1) as usize;
+    Ok(InclusionProof {
+        seq,
+        leaf_index: seq - 1,
+        tree_size: size,
+        leaf_hash: hex::encode(leaves[index]),
+        audit_path: hexes(&merkle::inclusion_proof(index, &leaves)),
+        root_hash: hex::encode(merkle::root(&leaves)),
+        checkpoint: signed,
+        entry: row.entry()?,
+    })
+}
+
+/// The consistency proof between the trees of `from` and `to` entries (`1 ≤ from ≤ to`).
+pub fn consistency(conn: &mut DbConn, from: i64, to: i64) -> Result<ConsistencyProof, DomainError> {
+    let (head, _, _) = head(conn)?;
+    if to > head {
+        return Err(DomainError::field(
+            "to",
+            "must be at most the ledger's size",
+        ));
+    }
+    let leaves = leaf_hashes(conn, to)?;
+    Ok(ConsistencyProof {
+        from,
+        to,
+        from_root: hex::encode(merkle::root(&leaves[..from as usize])),
+        to_root: hex::encode(merkle::root(&leaves)),
+        proof: hexes(&merkle::consistency_proof(from as usize, &leaves)),
+    })
+}

@@ -1,0 +1,216 @@
+//! The `ledger`, `ledger_head` and `checkpoints` tables.
+
+use diesel::prelude::*;
+
+use super::Row;
+use super::merkle::Hash;
+use super::signing::Checkpoint;
+use super::subject::action;
+use crate::db::DbConn;
+use crate::error::DomainError;
+use crate::schema::{checkpoints, ledger, ledger_head};
+
+/// The head: `(seq, hash, register_revision)`.
+pub fn head(conn: &mut DbConn) -> QueryResult<(i64, String, i64)> {
+    ledger_head::table
+        .find(1)
+        .select((
+            ledger_head::seq,
+            ledger_head::hash,
+            ledger_head::register_revision,
+        ))
+        .first(conn)
+}
+
+/// The head, locked for the rest of the transaction: a row lock on PostgreSQL; on SQLite the
+/// immediate transaction already holds the database's single write lock.
+pub fn lock_head(conn: &mut DbConn) -> QueryResult<(i64, String, i64)> {
+    let query = ledger_head::table.find(1).select((
+        ledger_head::seq,
+        ledger_head::hash,
+        ledger_head::register_revision,
+    ));
+    match conn {
+        DbConn::Pg(c) => query.for_update().first(c),
+        DbConn::Sqlite(c) => query.first(c),
+    }
+}
+
+pub(super) fn set_head(conn: &mut DbConn, seq: i64, hash: &str, revision: i64) -> QueryResult<()> {
+    diesel::update(ledger_head::table.find(1))
+        .set((
+            ledger_head::seq.eq(seq),
+            ledger_head::hash.eq(hash),
+            ledger_head::register_revision.eq(revision),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A write that changes nothing, to learn whether storage takes writes again.
+pub fn probe_write(conn: &mut DbConn) -> QueryResult<()> {
+    diesel::update(ledger_head::table.find(1))
+        .set(ledger_head::seq.eq(ledger_head::seq))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Entries in `seq` order after `after`, at most `limit`, optionally filtered.
+pub fn list(
+    conn: &mut DbConn,
+    after: i64,
+    action: Option<&str>,
+    subject: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Row>> {
+    let mut query = ledger::table.filter(ledger::seq.gt(after)).into_boxed();
+    if let Some(a) = action {
+        query = query.filter(ledger::action.eq(a.to_owned()));
+    }
+    if let Some(s) = subject {
+        query = query.filter(ledger::subject.eq(s.to_owned()));
+    }
+    query
+        .order(ledger::seq.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+}
+
+/// Entries `after + 1 ..= upto`, in `seq` order.
+pub fn between(conn: &mut DbConn, after: i64, upto: i64) -> QueryResult<Vec<Row>> {
+    ledger::table
+        .filter(ledger::seq.gt(after))
+        .filter(ledger::seq.le(upto))
+        .order(ledger::seq.asc())
+        .select(Row::as_select())
+        .load(conn)
+}
+
+/// The hash of entry `seq`.
+pub fn hash_at(conn: &mut DbConn, seq: i64) -> QueryResult<String> {
+    ledger::table.find(seq).select(ledger::hash).first(conn)
+}
+
+/// The entries of one subject up to an instant (for point-in-time reads).
+pub fn subject_history(conn: &mut DbConn, subject: &str, until: &str) -> QueryResult<Vec<Row>> {
+    ledger::table
+        .filter(ledger::subject.eq(subject))
+        .filter(ledger::at.le(until))
+        .order(ledger::seq.asc())
+        .select(Row::as_select())
+        .load(conn)
+}
+
+/// The subjects of the register changes in `after + 1 ..= upto` (decisions left out), in
+/// `seq` order: what a snapshot must read again to move from one revision to another.
+pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResult<Vec<String>> {
+    ledger::table
+        .filter(ledger::seq.gt(after))
+        .filter(ledger::seq.le(upto))
+        .filter(ledger::action.ne(action::DECISION_RECORDED))
+        .select(ledger::subject)
+        .load(conn)
+}
+
+/// The stored leaf hashes of entries `1..=size`.
+pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, DomainError> {
+    let stored: Vec<String> = ledger::table
+        .filter(ledger::seq.le(size))
+        .order(ledger::seq.asc())
+        .select(ledger::leaf_hash)
+        .load(conn)?;
+    if stored.len() as i64 != size {
+        return Err(DomainError::Internal(format!(
+            "the ledger has {} of {size} entries",
+            stored.len()
+        )));
+    }
+    stored
+        .iter()
+        .map(|h| hex::decode(h).ok().and_then(|b| <Hash>::try_from(b).ok()))
+        .collect::<Option<Vec<Hash>>>()
+        .ok_or_else(|| DomainError::Internal("a stored leaf hash is malformed".into()))
+}
+
+#[derive(Queryable, Insertable, Selectable)]
+#[diesel(table_name = checkpoints)]
+struct CheckpointRow {
+    size: i64,
+    root_hash: String,
+    signed_at: String,
+    key_id: String,
+    signature: String,
+}
+
+impl From<CheckpointRow> for Checkpoint {
+    fn from(r: CheckpointRow) -> Self {
+        Checkpoint {
+            size: r.size,
+            root_hash: r.root_hash,
+            signed_at: r.signed_at,
+            key_id: r.key_id,
+            signature: r.signature,
+        }
+    }
+}
+
+/// Every checkpoint, smallest first.
+pub fn all_checkpoints(conn: &mut DbConn) -> QueryResult<Vec<Checkpoint>> {
+    let rows: Vec<CheckpointRow> = checkpoints::table
+        .order(checkpoints::size.asc())
+        .select(CheckpointRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Checkpoint::from).collect())
+}
+
+/// Checkpoints of size greater than `after`, at most `limit`.
+pub fn checkpoint_page(conn: &mut DbConn, after: i64, limit: i64) -> QueryResult<Vec<Checkpoint>> {
+    let rows: Vec<CheckpointRow> = checkpoints::table
+        .filter(checkpoints::size.gt(after))
+        .order(checkpoints::size.asc())
+        .limit(limit)
+        .select(CheckpointRow::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(Checkpoint::from).collect())
+}
+
+pub fn latest_checkpoint(conn: &mut DbConn) -> QueryResult<Option<Checkpoint>> {
+    let row: Option<CheckpointRow> = checkpoints::table
+        .order(checkpoints::size.desc())
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Checkpoint::from))
+}
+
+pub fn checkpoint_at(conn: &mut DbConn, size: i64) -> QueryResult<Option<Checkpoint>> {
+    let row: Option<CheckpointRow> = checkpoints::table
+        .find(size)
+        .select(CheckpointRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(Checkpoint::from))
+}
+
+/// Stores a signed checkpoint; `false` when one of that size exists already.
+pub fn insert_checkpoint(conn: &mut DbConn, cp: &Checkpoint) -> QueryResult<bool> {
+    let row = CheckpointRow {
+        size: cp.size,
+        root_hash: cp.root_hash.clone(),
+        signed_at: cp.signed_at.clone(),
+        key_id: cp.key_id.clone(),
+        signature: cp.signature.clone(),
+    };
+    match diesel::insert_into(checkpoints::table)
+        .values(&row)
+        .execute(conn)
+    {
+        Ok(_) => Ok(true),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

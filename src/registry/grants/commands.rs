@@ -1,0 +1,144 @@
+//! Granting and revoking scopes.
+
+use serde_json::Value;
+
+use super::{Draft, GrantRow, GrantStatus, store};
+use crate::auth::Principal;
+use crate::db::DbConn;
+use crate::error::{DomainError, Expected};
+use crate::ledger::{Subject, action};
+use crate::registry::parties::{self, PartyStatus};
+use crate::registry::{check_unique, services};
+use crate::taxonomy::{Part, store::check_known};
+
+fn record(
+    conn: &mut DbConn,
+    actor: &Value,
+    action: &str,
+    row: &GrantRow,
+) -> Result<(), DomainError> {
+    let mut change = serde_json::to_value(row.clone().view(crate::time::now()))?;
+    // `effective` depends on when it is read; the ledger keeps only what was written.
+    if let Some(obj) = change.as_object_mut() {
+        obj.remove("effective");
+    }
+    crate::ledger::append(conn, actor, action, Subject::Grant(&row.id), &change, true)?;
+    Ok(())
+}
+
+/// Grants the party `party_id` a scope; `draft` is judged once the party is found. The service
+/// and every category must exist, `valid_until` must follow `valid_from`, and an offboarded
+/// party gets no new grants.
+pub fn create(
+    conn: &mut DbConn,
+    actor: &Principal,
+    party_id: &str,
+    draft: impl FnOnce() -> Result<Draft, DomainError>,
+) -> Result<GrantRow, DomainError> {
+    let party = parties::store::find(conn, party_id)?.ok_or(DomainError::NotFound)?;
+    let new = draft()?;
+    check_unique("categories", &new.categories)?;
+    check_unique("allowed_regions", &new.allowed_regions)?;
+    let now = crate::time::now();
+    let valid_from = match &new.valid_from {
+        Some(v) => crate::time::parse(v)
+            .ok_or_else(|| DomainError::field("valid_from", "must be an RFC 3339 timestamp"))?,
+        None => now,
+    };
+    let valid_until =
+        match &new.valid_until {
+            Some(v) => Some(crate::time::parse(v).ok_or_else(|| {
+                DomainError::field("valid_until", "must be an RFC 3339 timestamp")
+            })?),
+            None => None,
+        };
+    if valid_until.is_some_and(|u| u <= valid_from) {
+        return Err(DomainError::field(
+            "valid_until",
+            "must be after valid_from",
+        ));
+    }
+    check_known(conn, Part::Categories, "categories", &new.categories)?;
+    if services::store::find(conn, &new.service)?.is_none() {
+        return Err(DomainError::field("service", "no such service"));
+    }
+    if party.status == PartyStatus::Offboarded {
+        return Err(DomainError::Conflict(
+            "An offboarded party gets no new grants.".into(),
+        ));
+    }
+    let stamp = crate::time::format(now);
+    let row = GrantRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        party_id: party.id,
+        service: new.service,
+        categories: new.categories.into(),
+        allowed_regions: new.allowed_regions.into(),
+        transfer_mechanism: new.transfer_mechanism,
+        legal_basis: new.legal_basis,
+        valid_from: crate::time::format(valid_from),
+        valid_until: valid_until.map(crate::time::format),
+        status: GrantStatus::Active,
+        revoked_reason: None,
+        revoked_at: None,
+        created_by: actor.sub.clone(),
+        created_at: stamp.clone(),
+        updated_at: stamp,
+        version: 1,
+    };
+    store::insert(conn, &row)?;
+    record(conn, &actor.actor(), action::GRANT_CREATED, &row)?;
+    Ok(row)
+}
+
+fn revoke(
+    conn: &mut DbConn,
+    actor: &Value,
+    mut row: GrantRow,
+    reason: Option<String>,
+) -> Result<GrantRow, DomainError> {
+    let now = crate::time::format(crate::time::now());
+    row.status = GrantStatus::Revoked;
+    row.revoked_reason = reason;
+    row.revoked_at = Some(now.clone());
+    row.updated_at = now;
+    row.version += 1;
+    store::save(conn, &row)?;
+    record(conn, actor, action::GRANT_REVOKED, &row)?;
+    Ok(row)
+}
+
+/// Revokes a grant at the version `expected`; `reason` is judged once the grant is found and
+/// the version matched. It takes effect for every decision answered after this commits.
+pub fn revoke_one(
+    conn: &mut DbConn,
+    actor: &Principal,
+    id: &str,
+    expected: &Expected,
+    reason: impl FnOnce() -> Result<Option<String>, DomainError>,
+) -> Result<GrantRow, DomainError> {
+    let row = store::find(conn, id)?.ok_or(DomainError::NotFound)?;
+    expected.require(row.version)?;
+    let reason = reason()?;
+    if row.status == GrantStatus::Revoked {
+        return Err(DomainError::Conflict(
+            "The grant is revoked already.".into(),
+        ));
+    }
+    revoke(conn, &actor.actor(), row, reason)
+}
+
+/// Revokes every active grant of a party, one ledger entry each (offboarding).
+pub fn revoke_all(
+    conn: &mut DbConn,
+    actor: &Value,
+    party_id: &str,
+    reason: &str,
+) -> Result<usize, DomainError> {
+    let active = store::active_of_party(conn, party_id)?;
+    let n = active.len();
+    for row in active {
+        revoke(conn, actor, row, Some(reason.to_owned()))?;
+    }
+    Ok(n)
+}

@@ -1,0 +1,181 @@
+//! Grants: party × service × categories, with the regions the data may go to, an optional
+//! cross-border transfer mechanism and a validity window. Never deleted; revoked instead.
+
+pub mod commands;
+pub mod store;
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::schema::grants;
+use crate::types::{List, Region, text_enum};
+
+text_enum! {
+    /// The legal mechanism for a cross-border transfer. PRC subjects' data sent outside the PRC
+    /// needs one of the three PIPL mechanisms.
+    pub enum TransferMechanism {
+        /// No mechanism.
+        None = "none",
+        /// The CAC standard contract under PIPL art. 38(1)(3).
+        PiplStandardContract = "pipl_standard_contract",
+        /// A CAC security assessment under PIPL art. 38(1)(1).
+        CacSecurityAssessment = "cac_security_assessment",
+        /// Personal-information-protection certification under PIPL art. 38(1)(2).
+        PiplCertification = "pipl_certification",
+    }
+}
+
+impl TransferMechanism {
+    pub fn is_pipl(self) -> bool {
+        !matches!(self, TransferMechanism::None)
+    }
+}
+
+text_enum! {
+    /// Whether a grant stands: `active` until revoked; grants are never deleted.
+    pub enum GrantStatus {
+        Active = "active",
+        Revoked = "revoked",
+    }
+}
+
+text_enum! {
+    /// What a grant amounts to at the moment it is read.
+    pub enum Effective {
+        /// Active and within its validity window.
+        Active = "active",
+        /// Active, but `valid_until` has passed.
+        Expired = "expired",
+        /// Active, but `valid_from` has not come yet.
+        NotYetValid = "not_yet_valid",
+        /// Revoked.
+        Revoked = "revoked",
+    }
+}
+
+/// A stored grant.
+#[derive(Debug, Clone, Queryable, Insertable, Selectable, AsChangeset)]
+#[diesel(table_name = grants, treat_none_as_null = true)]
+pub struct GrantRow {
+    pub id: String,
+    pub party_id: String,
+    pub service: String,
+    pub categories: List<String>,
+    pub allowed_regions: List<Region>,
+    pub transfer_mechanism: TransferMechanism,
+    pub legal_basis: Option<String>,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub status: GrantStatus,
+    pub revoked_reason: Option<String>,
+    pub revoked_at: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+/// A scope granted to a party.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0193a0c5-1111-7cc0-9d2a-0c1b2a3d4e5f", "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f",
+    "service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["PRC", "US"],
+    "transfer_mechanism": "pipl_standard_contract", "legal_basis": "consent, art. 13(1) PIPL",
+    "valid_from": "2026-12-01T00:00:00.000000Z", "valid_until": "2027-12-01T00:00:00.000000Z",
+    "status": "active", "effective": "active", "revoked_reason": null, "revoked_at": null,
+    "created_by": "alice", "created_at": "2026-11-29T10:00:00.000000Z", "version": 1}))]
+pub struct Grant {
+    pub id: String,
+    pub party_id: String,
+    /// The internal service in whose name data may be shared.
+    pub service: String,
+    /// Category keys; each covers its descendants.
+    pub categories: Vec<String>,
+    /// Regions the data may be sent to (the destination country's region).
+    pub allowed_regions: Vec<Region>,
+    pub transfer_mechanism: TransferMechanism,
+    /// Free text: the legal basis for the sharing.
+    pub legal_basis: Option<String>,
+    /// Valid from this instant (inclusive).
+    pub valid_from: String,
+    /// Valid until this instant (exclusive); null is open-ended.
+    pub valid_until: Option<String>,
+    pub status: GrantStatus,
+    /// Computed when read.
+    pub effective: Effective,
+    pub revoked_reason: Option<String>,
+    pub revoked_at: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+    /// Increases with every change; send it back in `If-Match`.
+    pub version: i64,
+    /// Only with `as_of`: the ledger entry that recorded this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of_ledger_seq: Option<i64>,
+}
+
+impl GrantRow {
+    /// The grant as read at `now` (which decides `effective`).
+    pub fn view(self, now: DateTime<Utc>) -> Grant {
+        let effective = effective(
+            self.status,
+            &self.valid_from,
+            self.valid_until.as_deref(),
+            now,
+        );
+        Grant {
+            categories: self.categories.0,
+            allowed_regions: self.allowed_regions.0,
+            transfer_mechanism: self.transfer_mechanism,
+            status: self.status,
+            effective,
+            id: self.id,
+            party_id: self.party_id,
+            service: self.service,
+            legal_basis: self.legal_basis,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            revoked_reason: self.revoked_reason,
+            revoked_at: self.revoked_at,
+            created_by: self.created_by,
+            created_at: self.created_at,
+            version: self.version,
+            as_of_ledger_seq: None,
+        }
+    }
+}
+
+/// `valid_from ≤ now < valid_until`, with no `valid_until` open-ended.
+pub fn effective(
+    status: GrantStatus,
+    from: &str,
+    until: Option<&str>,
+    now: DateTime<Utc>,
+) -> Effective {
+    if status == GrantStatus::Revoked {
+        return Effective::Revoked;
+    }
+    let from = crate::time::parse(from);
+    if from.is_some_and(|f| now < f) {
+        return Effective::NotYetValid;
+    }
+    if until.and_then(crate::time::parse).is_some_and(|u| now >= u) {
+        return Effective::Expired;
+    }
+    Effective::Active
+}
+
+/// A new grant, as validated at the edge.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub service: String,
+    pub categories: Vec<String>,
+    pub allowed_regions: Vec<Region>,
+    pub transfer_mechanism: TransferMechanism,
+    pub legal_basis: Option<String>,
+    /// RFC 3339; `None` is now.
+    pub valid_from: Option<String>,
+    /// RFC 3339, after `valid_from`; `None` is open-ended.
+    pub valid_until: Option<String>,
+}

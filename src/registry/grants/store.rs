@@ -1,0 +1,152 @@
+//! The `grants` table.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::{GrantRow, GrantStatus};
+use crate::db::DbConn;
+use crate::schema::grants;
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<GrantRow>> {
+    grants::table
+        .find(id)
+        .select(GrantRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConn, row: &GrantRow) -> QueryResult<()> {
+    diesel::insert_into(grants::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn save(conn: &mut DbConn, row: &GrantRow) -> QueryResult<()> {
+    diesel::update(grants::table.find(&row.id))
+        .set(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A party's grants by id, optionally for one service, after `after`, at most `limit`.
+pub fn of_party(
+    conn: &mut DbConn,
+    party_id: &str,
+    service: Option<&str>,
+    after: Option<&str>,
+    limit: Option<i64>,
+) -> QueryResult<Vec<GrantRow>> {
+    let mut query = grants::table
+        .filter(grants::party_id.eq(party_id.to_owned()))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(grants::id.gt(after.to_owned()));
+    }
+    if let Some(service) = service {
+        query = query.filter(grants::service.eq(service.to_owned()));
+    }
+    let query = query.order(grants::id.asc());
+    match limit {
+        Some(n) => query.limit(n).select(GrantRow::as_select()).load(conn),
+        None => query.select(GrantRow::as_select()).load(conn),
+    }
+}
+
+/// A party's active grants, by id.
+pub fn active_of_party(conn: &mut DbConn, party_id: &str) -> QueryResult<Vec<GrantRow>> {
+    grants::table
+        .filter(grants::party_id.eq(party_id))
+        .filter(grants::status.eq(GrantStatus::Active.as_str()))
+        .order(grants::id.asc())
+        .select(GrantRow::as_select())
+        .load(conn)
+}
+
+/// The grants of several parties, by party.
+pub fn of_parties(
+    conn: &mut DbConn,
+    party_ids: &[&str],
+) -> QueryResult<HashMap<String, Vec<GrantRow>>> {
+    let gs: Vec<GrantRow> = grants::table
+        .filter(grants::party_id.eq_any(party_ids))
+        .order(grants::id.asc())
+        .select(GrantRow::as_select())
+        .load(conn)?;
+    let mut by_party: HashMap<String, Vec<GrantRow>> = HashMap::new();
+    for g in gs {
+        by_party.entry(g.party_id.clone()).or_default().push(g);
+    }
+    Ok(by_party)
+}
+
+/// The parties that own these grants.
+pub fn owners(conn: &mut DbConn, grant_ids: &[String]) -> QueryResult<Vec<String>> {
+    let mut out = Vec::new();
+    for chunk in grant_ids.chunks(500) {
+        let owners: Vec<String> = grants::table
+            .filter(grants::id.eq_any(chunk))
+            .select(grants::party_id)
+            .load(conn)?;
+        out.extend(owners);
+    }
+    Ok(out)
+}
+
+/// The columns of a grant that a decision needs, as stored (the snapshot parses them itself
+/// without copying their strings: loading a million grants is mostly allocation otherwise).
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = grants)]
+pub struct DecisionColumns {
+    pub id: String,
+    pub party_id: String,
+    pub service: String,
+    pub categories: String,
+    pub allowed_regions: String,
+    pub transfer_mechanism: String,
+    pub valid_from: String,
+    pub valid_until: Option<String>,
+    pub status: String,
+}
+
+/// Grants read per query while loading a snapshot.
+const PAGE: i64 = 20_000;
+
+/// Calls `f` with every grant's decision columns in id order, a page at a time and one row at
+/// a time (each row's strings are freed as soon as `f` returns, which keeps the allocator's free
+/// lists short).
+pub fn for_each_decision_columns(
+    conn: &mut DbConn,
+    mut f: impl FnMut(&DecisionColumns) -> QueryResult<()>,
+) -> QueryResult<()> {
+    let mut after = String::new();
+    loop {
+        let rows = grants::table
+            .filter(grants::id.gt(&after))
+            .order(grants::id.asc())
+            .limit(PAGE)
+            .select(DecisionColumns::as_select())
+            .load_iter::<DecisionColumns, diesel::connection::DefaultLoadingMode>(conn)?;
+        let mut last = None;
+        for g in rows {
+            let g = g?;
+            f(&g)?;
+            last = Some(g.id);
+        }
+        let Some(last) = last else { return Ok(()) };
+        after = last;
+    }
+}
+
+/// One party's grants' decision columns, in id order.
+pub fn decision_columns_of_party(
+    conn: &mut DbConn,
+    party_id: &str,
+) -> QueryResult<Vec<DecisionColumns>> {
+    grants::table
+        .filter(grants::party_id.eq(party_id))
+        .order(grants::id.asc())
+        .select(DecisionColumns::as_select())
+        .load(conn)
+}

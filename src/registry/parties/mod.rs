@@ -1,0 +1,187 @@
+//! Parties: vendors (`third_party`) and `affiliate`s, their records and their lifecycle.
+
+pub mod commands;
+pub mod store;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::schema::parties;
+use crate::types::{CountryCode, List, Region, text_enum};
+
+text_enum! {
+    /// An outside vendor or one of the company's own affiliates.
+    pub enum PartyKind {
+        /// An outside vendor.
+        ThirdParty = "third_party",
+        /// One of the company's own affiliates.
+        Affiliate = "affiliate",
+    }
+}
+
+text_enum! {
+    /// Procurement's assessment of the party's risk.
+    pub enum RiskTier {
+        Low = "low",
+        Medium = "medium",
+        High = "high",
+    }
+}
+
+text_enum! {
+    /// `pending_review → trusted ⇄ suspended`, and any state `→ offboarded` (final).
+    pub enum PartyStatus {
+        /// Registered, not yet reviewed: receives nothing.
+        PendingReview = "pending_review",
+        /// Reviewed and approved by someone other than its registrant: may receive what its grants allow.
+        Trusted = "trusted",
+        /// Temporarily receives nothing; its grants are kept.
+        Suspended = "suspended",
+        /// Final: receives nothing, and all its grants were revoked.
+        Offboarded = "offboarded",
+    }
+}
+
+/// A stored party.
+#[derive(Debug, Clone, Queryable, Insertable, Selectable, AsChangeset)]
+#[diesel(table_name = parties, treat_none_as_null = true)]
+pub struct PartyRow {
+    pub id: String,
+    pub kind: PartyKind,
+    pub legal_name: String,
+    pub country: Option<CountryCode>,
+    pub region: Option<Region>,
+    pub data_locations: List<CountryCode>,
+    pub privacy_policy_url: String,
+    pub contact_email: String,
+    pub contract_reference: Option<String>,
+    pub risk_tier: RiskTier,
+    pub next_review_due: Option<String>,
+    pub status: PartyStatus,
+    pub status_reason: Option<String>,
+    pub external_ref: Option<String>,
+    pub declared_purposes: List<String>,
+    pub declared_categories: List<String>,
+    pub deleted_upstream: bool,
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: i64,
+}
+
+/// A vendor or affiliate that may receive personal data.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "kind": "third_party",
+    "legal_name": "Acme Mail Ltd", "country": "CN", "region": "PRC", "data_locations": ["CN", "SG"],
+    "privacy_policy_url": "https://acme.example/privacy", "contact_email": "dpo@acme.example",
+    "contract_reference": "MSA-2026-001", "risk_tier": "medium", "next_review_due": "2027-06-30",
+    "status": "trusted", "status_reason": "due diligence complete", "external_ref": null,
+    "declared_purposes": [], "declared_categories": [], "created_by": "alice",
+    "created_at": "2026-11-29T10:00:00.000000Z", "updated_at": "2026-11-29T11:00:00.000000Z", "version": 2}))]
+pub struct Party {
+    pub id: String,
+    pub kind: PartyKind,
+    pub legal_name: String,
+    /// Country of establishment (ISO 3166-1 alpha-2); null only for an imported party not yet completed.
+    pub country: Option<String>,
+    /// Derived from `country`: `PRC` for CN, `US` for US, else `OTHER`.
+    pub region: Option<Region>,
+    /// Countries where the party stores or processes data (ISO 3166-1 alpha-2).
+    pub data_locations: Vec<String>,
+    /// An https URL.
+    pub privacy_policy_url: String,
+    /// The party's business contact (not a data subject).
+    pub contact_email: String,
+    pub contract_reference: Option<String>,
+    pub risk_tier: RiskTier,
+    /// The date of the next periodic review (`YYYY-MM-DD`).
+    pub next_review_due: Option<String>,
+    pub status: PartyStatus,
+    /// The reason given with the last status change.
+    pub status_reason: Option<String>,
+    /// A reference in another system, e.g. `gvl:755` for an IAB vendor.
+    pub external_ref: Option<String>,
+    /// Purposes the party itself declares (e.g. in the GVL). They grant nothing.
+    pub declared_purposes: Vec<String>,
+    /// Data categories the party itself declares. They grant nothing.
+    pub declared_categories: Vec<String>,
+    /// The principal who registered it; it cannot be the one who marks it trusted.
+    pub created_by: String,
+    pub created_at: String,
+    pub updated_at: String,
+    /// Increases with every change; send it back in `If-Match`.
+    pub version: i64,
+    /// Only with `as_of`: the ledger entry that recorded this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of_ledger_seq: Option<i64>,
+}
+
+impl From<PartyRow> for Party {
+    fn from(r: PartyRow) -> Self {
+        Party {
+            id: r.id,
+            kind: r.kind,
+            legal_name: r.legal_name,
+            country: r.country.map(|c| c.to_string()),
+            region: r.region,
+            data_locations: r.data_locations.iter().map(|c| c.to_string()).collect(),
+            privacy_policy_url: r.privacy_policy_url,
+            contact_email: r.contact_email,
+            contract_reference: r.contract_reference,
+            risk_tier: r.risk_tier,
+            next_review_due: r.next_review_due,
+            status: r.status,
+            status_reason: r.status_reason,
+            external_ref: r.external_ref,
+            declared_purposes: r.declared_purposes.0,
+            declared_categories: r.declared_categories.0,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            version: r.version,
+            as_of_ledger_seq: None,
+        }
+    }
+}
+
+/// A new party, as validated at the edge; it starts `pending_review`.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub kind: PartyKind,
+    pub legal_name: String,
+    pub country: CountryCode,
+    pub data_locations: Vec<CountryCode>,
+    pub privacy_policy_url: String,
+    pub contact_email: String,
+    pub contract_reference: Option<String>,
+    pub risk_tier: RiskTier,
+    pub next_review_due: Option<String>,
+    pub external_ref: Option<String>,
+    pub declared_purposes: Vec<String>,
+    pub declared_categories: Vec<String>,
+}
+
+/// Changes to a party: `None` leaves a field as it is; `Some(None)` clears an optional one.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub kind: Option<PartyKind>,
+    pub legal_name: Option<String>,
+    pub country: Option<CountryCode>,
+    pub data_locations: Option<Vec<CountryCode>>,
+    pub privacy_policy_url: Option<String>,
+    pub contact_email: Option<String>,
+    pub contract_reference: Option<Option<String>>,
+    pub risk_tier: Option<RiskTier>,
+    pub next_review_due: Option<Option<String>>,
+    pub external_ref: Option<Option<String>>,
+    pub declared_purposes: Option<Vec<String>>,
+    pub declared_categories: Option<Vec<String>>,
+}
+
+/// True for an absolute https URL with a host.
+pub fn is_https_url(s: &str) -> bool {
+    s.len() <= 2000
+        && url::Url::parse(s)
+            .is_ok_and(|u| u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()))
+}

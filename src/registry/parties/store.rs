@@ -1,0 +1,117 @@
+//! The `parties` table.
+
+use diesel::prelude::*;
+
+use super::{PartyKind, PartyRow, PartyStatus};
+use crate::db::DbConn;
+use crate::schema::parties;
+use crate::types::Region;
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PartyRow>> {
+    parties::table
+        .find(id)
+        .select(PartyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_external_ref(
+    conn: &mut DbConn,
+    external_ref: &str,
+) -> QueryResult<Option<PartyRow>> {
+    parties::table
+        .filter(parties::external_ref.eq(external_ref))
+        .select(PartyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Whether a party other than `except` holds `external_ref`.
+pub fn external_ref_taken(
+    conn: &mut DbConn,
+    external_ref: &str,
+    except: Option<&str>,
+) -> QueryResult<bool> {
+    let mut q = parties::table
+        .filter(parties::external_ref.eq(external_ref))
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(parties::id.ne(id.to_owned()));
+    }
+    q.count().get_result::<i64>(conn).map(|n| n > 0)
+}
+
+pub fn insert(conn: &mut DbConn, row: &PartyRow) -> QueryResult<()> {
+    diesel::insert_into(parties::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes a changed party row.
+pub fn save(conn: &mut DbConn, row: &PartyRow) -> QueryResult<()> {
+    diesel::update(parties::table.find(&row.id))
+        .set(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Every party (for the decision snapshot).
+pub fn all(conn: &mut DbConn) -> QueryResult<Vec<PartyRow>> {
+    parties::table.select(PartyRow::as_select()).load(conn)
+}
+
+/// Filters of the party list.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub kind: Option<PartyKind>,
+    pub region: Option<Region>,
+    pub status: Option<PartyStatus>,
+    /// Case-insensitive text in the legal name.
+    pub name_contains: Option<String>,
+    pub review_due_before: Option<String>,
+    pub external_ref: Option<String>,
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// Parties with an id after `after`, by id, at most `limit`.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<PartyRow>> {
+    let mut query = parties::table.into_boxed();
+    if let Some(after) = after {
+        query = query.filter(parties::id.gt(after.to_owned()));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(parties::kind.eq(kind.as_str()));
+    }
+    if let Some(region) = filter.region {
+        query = query.filter(parties::region.eq(region.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(parties::status.eq(status.as_str()));
+    }
+    if let Some(date) = &filter.review_due_before {
+        query = query.filter(parties::next_review_due.lt(date.clone()));
+    }
+    if let Some(r) = &filter.external_ref {
+        query = query.filter(parties::external_ref.eq(r.clone()));
+    }
+    if let Some(text) = &filter.name_contains {
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        let pattern = format!("%{}%", escaped.to_lowercase());
+        query = query.filter(lower(parties::legal_name).like(pattern).escape('\\'));
+    }
+    query
+        .order(parties::id.asc())
+        .limit(limit)
+        .select(PartyRow::as_select())
+        .load(conn)
+}

@@ -1,0 +1,110 @@
+//! The taxonomy tables.
+
+use diesel::prelude::*;
+
+use super::{Category, Part, Purpose};
+use crate::db::DbConn;
+use crate::error::{DomainError, FieldError};
+use crate::schema::{taxonomy_categories, taxonomy_purposes};
+
+/// Every category key with its effective marks (for validation and decisions).
+pub fn all_categories(conn: &mut DbConn) -> QueryResult<Vec<Category>> {
+    taxonomy_categories::table
+        .select(Category::as_select())
+        .load(conn)
+}
+
+/// Every purpose.
+pub fn all_purposes(conn: &mut DbConn) -> QueryResult<Vec<Purpose>> {
+    taxonomy_purposes::table
+        .select(Purpose::as_select())
+        .load(conn)
+}
+
+/// Categories with a key after `after`, by key, at most `limit`.
+pub fn category_page(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Category>> {
+    let mut q = taxonomy_categories::table.into_boxed();
+    if let Some(after) = after {
+        q = q.filter(taxonomy_categories::key.gt(after.to_owned()));
+    }
+    q.order(taxonomy_categories::key.asc())
+        .limit(limit)
+        .select(Category::as_select())
+        .load(conn)
+}
+
+/// Purposes with a key after `after`, by key, at most `limit`.
+pub fn purpose_page(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Purpose>> {
+    let mut q = taxonomy_purposes::table.into_boxed();
+    if let Some(after) = after {
+        q = q.filter(taxonomy_purposes::key.gt(after.to_owned()));
+    }
+    q.order(taxonomy_purposes::key.asc())
+        .limit(limit)
+        .select(Purpose::as_select())
+        .load(conn)
+}
+
+pub fn find_category(conn: &mut DbConn, key: &str) -> QueryResult<Option<Category>> {
+    taxonomy_categories::table
+        .find(key)
+        .select(Category::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_purpose(conn: &mut DbConn, key: &str) -> QueryResult<Option<Purpose>> {
+    taxonomy_purposes::table
+        .find(key)
+        .select(Purpose::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert_category(conn: &mut DbConn, c: &Category) -> QueryResult<()> {
+    diesel::insert_into(taxonomy_categories::table)
+        .values(c)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn insert_purpose(conn: &mut DbConn, p: &Purpose) -> QueryResult<()> {
+    diesel::insert_into(taxonomy_purposes::table)
+        .values(p)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Invalid input for every key of `keys` that the taxonomy does not hold, naming `field[i]`.
+pub fn check_known(
+    conn: &mut DbConn,
+    part: Part,
+    field: &str,
+    keys: &[String],
+) -> Result<(), DomainError> {
+    let known: Vec<String> = match part {
+        Part::Categories => taxonomy_categories::table
+            .filter(taxonomy_categories::key.eq_any(keys))
+            .select(taxonomy_categories::key)
+            .load(conn)?,
+        Part::Purposes => taxonomy_purposes::table
+            .filter(taxonomy_purposes::key.eq_any(keys))
+            .select(taxonomy_purposes::key)
+            .load(conn)?,
+    };
+    let errors: Vec<FieldError> = keys
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| !known.contains(k))
+        .map(|(i, _)| FieldError::new(format!("{field}[{i}]"), "is not a key of the taxonomy"))
+        .collect();
+    crate::error::collect(errors)
+}
