@@ -103,7 +103,8 @@ impl Metrics {
         }
     }
 
-    pub fn render(&self, pool: &crate::db::Pool) -> String {
+    /// The exposition text; `codes` are every reason code, so each has a series from the start.
+    pub fn render(&self, pool: &crate::db::Pool, codes: &[&str]) -> String {
         let mut out = String::with_capacity(8192);
         let Ok(m) = self.inner.lock() else { return out };
         out.push_str("# HELP http_request_duration_seconds HTTP request latency by route pattern, method and status.\n");
@@ -134,7 +135,7 @@ impl Metrics {
             "# HELP vendor_registry_decision_reasons_total Failed checks by reason code.\n",
         );
         out.push_str("# TYPE vendor_registry_decision_reasons_total counter\n");
-        for code in crate::decision::engine::ALL_CODES {
+        for code in codes {
             let _ = writeln!(
                 out,
                 "vendor_registry_decision_reasons_total{{code=\"{code}\"}} {}",

@@ -11,7 +11,7 @@ use crate::auth::AuditRead;
 use crate::decision::record::Decision;
 use crate::decision::store;
 use crate::registry::grants::Grant;
-use crate::registry::page_with_grants;
+use crate::registry::export::page_with_grants;
 use crate::registry::parties::Party;
 
 const PAGE: i64 = 200;

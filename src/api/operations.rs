@@ -46,5 +46,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(&state.pool))
+        .body(
+            state
+                .metrics
+                .render(&state.pool, &crate::decision::engine::ALL_CODES),
+        )
 }

@@ -5,7 +5,7 @@ use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::error::{DomainError, Expected};
 use crate::ledger::{Subject, action};
-use crate::registry::check_unique;
+use crate::registry::checks::check_unique;
 use crate::taxonomy::{Part, store::check_known};
 
 fn record(

@@ -1,0 +1,207 @@
+//! The request types of the party endpoints, and the rules their fields follow.
+
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
+
+use crate::api::error::ApiError;
+use crate::api::validators::{countries, date, https_url, nullable, parse_countries};
+use crate::error::DomainError;
+use crate::registry::parties::{self, PartyKind, PartyStatus, RiskTier, store};
+use crate::types::{CountryCode, Region};
+
+/// A new party; it starts `pending_review`.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"kind": "third_party", "legal_name": "Acme Mail Ltd", "country": "CN",
+    "data_locations": ["CN", "SG"], "privacy_policy_url": "https://acme.example/privacy",
+    "contact_email": "dpo@acme.example", "contract_reference": "MSA-2026-001", "risk_tier": "medium",
+    "next_review_due": "2027-06-30"}))]
+pub struct NewParty {
+    pub kind: PartyKind,
+    #[validate(length(min = 1, max = 300))]
+    pub legal_name: String,
+    #[validate(custom(function = "crate::api::validators::country"))]
+    pub country: String,
+    #[validate(custom(function = "countries"))]
+    pub data_locations: Vec<String>,
+    #[validate(custom(function = "https_url"))]
+    pub privacy_policy_url: String,
+    #[validate(email(message = "must be an email address"), length(max = 320))]
+    pub contact_email: String,
+    #[validate(length(min = 1, max = 200))]
+    pub contract_reference: Option<String>,
+    /// Defaults to `medium`.
+    pub risk_tier: Option<RiskTier>,
+    #[validate(custom(function = "date"))]
+    pub next_review_due: Option<String>,
+    #[validate(length(min = 1, max = 200))]
+    pub external_ref: Option<String>,
+    #[validate(length(max = 200))]
+    pub declared_purposes: Option<Vec<String>>,
+    #[validate(length(max = 500))]
+    pub declared_categories: Option<Vec<String>>,
+}
+
+/// Changes to a party; absent fields stay as they are, null clears an optional field.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"risk_tier": "high", "next_review_due": "2027-01-31"}))]
+pub struct PartyPatch {
+    pub kind: Option<PartyKind>,
+    #[validate(length(min = 1, max = 300))]
+    pub legal_name: Option<String>,
+    #[validate(custom(function = "crate::api::validators::country"))]
+    pub country: Option<String>,
+    #[validate(custom(function = "countries"))]
+    pub data_locations: Option<Vec<String>>,
+    #[validate(custom(function = "https_url"))]
+    pub privacy_policy_url: Option<String>,
+    #[validate(email(message = "must be an email address"), length(max = 320))]
+    pub contact_email: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub contract_reference: Option<Option<String>>,
+    pub risk_tier: Option<RiskTier>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub next_review_due: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub external_ref: Option<Option<String>>,
+    #[validate(length(max = 200))]
+    pub declared_purposes: Option<Vec<String>>,
+    #[validate(length(max = 500))]
+    pub declared_categories: Option<Vec<String>>,
+}
+
+impl PartyPatch {
+    /// The changes, once the rules the validator crate cannot state hold.
+    pub(super) fn into_changes(self) -> Result<parties::Changes, DomainError> {
+        for (field, value) in [
+            ("contract_reference", &self.contract_reference),
+            ("external_ref", &self.external_ref),
+        ] {
+            if let Some(Some(v)) = value
+                && (v.is_empty() || v.len() > 200)
+            {
+                return Err(DomainError::field(field, "must be 1-200 characters"));
+            }
+        }
+        if let Some(Some(d)) = &self.next_review_due {
+            date(d).map_err(|_| {
+                DomainError::field("next_review_due", "must be a date as YYYY-MM-DD")
+            })?;
+        }
+        Ok(parties::Changes {
+            kind: self.kind,
+            legal_name: self.legal_name,
+            country: self
+                .country
+                .as_deref()
+                .map(|c| parse_country("country", c))
+                .transpose()?,
+            data_locations: self
+                .data_locations
+                .as_deref()
+                .map(|c| parse_countries("data_locations", c))
+                .transpose()?,
+            privacy_policy_url: self.privacy_policy_url,
+            contact_email: self.contact_email,
+            contract_reference: self.contract_reference,
+            risk_tier: self.risk_tier,
+            next_review_due: self.next_review_due,
+            external_ref: self.external_ref,
+            declared_purposes: self.declared_purposes,
+            declared_categories: self.declared_categories,
+        })
+    }
+}
+
+pub(super) fn parse_country(field: &str, code: &str) -> Result<CountryCode, DomainError> {
+    CountryCode::parse(code)
+        .ok_or_else(|| DomainError::field(field, "must be an ISO 3166-1 alpha-2 code"))
+}
+
+/// A status change.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"status": "trusted", "reason": "Due diligence DD-2026-17 complete."}))]
+pub struct StatusChange {
+    pub status: PartyStatus,
+    /// Why; kept as `status_reason` and in the ledger.
+    #[validate(length(max = 1000))]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// `third_party` or `affiliate`.
+    pub kind: Option<String>,
+    /// `PRC`, `US` or `OTHER`.
+    region: Option<String>,
+    /// `pending_review`, `trusted`, `suspended` or `offboarded`.
+    status: Option<String>,
+    /// Case-insensitive text in the legal name.
+    q: Option<String>,
+    /// Only parties whose review is due before this date (`YYYY-MM-DD`).
+    review_due_before: Option<String>,
+    /// Only the party with this external reference (e.g. `gvl:755`).
+    external_ref: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AsOfQuery {
+    /// Answer what the register said at this instant (RFC 3339).
+    pub as_of: Option<String>,
+}
+
+impl ListQuery {
+    pub(super) fn filter(self) -> Result<store::Filter, ApiError> {
+        let parsed =
+            |field: &str, value: Option<String>, parse: fn(&str) -> bool, why: &str| match value {
+                Some(v) if !parse(&v) => Err(ApiError::field(field, why)),
+                other => Ok(other),
+            };
+        let kind = parsed(
+            "kind",
+            self.kind,
+            |k| PartyKind::parse(k).is_some(),
+            "must be third_party or affiliate",
+        )?;
+        let region = parsed(
+            "region",
+            self.region,
+            |r| Region::parse(r).is_some(),
+            "must be PRC, US or OTHER",
+        )?;
+        let status = parsed(
+            "status",
+            self.status,
+            |s| PartyStatus::parse(s).is_some(),
+            "must be pending_review, trusted, suspended or offboarded",
+        )?;
+        let review_due_before = parsed(
+            "review_due_before",
+            self.review_due_before,
+            |d| crate::time::parse_date(d).is_some(),
+            "must be a date as YYYY-MM-DD",
+        )?;
+        if self.q.as_deref().is_some_and(|t| t.len() > 200) {
+            return Err(ApiError::field("q", "must be at most 200 characters"));
+        }
+        Ok(store::Filter {
+            kind: kind.as_deref().and_then(PartyKind::parse),
+            region: region.as_deref().and_then(Region::parse),
+            status: status.as_deref().and_then(PartyStatus::parse),
+            name_contains: self.q,
+            review_due_before,
+            external_ref: self.external_ref,
+        })
+    }
+}
+

@@ -1,0 +1,148 @@
+//! The command line's arguments: every flag with its environment twin and its default.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use vendor_registry::config::{Config, defaults};
+
+#[derive(Parser)]
+#[command(
+    name = "vendor-registry",
+    version,
+    about = "The register of trusted third parties and affiliates"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Clone)]
+pub struct Storage {
+    /// Directory for the SQLite database and generated keys.
+    #[arg(long, env = "VENDOR_REGISTRY_DATA_DIR", default_value = defaults::DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL instead of SQLite.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Database connections in the pool.
+    #[arg(long, env = "VENDOR_REGISTRY_POOL_SIZE", default_value_t = defaults::POOL_SIZE)]
+    pub pool_size: u32,
+    /// PKCS#8 PEM Ed25519 key that signs checkpoints (generated into the data directory if unset).
+    #[arg(long, env = "VENDOR_REGISTRY_LEDGER_KEY")]
+    pub ledger_key: Option<PathBuf>,
+    /// Older checkpoint public keys still trusted, comma-separated (base64).
+    #[arg(
+        long,
+        env = "VENDOR_REGISTRY_LEDGER_TRUSTED_KEYS",
+        value_delimiter = ','
+    )]
+    pub ledger_trusted_keys: Vec<String>,
+    /// Sign a checkpoint every N new entries…
+    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_EVERY", default_value_t = defaults::CHECKPOINT_EVERY_ENTRIES)]
+    pub checkpoint_every: i64,
+    /// …or every this many seconds, if the ledger grew.
+    #[arg(long, env = "VENDOR_REGISTRY_CHECKPOINT_SECONDS", default_value_t = defaults::CHECKPOINT_EVERY_SECS)]
+    pub checkpoint_seconds: u64,
+    /// The most decisions one ledger commit carries (1 commits each decision on its own).
+    #[arg(long, env = "VENDOR_REGISTRY_DECISION_BATCH", default_value_t = defaults::DECISION_BATCH)]
+    pub decision_batch: usize,
+    /// With SQLite: not ready below this much free disk space in the data directory (bytes).
+    #[arg(long, env = "VENDOR_REGISTRY_MIN_FREE_BYTES", default_value_t = defaults::MIN_FREE_BYTES)]
+    pub min_free_bytes: u64,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the HTTP service.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = defaults::BIND)]
+        bind: String,
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate {
+        #[command(flatten)]
+        storage: Storage,
+    },
+    /// Print a signed token for local use.
+    Token {
+        /// Role(s): admin, procurement, service, auditor (repeat or separate with commas).
+        #[arg(long, required = true, value_delimiter = ',')]
+        role: Vec<String>,
+        /// The principal id; for a service, its service key.
+        #[arg(long)]
+        sub: String,
+        /// Lifetime in seconds.
+        #[arg(long, default_value_t = 3600)]
+        ttl: u64,
+        /// Directory holding the generated token secret.
+        #[arg(long, env = "VENDOR_REGISTRY_DATA_DIR", default_value = defaults::DATA_DIR)]
+        data_dir: PathBuf,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Import reference data into the register.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Work with the ledger offline.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Exit 0 when the service at ADDR:PORT answers /readyz with 200 (for container health checks).
+    Healthcheck {
+        #[arg(long, env = "VENDOR_REGISTRY_BIND", default_value = defaults::BIND)]
+        bind: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import an IAB TCF Global Vendor List (vendor-list.json, GVL specification v2 or v3).
+    Gvl {
+        /// The vendor-list.json file.
+        file: PathBuf,
+        /// Who the ledger records as the actor.
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        #[command(flatten)]
+        storage: Storage,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Verify an exported ledger (GET /v1/audit/export) with the published key and checkpoints.
+    Verify {
+        /// The export, JSON Lines.
+        #[arg(long)]
+        file: PathBuf,
+        /// The public key: the JSON of GET /v1/audit/public-key, a PEM file, or a base64 key.
+        #[arg(long)]
+        public_key: PathBuf,
+        /// Signed checkpoints (GET /v1/audit/checkpoint or /v1/audit/checkpoints); repeatable.
+        #[arg(long)]
+        checkpoints: Vec<PathBuf>,
+    },
+}
+
+pub fn config(storage: Storage, bind: String) -> Config {
+    Config {
+        bind,
+        data_dir: storage.data_dir,
+        database_url: storage.database_url,
+        jwt: Config::jwt_from_env(),
+        pool_size: storage.pool_size.max(1),
+        ledger_key: storage.ledger_key,
+        ledger_trusted_keys: storage.ledger_trusted_keys,
+        checkpoint_every_entries: storage.checkpoint_every.max(1),
+        checkpoint_every_secs: storage.checkpoint_seconds.max(1),
+        min_free_bytes: storage.min_free_bytes,
+        decision_batch: storage.decision_batch.max(1),
+    }
+}
+

@@ -1,0 +1,163 @@
+//! What the subcommands do beyond parsing: serving, importing, verifying offline, probing.
+
+use std::path::PathBuf;
+
+use vendor_registry::api::{AppState, app};
+use vendor_registry::config::Config;
+use vendor_registry::db;
+use vendor_registry::error::DomainError;
+
+pub fn import_gvl(file: &std::path::Path, actor: &str, config: &Config) -> Result<(), String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let doc: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", file.display()))?;
+    let pool = vendor_registry::open_storage(config, 1)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let actor_json = serde_json::json!({"sub": actor});
+    let report = db::write_tx(&mut conn, |conn| {
+        vendor_registry::imports::import_gvl(
+            conn,
+            &doc,
+            &actor_json,
+            actor,
+            |list| {
+                eprintln!(
+                    "importing {} vendors (GVL specification v{}, vendor list version {})",
+                    list.vendors.len(),
+                    list.specification_version,
+                    list.vendor_list_version
+                )
+            },
+            |done, total| {
+                if done % 50 == 0 || done == total {
+                    eprintln!("  {done}/{total}");
+                }
+            },
+        )
+    })
+    .map_err(|e| match e {
+        DomainError::Invalid(errors) => errors
+            .iter()
+            .map(|e| e.message.clone())
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    eprintln!(
+        "created {}, updated {}, unchanged {}, suspended {}, {} warnings",
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.suspended,
+        report.warnings.len()
+    );
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(())
+}
+
+pub fn audit_verify(
+    file: &std::path::Path,
+    public_key: &std::path::Path,
+    checkpoint_files: &[PathBuf],
+) -> Result<bool, String> {
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
+    };
+    let keys = vendor_registry::ledger::offline::read_keys(&read(public_key)?)?;
+    let mut checkpoints = Vec::new();
+    for f in checkpoint_files {
+        checkpoints.extend(vendor_registry::ledger::offline::read_checkpoints(&read(
+            f,
+        )?)?);
+    }
+    if checkpoints.is_empty() {
+        eprintln!(
+            "warning: no checkpoints given: a truncated tail or a re-hashed chain cannot be detected"
+        );
+    }
+    let entries =
+        std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let report = vendor_registry::ledger::offline::verify(
+        std::io::BufReader::new(entries),
+        checkpoints,
+        &keys,
+    )?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(report.ok)
+}
+
+pub async fn serve(config: Config) -> Result<(), String> {
+    let state = actix_web::web::Data::new(AppState::open(&config)?);
+    {
+        let (pool, keys) = (state.pool.clone(), state.ledger_keys.clone());
+        let schedule = vendor_registry::ledger::checkpoints::Schedule {
+            every_entries: config.checkpoint_every_entries,
+            every: std::time::Duration::from_secs(config.checkpoint_every_secs),
+        };
+        std::thread::Builder::new()
+            .name("checkpoints".into())
+            .spawn(move || vendor_registry::ledger::checkpoints::run_periodic(pool, keys, schedule))
+            .map_err(|e| format!("cannot start the checkpoint signer: {e}"))?;
+    }
+    if let vendor_registry::db::Target::Postgres(url) = &state.target {
+        let (url, pool, slot) = (url.clone(), state.pool.clone(), state.snapshot.clone());
+        std::thread::Builder::new()
+            .name("register-follower".into())
+            .spawn(move || vendor_registry::decision::follow::follow(&url, pool, slot))
+            .map_err(|e| format!("cannot start the register follower: {e}"))?;
+    }
+    let backend = if state.target.is_postgres() {
+        "postgresql"
+    } else {
+        "sqlite"
+    };
+    tracing::info!(bind = %config.bind, backend, data_dir = %config.data_dir.display(), "vendor-registry listening");
+    actix_web::HttpServer::new(move || app(state.clone()))
+        .bind(&config.bind)
+        .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?
+        .client_request_timeout(std::time::Duration::from_secs(10))
+        .client_disconnect_timeout(std::time::Duration::from_secs(5))
+        .shutdown_timeout(30)
+        .run()
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// A dependency-free HTTP probe of `/readyz` (the runtime image carries no curl).
+pub fn probe(bind: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::net::{TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    // A server bound to every interface is probed on loopback.
+    let target = bind
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
+    let addr = target
+        .to_socket_addrs()
+        .map_err(|e| format!("bad address {target}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("bad address {target}"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, Duration::from_secs(3)).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).map_err(|e| e.to_string())?;
+    if head.starts_with(b"HTTP/1.0 200") || head.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!("not ready: {}", String::from_utf8_lossy(&head)))
+    }
+}
+
