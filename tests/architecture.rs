@@ -19,7 +19,14 @@ fn module_of(rel: &Path) -> Vec<String> {
 }
 
 /// The registry's parts are units of their own; every other top-level module is one unit.
-const REGISTRY_PARTS: [&str; 6] = ["parties", "grants", "services", "lifecycle", "checks", "export"];
+const REGISTRY_PARTS: [&str; 6] = [
+    "parties",
+    "grants",
+    "services",
+    "lifecycle",
+    "checks",
+    "export",
+];
 
 fn unit_of(module: &[String]) -> String {
     match module {
@@ -108,7 +115,10 @@ fn sources() -> Vec<Source> {
             if path.is_dir() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(root).expect("under the root").to_path_buf();
+                let rel = path
+                    .strip_prefix(root)
+                    .expect("under the root")
+                    .to_path_buf();
                 let text = std::fs::read_to_string(&path).expect("source is text");
                 out.push(Source {
                     module: module_of(&rel),
@@ -188,7 +198,13 @@ fn circle(g: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
 fn no_domain_module_knows_http_the_api_error_or_the_app_state() {
     let mut offenders = Vec::new();
     for s in sources().iter().filter(|s| !is_http_side(s)) {
-        for word in ["crate::api", "AppState", "ApiError", "actix_web", "HttpResponse"] {
+        for word in [
+            "crate::api",
+            "AppState",
+            "ApiError",
+            "actix_web",
+            "HttpResponse",
+        ] {
             if s.text.contains(word) {
                 offenders.push(format!("{} names {word}", s.rel.display()));
             }
@@ -246,7 +262,7 @@ fn every_table_is_queried_only_by_the_domain_that_owns_it() {
 fn files_stay_small() {
     let mut sizes: Vec<(usize, String)> = sources()
         .iter()
-        .filter(|s| !s.module.last().is_some_and(|m| m == "tests"))
+        .filter(|s| s.module.last().is_none_or(|m| m != "tests"))
         .map(|s| (s.text.lines().count(), s.rel.display().to_string()))
         .collect();
     sizes.sort();

@@ -5,7 +5,12 @@
 //! `cargo test --test faults -- --ignored`.
 
 #[path = "api/helpers.rs"]
-#[allow(dead_code)]
+#[expect(
+    dead_code,
+    unused_macros,
+    unused_imports,
+    reason = "the suite uses only part of the shared harness"
+)]
 mod helpers;
 
 use std::io::Write;

@@ -9,49 +9,13 @@ use std::time::Duration;
 
 use common::{call, start, token};
 use serde_json::json;
-
-/// A database of its own, dropped at the end.
-struct Database {
-    base: String,
-    name: String,
-    url: String,
-}
-
-impl Database {
-    fn create(base: &str) -> Database {
-        use diesel::{Connection, RunQueryDsl};
-        let name = format!("vr_nodes_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = diesel::PgConnection::establish(base).unwrap();
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .unwrap();
-        let cut = base.rfind('/').unwrap();
-        Database {
-            base: base.to_owned(),
-            url: format!("{}/{name}", &base[..cut]),
-            name,
-        }
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        use diesel::{Connection, RunQueryDsl};
-        if let Ok(mut admin) = diesel::PgConnection::establish(&self.base) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin);
-        }
-    }
-}
+use vendor_registry_test_support::Database;
 
 #[test]
 #[ignore = "needs TEST_DATABASE_URL; starts three server processes"]
 fn three_nodes_on_one_postgresql_behave_as_one_service() {
     let base = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-    let db = Database::create(&base);
+    let db = Database::create(&base, "vr_nodes");
     let url = db.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let a = start(&url, dir.path());

@@ -4,8 +4,6 @@
 //! (A B C A B C …), the servers run on core 0 and the load generator on core 1. Then `kill -9`
 //! under load: every acknowledged decision must be in the ledger after a restart.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -58,42 +56,7 @@ fn cores() -> (Option<usize>, Option<usize>) {
 
 // ---------------------------------------------------------------- processes
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// One blocking HTTP/1.1 exchange; `None` when nothing answers.
-pub fn call(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: &str,
-    body: Option<&Value>,
-    extra: &[(&str, &str)],
-) -> Option<(u16, Value)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
-    let payload = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
-        payload.len()
-    );
-    for (k, v) in extra {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).ok()?;
-    s.write_all(payload.as_bytes()).ok()?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw);
-    let status = text.get(9..12)?.parse().ok()?;
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
-}
+pub use vendor_registry_test_support::{call, free_port};
 
 /// A server process, killed and reaped when dropped.
 pub struct Server {
@@ -218,44 +181,17 @@ impl Backend {
 }
 
 /// A database of its own on PostgreSQL, dropped at the end.
-pub struct Database {
-    admin: String,
-    name: String,
-    pub url: String,
-}
+pub struct Database(vendor_registry_test_support::Database);
 
 impl Database {
     pub fn create(admin: &str) -> Database {
-        use diesel::{Connection, RunQueryDsl};
-        let name = format!("vr_bench_{}", std::process::id() as u64 * 1000 + next());
-        let mut conn = diesel::PgConnection::establish(admin).expect("PostgreSQL");
-        diesel::sql_query(format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .expect("CREATE DATABASE");
-        let cut = admin.rfind('/').expect("a database URL");
-        Database {
-            admin: admin.to_owned(),
-            url: format!("{}/{name}", &admin[..cut]),
-            name,
-        }
+        Database(vendor_registry_test_support::Database::create(
+            admin, "vr_bench",
+        ))
     }
-}
 
-fn next() -> u64 {
-    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        use diesel::{Connection, RunQueryDsl};
-        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin) {
-            let _ = diesel::sql_query(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut conn);
-        }
+    pub fn url(&self) -> &str {
+        &self.0.url
     }
 }
 
@@ -286,7 +222,7 @@ impl Node {
     fn serve(dir: &Path, db: Option<&Database>, batch: usize) -> Server {
         let mut env = vec![("VENDOR_REGISTRY_DECISION_BATCH", batch.to_string())];
         if let Some(db) = db {
-            env.push(("DATABASE_URL", db.url.clone()));
+            env.push(("DATABASE_URL", db.url().to_owned()));
         }
         Server::spawn(
             &service_binary(),
@@ -583,6 +519,7 @@ pub fn crash(backend: &Backend, plan: &Plan) -> Value {
         });
         std::thread::sleep(load_for / 2);
         // SAFETY: sending a signal to our own child.
+        #[expect(unsafe_code, reason = "kill -9 of our own child process")]
         unsafe {
             libc::kill(pid as i32, libc::SIGKILL);
         }

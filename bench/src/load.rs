@@ -69,6 +69,7 @@ impl Outcome {
 /// Pins the calling thread to `core`.
 pub fn pin(core: usize) {
     // SAFETY: `set` is a plain bit set on the stack; the call only reads it.
+    #[expect(unsafe_code, reason = "sched_setaffinity has no safe wrapper in libc")]
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
         libc::CPU_SET(core, &mut set);

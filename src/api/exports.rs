@@ -10,8 +10,8 @@ use super::state::AppState;
 use crate::auth::AuditRead;
 use crate::decision::record::Decision;
 use crate::decision::store;
-use crate::registry::grants::Grant;
 use crate::registry::export::page_with_grants;
+use crate::registry::grants::Grant;
 use crate::registry::parties::Party;
 
 const PAGE: i64 = 200;

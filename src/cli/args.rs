@@ -145,4 +145,3 @@ pub fn config(storage: Storage, bind: String) -> Config {
         decision_batch: storage.decision_batch.max(1),
     }
 }
-

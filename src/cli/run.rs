@@ -160,4 +160,3 @@ pub fn probe(bind: &str) -> Result<(), String> {
         Err(format!("not ready: {}", String::from_utf8_lossy(&head)))
     }
 }
-

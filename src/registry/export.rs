@@ -12,12 +12,7 @@ pub fn page_with_grants(
     after: &str,
     limit: i64,
 ) -> QueryResult<Vec<(PartyRow, Vec<GrantRow>)>> {
-    let ps = parties::store::list(
-        conn,
-        &parties::store::Filter::default(),
-        Some(after),
-        limit,
-    )?;
+    let ps = parties::store::list(conn, &parties::store::Filter::default(), Some(after), limit)?;
     let ids: Vec<&str> = ps.iter().map(|p| p.id.as_str()).collect();
     let mut by_party = grants::store::of_parties(conn, &ids)?;
     Ok(ps

@@ -7,7 +7,7 @@ use vendor_registry::ledger::signing::Checkpoint;
 use vendor_registry::ledger::{Row, chain};
 use vendor_registry::schema::{ledger, ledger_head};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 fn h(s: &str) -> Hash {
     hex::decode(s).unwrap().try_into().unwrap()
@@ -32,9 +32,8 @@ async fn verify(app: &TestApp) -> Value {
     r.body
 }
 
-#[actix_web::test]
-async fn checkpoints_are_signed_by_the_published_key_and_issued_when_the_head_moves() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn checkpoints_are_signed_by_the_published_key_and_issued_when_the_head_moves(app: TestApp) {
         let keys = app
             .request(
                 actix_web::http::Method::GET,
@@ -79,9 +78,8 @@ async fn checkpoints_are_signed_by_the_published_key_and_issued_when_the_head_mo
     }
 }
 
-#[actix_web::test]
-async fn inclusion_and_consistency_proofs_verify_against_checkpoints() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn inclusion_and_consistency_proofs_verify_against_checkpoints(app: TestApp) {
         let old = checkpoint(&app).await;
         some_changes(&app, 3).await;
         let new = checkpoint(&app).await;
@@ -183,9 +181,8 @@ async fn inclusion_and_consistency_proofs_verify_against_checkpoints() {
     }
 }
 
-#[actix_web::test]
-async fn a_service_proves_its_own_decisions_and_nothing_else() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_service_proves_its_own_decisions_and_nothing_else(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         app.service("payroll", &["marketing.communications"]).await;
@@ -307,58 +304,49 @@ fn forge_at(rows: &mut Vec<Row>, index: usize) {
     rechain(rows, index, true);
 }
 
-#[actix_web::test]
-async fn every_kind_of_rewrite_is_caught_with_the_first_bad_seq() {
-    type Tamper = fn(&mut Vec<Row>);
-    let cases: Vec<(&str, i64, Tamper)> = vec![
-        ("changed payload", 20, |rows| {
-            rows[19].change = r#"{"forged":true}"#.into()
-        }),
-        ("changed time", 21, |rows| {
-            rows[20].at = "2001-01-01T00:00:00.000000Z".into()
-        }),
-        ("changed actor", 25, |rows| {
-            rows[24].actor = r#"{"sub":"mallory"}"#.into()
-        }),
-        ("deleted entry", 22, |rows| {
-            rows.remove(21);
-        }),
-        ("swapped entries", 30, |rows| {
-            let (a, b) = (rows[29].clone(), rows[30].clone());
-            rows[29] = Row { seq: a.seq, ..b };
-            rows[30] = Row {
-                seq: a.seq + 1,
-                ..a
-            };
-        }),
-        ("whole chain recomputed from one entry on", 40, |rows| {
-            rows[39].change = r#"{"forged":true}"#.into();
-            rechain(rows, 39, false);
-        }),
-    ];
-    for app in TestApp::all().await {
-        let mut runs = 0;
+on_each_backend! {
+    async fn every_kind_of_rewrite_is_caught_with_the_first_bad_seq(app: TestApp) {
+        type Tamper = fn(&mut Vec<Row>);
+        let cases: Vec<(&str, i64, Tamper)> = vec![
+            ("changed payload", 20, |rows| {
+                rows[19].change = r#"{"forged":true}"#.into()
+            }),
+            ("changed time", 21, |rows| {
+                rows[20].at = "2001-01-01T00:00:00.000000Z".into()
+            }),
+            ("changed actor", 25, |rows| {
+                rows[24].actor = r#"{"sub":"mallory"}"#.into()
+            }),
+            ("deleted entry", 22, |rows| {
+                rows.remove(21);
+            }),
+            ("swapped entries", 30, |rows| {
+                let (a, b) = (rows[29].clone(), rows[30].clone());
+                rows[29] = Row { seq: a.seq, ..b };
+                rows[30] = Row {
+                    seq: a.seq + 1,
+                    ..a
+                };
+            }),
+            ("whole chain recomputed from one entry on", 40, |rows| {
+                rows[39].change = r#"{"forged":true}"#.into();
+                rechain(rows, 39, false);
+            }),
+        ];
         for (name, bad, tamper) in &cases {
             // Each case on a fresh log: one signed checkpoint of the whole of it.
-            let app = TestApp::spawn(if app.backend == "postgres" {
-                std::env::var("TEST_DATABASE_URL").ok()
-            } else {
-                None
-            })
-            .await;
-            checkpoint(&app).await;
+            let app = app.fresh().await;
+            let cp = checkpoint(&app).await;
+            assert!(cp.size > 40, "the log is long enough for every case");
             let v = tampered(&app, tamper).await;
             assert_eq!(v["ok"], false, "[{}] {name}: {v}", app.backend);
             assert_eq!(v["first_bad_seq"], *bad, "[{}] {name}: {v}", app.backend);
-            runs += 1;
         }
-        assert_eq!(runs, cases.len());
     }
 }
 
-#[actix_web::test]
-async fn a_forged_insertion_and_a_fully_rehashed_chain_are_caught_by_the_checkpoints() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_forged_insertion_and_a_fully_rehashed_chain_are_caught_by_the_checkpoints(app: TestApp) {
         let before = checkpoint(&app).await;
         some_changes(&app, 4).await;
         checkpoint(&app).await;
@@ -367,8 +355,8 @@ async fn a_forged_insertion_and_a_fully_rehashed_chain_are_caught_by_the_checkpo
         let v = tampered(&app, |rows| forge_at(rows, index)).await;
         assert_eq!(v["ok"], false, "[{}] {v}", app.backend);
         assert_eq!(v["first_bad_seq"], before.size + 1, "[{}] {v}", app.backend);
-    }
-    for app in TestApp::all().await {
+        // The same with the stored leaf hashes recomputed too, on a fresh log.
+        let app = app.fresh().await;
         let before = checkpoint(&app).await;
         some_changes(&app, 4).await;
         checkpoint(&app).await;
@@ -388,9 +376,8 @@ async fn a_forged_insertion_and_a_fully_rehashed_chain_are_caught_by_the_checkpo
     }
 }
 
-#[actix_web::test]
-async fn a_truncated_tail_is_caught_by_the_checkpoints() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_truncated_tail_is_caught_by_the_checkpoints(app: TestApp) {
         some_changes(&app, 3).await;
         let cp = checkpoint(&app).await;
         let v = tampered(&app, |rows| rows.truncate(rows.len() - 3)).await;
@@ -417,9 +404,8 @@ async fn the_service_refuses_to_sign_over_a_rewritten_history() {
     );
 }
 
-#[actix_web::test]
-async fn the_export_verifies_offline_and_reveals_tampering() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn the_export_verifies_offline_and_reveals_tampering(app: TestApp) {
         some_changes(&app, 2).await;
         let cp = checkpoint(&app).await;
         let keys = app

@@ -3,7 +3,7 @@ use actix_web::test::TestRequest;
 use jsonwebtoken::{EncodingKey, Header, encode};
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 fn secret(app: &TestApp) -> Vec<u8> {
     std::fs::read(app.dir.path().join("jwt-secret")).expect("generated secret")
@@ -27,9 +27,8 @@ fn good_claims() -> serde_json::Value {
         "iss": "vendor-registry", "aud": "vendor-registry"})
 }
 
-#[actix_web::test]
-async fn a_request_without_a_token_is_401_with_www_authenticate() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_request_without_a_token_is_401_with_www_authenticate(app: TestApp) {
         let r = app
             .request(Method::GET, "/v1/parties", None, None, None)
             .await;
@@ -150,9 +149,8 @@ async fn a_valid_token_without_a_known_role_is_403() {
     assert!(r.is_problem());
 }
 
-#[actix_web::test]
-async fn roles_limit_operations() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn roles_limit_operations(app: TestApp) {
         let auditor = app.auditor();
         let service = app.token("service", "newsletter");
         assert_eq!(app.get("/v1/parties", &auditor).await.status, 200);

@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::{Resp, TestApp};
+use crate::helpers::{Resp, TestApp, on_each_backend};
 
 /// A register with one trusted party (CN, processing in CN and US) and a service `newsletter`
 /// declared for `marketing.communications`, granted e-mail to every region under a PIPL contract.
@@ -64,9 +64,8 @@ async fn denied_with(app: &TestApp, service: &str, body: Value) -> Vec<(String, 
     codes(&r)
 }
 
-#[actix_web::test]
-async fn an_allowed_request_is_approved_naming_the_grant_and_recorded() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn an_allowed_request_is_approved_naming_the_grant_and_recorded(app: TestApp) {
         let w = World::new(&app).await;
         let r = app
             .share("newsletter", w.request(&["user.contact.email"]))
@@ -112,9 +111,8 @@ async fn an_allowed_request_is_approved_naming_the_grant_and_recorded() {
     }
 }
 
-#[actix_web::test]
-async fn service_unknown_is_reported_for_a_service_not_registered() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn service_unknown_is_reported_for_a_service_not_registered(app: TestApp) {
         let w = World::new(&app).await;
         assert_eq!(
             denied_with(&app, "ghost", w.request(&["user.contact.email"])).await,
@@ -123,9 +121,8 @@ async fn service_unknown_is_reported_for_a_service_not_registered() {
     }
 }
 
-#[actix_web::test]
-async fn service_inactive_is_reported_for_an_inactive_service() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn service_inactive_is_reported_for_an_inactive_service(app: TestApp) {
         let w = World::new(&app).await;
         let r = app
             .patch_if(
@@ -143,9 +140,8 @@ async fn service_inactive_is_reported_for_an_inactive_service() {
     }
 }
 
-#[actix_web::test]
-async fn purpose_not_declared_is_reported_for_a_purpose_outside_the_services_declaration() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn purpose_not_declared_is_reported_for_a_purpose_outside_the_services_declaration(app: TestApp) {
         let w = World::new(&app).await;
         let mut body = w.request(&["user.contact.email"]);
         body["purpose"] = json!("marketing");
@@ -163,9 +159,8 @@ async fn purpose_not_declared_is_reported_for_a_purpose_outside_the_services_dec
     }
 }
 
-#[actix_web::test]
-async fn purpose_prohibited_is_reported_whatever_the_grants_say() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn purpose_prohibited_is_reported_whatever_the_grants_say(app: TestApp) {
         let w = World::new(&app).await;
         app.service("broker", &["third_party_sharing"]).await;
         app.grant(
@@ -193,9 +188,8 @@ async fn purpose_prohibited_is_reported_whatever_the_grants_say() {
     }
 }
 
-#[actix_web::test]
-async fn party_unknown_is_reported_for_a_party_not_registered() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn party_unknown_is_reported_for_a_party_not_registered(app: TestApp) {
         let w = World::new(&app).await;
         let mut body = w.request(&["user.contact.email"]);
         body["party_id"] = json!("0193a0c4-0000-7000-8000-000000000000");
@@ -206,9 +200,8 @@ async fn party_unknown_is_reported_for_a_party_not_registered() {
     }
 }
 
-#[actix_web::test]
-async fn party_not_trusted_is_reported_for_pending_and_suspended_parties() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn party_not_trusted_is_reported_for_pending_and_suspended_parties(app: TestApp) {
         let w = World::new(&app).await;
         let pending = app.party(json!({})).await;
         app.grant(&pending, json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US"]})).await;
@@ -226,9 +219,8 @@ async fn party_not_trusted_is_reported_for_pending_and_suspended_parties() {
     }
 }
 
-#[actix_web::test]
-async fn destination_not_declared_is_reported_once_without_a_category() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn destination_not_declared_is_reported_once_without_a_category(app: TestApp) {
         let w = World::new(&app).await;
         let mut body = w.request(&["user.contact.email", "user.contact.email.extra_never"]);
         body["categories"] = json!(["user.contact.email"]);
@@ -240,9 +232,8 @@ async fn destination_not_declared_is_reported_once_without_a_category() {
     }
 }
 
-#[actix_web::test]
-async fn destination_region_not_allowed_is_reported_when_the_valid_grant_excludes_the_region() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn destination_region_not_allowed_is_reported_when_the_valid_grant_excludes_the_region(app: TestApp) {
         let w = World::new(&app).await;
         app.grant(&w.party, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]})).await;
         let mut body = w.request(&["user.name"]);
@@ -263,9 +254,8 @@ async fn destination_region_not_allowed_is_reported_when_the_valid_grant_exclude
     }
 }
 
-#[actix_web::test]
-async fn transfer_mechanism_missing_is_reported_only_for_prc_subjects_sent_abroad() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn transfer_mechanism_missing_is_reported_only_for_prc_subjects_sent_abroad(app: TestApp) {
         let w = World::new(&app).await;
         app.grant(&w.party, json!({"service": "newsletter", "categories": ["user.contact.phone_number"], "allowed_regions": ["US", "PRC"]})).await;
         let mut body = w.request(&["user.contact.phone_number"]);
@@ -291,9 +281,8 @@ async fn transfer_mechanism_missing_is_reported_only_for_prc_subjects_sent_abroa
     }
 }
 
-#[actix_web::test]
-async fn grant_not_yet_valid_is_reported_before_the_window_opens() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn grant_not_yet_valid_is_reported_before_the_window_opens(app: TestApp) {
         let w = World::new(&app).await;
         app.grant(&w.party, json!({"service": "newsletter", "categories": ["user.contact.address"], "allowed_regions": ["US"],
             "valid_from": "2999-01-01T00:00:00Z"})).await;
@@ -304,9 +293,8 @@ async fn grant_not_yet_valid_is_reported_before_the_window_opens() {
     }
 }
 
-#[actix_web::test]
-async fn grant_expired_is_reported_after_the_window_closes() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn grant_expired_is_reported_after_the_window_closes(app: TestApp) {
         let w = World::new(&app).await;
         app.grant(&w.party, json!({"service": "newsletter", "categories": ["user.financial"], "allowed_regions": ["US"],
             "valid_from": "2001-01-01T00:00:00Z", "valid_until": "2002-01-01T00:00:00Z"})).await;
@@ -322,9 +310,8 @@ async fn grant_expired_is_reported_after_the_window_closes() {
     }
 }
 
-#[actix_web::test]
-async fn grant_revoked_is_reported_after_a_revocation_and_at_once() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn grant_revoked_is_reported_after_a_revocation_and_at_once(app: TestApp) {
         let w = World::new(&app).await;
         let g = app.grant(&w.party, json!({"service": "newsletter", "categories": ["user.government_id"], "allowed_regions": ["US"]})).await;
         assert_eq!(
@@ -349,9 +336,8 @@ async fn grant_revoked_is_reported_after_a_revocation_and_at_once() {
     }
 }
 
-#[actix_web::test]
-async fn category_too_broad_is_reported_for_a_parent_of_what_was_granted() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn category_too_broad_is_reported_for_a_parent_of_what_was_granted(app: TestApp) {
         let w = World::new(&app).await;
         assert_eq!(
             denied_with(&app, "newsletter", w.request(&["user.contact"])).await,
@@ -360,9 +346,8 @@ async fn category_too_broad_is_reported_for_a_parent_of_what_was_granted() {
     }
 }
 
-#[actix_web::test]
-async fn category_not_granted_is_reported_for_pii_without_any_grant() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn category_not_granted_is_reported_for_pii_without_any_grant(app: TestApp) {
         let w = World::new(&app).await;
         assert_eq!(
             denied_with(
@@ -376,9 +361,8 @@ async fn category_not_granted_is_reported_for_pii_without_any_grant() {
     }
 }
 
-#[actix_web::test]
-async fn every_failed_check_is_reported_not_just_the_first() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn every_failed_check_is_reported_not_just_the_first(app: TestApp) {
         let w = World::new(&app).await;
         app.set_status(&w.party, "suspended").await;
         let mut body = w.request(&["user.contact.email", "user.name"]);
@@ -402,9 +386,8 @@ async fn every_failed_check_is_reported_not_just_the_first() {
     }
 }
 
-#[actix_web::test]
-async fn linkable_data_needs_a_grant_only_when_sent_with_pii() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn linkable_data_needs_a_grant_only_when_sent_with_pii(app: TestApp) {
         let w = World::new(&app).await;
         let alone = app
             .share(
@@ -441,9 +424,8 @@ async fn linkable_data_needs_a_grant_only_when_sent_with_pii() {
     }
 }
 
-#[actix_web::test]
-async fn malformed_requests_are_422_not_decisions() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn malformed_requests_are_422_not_decisions(app: TestApp) {
         let w = World::new(&app).await;
         let head = app.get("/v1/audit/verify", &app.auditor()).await.body["head_seq"].clone();
         let cases = vec![
@@ -468,9 +450,8 @@ async fn malformed_requests_are_422_not_decisions() {
     }
 }
 
-#[actix_web::test]
-async fn a_service_cannot_file_for_another_service() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_service_cannot_file_for_another_service(app: TestApp) {
         let w = World::new(&app).await;
         let mut body = w.request(&["user.contact.email"]);
         body["service"] = json!("payroll");
@@ -480,9 +461,8 @@ async fn a_service_cannot_file_for_another_service() {
     }
 }
 
-#[actix_web::test]
-async fn suspension_and_offboarding_are_honoured_by_the_very_next_decision() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn suspension_and_offboarding_are_honoured_by_the_very_next_decision(app: TestApp) {
         let w = World::new(&app).await;
         let body = w.request(&["user.contact.email"]);
         assert_eq!(
@@ -514,9 +494,8 @@ async fn suspension_and_offboarding_are_honoured_by_the_very_next_decision() {
     }
 }
 
-#[actix_web::test]
-async fn an_idempotency_key_replays_the_first_answer_once_recorded() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn an_idempotency_key_replays_the_first_answer_once_recorded(app: TestApp) {
         let w = World::new(&app).await;
         let token = app.token("service", "newsletter");
         let send = |body: Value, key: &'static str, token: String| {
@@ -565,9 +544,8 @@ async fn an_idempotency_key_replays_the_first_answer_once_recorded() {
     }
 }
 
-#[actix_web::test]
-async fn auditors_read_every_decision_and_services_only_their_own() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn auditors_read_every_decision_and_services_only_their_own(app: TestApp) {
         let w = World::new(&app).await;
         app.service("payroll", &["marketing.communications"]).await;
         let mine = app

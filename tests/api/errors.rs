@@ -2,7 +2,7 @@ use actix_web::http::Method;
 use actix_web::test::TestRequest;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 fn authed(app: &TestApp, req: TestRequest) -> TestRequest {
     req.insert_header(("Authorization", format!("Bearer {}", app.alice())))
@@ -126,9 +126,8 @@ async fn every_response_carries_a_request_id_and_echoes_the_clients() {
     assert!(r.header("x-request-id").is_some_and(|v| v.len() >= 16));
 }
 
-#[actix_web::test]
-async fn probes_answer() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn probes_answer(app: TestApp) {
         assert_eq!(
             app.request(Method::GET, "/healthz", None, None, None)
                 .await

@@ -1,14 +1,13 @@
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 fn rows(text: &str) -> Vec<&str> {
     text.split("\r\n").filter(|l| !l.is_empty()).collect()
 }
 
-#[actix_web::test]
-async fn decisions_export_as_csv_with_the_list_filters() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn decisions_export_as_csv_with_the_list_filters(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.set_status(&app.party(json!({})).await, "trusted").await;
@@ -60,9 +59,8 @@ async fn decisions_export_as_csv_with_the_list_filters() {
     }
 }
 
-#[actix_web::test]
-async fn the_register_exports_as_csv_and_json_with_grants() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn the_register_exports_as_csv_and_json_with_grants(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let a = app.party(json!({"legal_name": "Acme, \"Mail\" Ltd", "contract_reference": "=HYPERLINK(\"x\")"})).await;

@@ -1,15 +1,14 @@
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 fn scope() -> serde_json::Value {
     json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US", "PRC"],
         "transfer_mechanism": "pipl_standard_contract", "legal_basis": "consent"})
 }
 
-#[actix_web::test]
-async fn a_grant_is_created_read_listed_and_revoked_with_if_match() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_grant_is_created_read_listed_and_revoked_with_if_match(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.party(json!({})).await;
@@ -87,9 +86,8 @@ async fn a_grant_is_created_read_listed_and_revoked_with_if_match() {
     }
 }
 
-#[actix_web::test]
-async fn grants_are_validated() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn grants_are_validated(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.party(json!({})).await;
@@ -141,9 +139,8 @@ async fn grants_are_validated() {
     }
 }
 
-#[actix_web::test]
-async fn effective_is_computed_when_read() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn effective_is_computed_when_read(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.party(json!({})).await;
@@ -163,9 +160,8 @@ async fn effective_is_computed_when_read() {
     }
 }
 
-#[actix_web::test]
-async fn grants_as_of_show_what_a_party_was_allowed_then() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn grants_as_of_show_what_a_party_was_allowed_then(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.party(json!({})).await;

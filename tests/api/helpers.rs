@@ -1,4 +1,5 @@
-//! The test harness: `TestApp::all()` gives one freshly migrated app per backend.
+//! The test harness: a freshly migrated app per test, on SQLite or on PostgreSQL (a database of
+//! its own), and [`on_each_backend!`], which makes one test into two named ones.
 
 use actix_service::boxed::{self, BoxService};
 use actix_web::body::{BoxBody, to_bytes};
@@ -7,10 +8,10 @@ use actix_web::http::header::HeaderMap;
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{TestRequest, init_service};
 use actix_web::web;
-use diesel::{Connection, RunQueryDsl, pg::PgConnection};
 use serde_json::{Value, json};
+use vendor_registry::api::{AppState, app};
 use vendor_registry::config::Config;
-use vendor_registry::{AppState, app};
+use vendor_registry_test_support::{Database, test_database_url, via_port};
 
 type AppService = BoxService<actix_http::Request, ServiceResponse<BoxBody>, actix_web::Error>;
 
@@ -20,8 +21,40 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     svc: Option<AppService>,
     pub dir: tempfile::TempDir,
-    pg: Option<(String, String)>,
+    /// The test's own PostgreSQL database, dropped with the app.
+    pg: Option<Database>,
+    /// The administrative URL it was made from.
+    pg_base: Option<String>,
 }
+
+/// Runs one test body as two named tests, `NAME::sqlite` and `NAME::postgres`, so a failure on
+/// one backend never hides the other. The PostgreSQL half needs `TEST_DATABASE_URL` when the
+/// tests are built; without it, it is reported as ignored.
+macro_rules! on_each_backend {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            use super::*;
+
+            async fn run($app: TestApp) $body
+
+            #[actix_web::test]
+            async fn sqlite() {
+                run(TestApp::sqlite().await).await
+            }
+
+            #[actix_web::test]
+            #[cfg_attr(
+                not(test_postgres),
+                ignore = "set TEST_DATABASE_URL to run on PostgreSQL too"
+            )]
+            async fn postgres() {
+                run(TestApp::postgres().await).await
+            }
+        }
+    };
+}
+pub(crate) use on_each_backend;
 
 /// A response, with its body parsed when it is JSON.
 #[derive(Debug)]
@@ -65,39 +98,21 @@ impl Resp {
     }
 }
 
-fn pg_url_with_db(base: &str, db: &str) -> String {
-    let (head, tail) = match base.find('?') {
-        Some(i) => (&base[..i], &base[i..]),
-        None => (base, ""),
-    };
-    let cut = head
-        .rfind('/')
-        .filter(|&i| i > "postgres://".len())
-        .unwrap_or(head.len());
-    format!("{}/{db}{tail}", &head[..cut])
-}
-
-/// The same URL with its host and port replaced by 127.0.0.1:`port`.
-pub fn via_port(url: &str, port: u16) -> String {
-    let start = url.find('@').map_or("postgres://".len(), |i| i + 1);
-    let end = url[start..].find('/').map_or(url.len(), |i| start + i);
-    format!("{}127.0.0.1:{port}{}", &url[..start], &url[end..])
-}
-
 impl TestApp {
-    /// One app per backend under test.
-    pub async fn all() -> Vec<TestApp> {
-        let mut apps = vec![TestApp::spawn(None).await];
-        if let Ok(url) = std::env::var("TEST_DATABASE_URL")
-            && !url.is_empty()
-        {
-            apps.push(TestApp::spawn(Some(url)).await);
-        }
-        apps
-    }
-
     pub async fn sqlite() -> TestApp {
         TestApp::spawn(None).await
+    }
+
+    /// An app on a PostgreSQL database of its own; fails loudly without `TEST_DATABASE_URL`.
+    pub async fn postgres() -> TestApp {
+        let base = test_database_url()
+            .expect("TEST_DATABASE_URL must name a PostgreSQL the tests may create databases on");
+        TestApp::spawn(Some(base)).await
+    }
+
+    /// A fresh app on the same backend as this one.
+    pub async fn fresh(&self) -> TestApp {
+        TestApp::spawn(self.pg_base.clone()).await
     }
 
     pub async fn spawn(pg_base: Option<String>) -> TestApp {
@@ -124,18 +139,14 @@ impl TestApp {
         config.pool_size = 4;
         config.min_free_bytes = 1024 * 1024;
         let mut pg = None;
-        if let Some(base) = pg_base {
-            let name = format!("vr_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = PgConnection::establish(&base).expect("TEST_DATABASE_URL reachable");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("create db");
-            let mut url = pg_url_with_db(&base, &name);
+        if let Some(base) = &pg_base {
+            let db = Database::create(base, "vr_test");
+            let mut url = db.url.clone();
             if let Some(port) = pg_port {
                 url = via_port(&url, port);
             }
             config.database_url = Some(url);
-            pg = Some((base, name));
+            pg = Some(db);
         }
         let backend = if pg.is_some() { "postgres" } else { "sqlite" };
         configure(&mut config);
@@ -148,6 +159,7 @@ impl TestApp {
             svc: Some(boxed::service(svc)),
             dir,
             pg,
+            pg_base,
         }
     }
 
@@ -162,6 +174,7 @@ impl TestApp {
             svc: Some(boxed::service(svc)),
             dir: tempfile::tempdir().expect("temp dir"),
             pg: None,
+            pg_base: self.pg_base.clone(),
         }
     }
 
@@ -329,12 +342,8 @@ pub fn valid_party() -> Value {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The service (and its pool) first, then its database.
         self.svc.take();
-        if let Some((base, name)) = self.pg.take()
-            && let Ok(mut admin) = PgConnection::establish(&base)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut admin);
-        }
+        self.pg.take();
     }
 }

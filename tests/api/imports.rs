@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 fn gvl(name: &str) -> Value {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -20,9 +20,8 @@ async fn by_ref(app: &TestApp, r: &str) -> Value {
     list.body["items"][0].clone()
 }
 
-#[actix_web::test]
-async fn the_real_v3_list_imports_with_its_defects_reported_and_reimports_as_a_no_op() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn the_real_v3_list_imports_with_its_defects_reported_and_reimports_as_a_no_op(app: TestApp) {
         let doc = gvl("vendor-list-v7.json");
         let r = app.post("/v1/imports/gvl", &app.alice(), &doc).await;
         assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
@@ -95,9 +94,8 @@ async fn the_real_v3_list_imports_with_its_defects_reported_and_reimports_as_a_n
     }
 }
 
-#[actix_web::test]
-async fn a_later_list_updates_only_what_changed_and_withdrawals_suspend() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_later_list_updates_only_what_changed_and_withdrawals_suspend(app: TestApp) {
         let mut doc = gvl("vendor-list-v7.json");
         app.post("/v1/imports/gvl", &app.alice(), &doc).await;
         let p = by_ref(&app, "gvl:1").await;

@@ -1,11 +1,10 @@
 use diesel::RunQueryDsl;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
-#[actix_web::test]
-async fn every_change_is_one_chained_entry_and_the_chain_verifies() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn every_change_is_one_chained_entry_and_the_chain_verifies(app: TestApp) {
         let start = app.get("/v1/audit/verify", &app.auditor()).await;
         assert_eq!(start.status, 200);
         assert_eq!(
@@ -83,9 +82,8 @@ async fn every_change_is_one_chained_entry_and_the_chain_verifies() {
     }
 }
 
-#[actix_web::test]
-async fn a_failed_change_writes_no_entry() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_failed_change_writes_no_entry(app: TestApp) {
         let head = app.get("/v1/audit/verify", &app.auditor()).await.body["head_seq"]
             .as_i64()
             .unwrap();
@@ -100,9 +98,8 @@ async fn a_failed_change_writes_no_entry() {
     }
 }
 
-#[actix_web::test]
-async fn the_database_refuses_to_update_or_delete_ledger_entries() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn the_database_refuses_to_update_or_delete_ledger_entries(app: TestApp) {
         let mut conn = app.state.pool.get().unwrap();
         let update =
             diesel::sql_query("UPDATE ledger SET action = 'x' WHERE seq = 1").execute(&mut *conn);
@@ -120,9 +117,8 @@ async fn the_database_refuses_to_update_or_delete_ledger_entries() {
     }
 }
 
-#[actix_web::test]
-async fn tampering_below_the_triggers_is_detected_with_the_first_bad_seq() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn tampering_below_the_triggers_is_detected_with_the_first_bad_seq(app: TestApp) {
         let mut conn = app.state.pool.get().unwrap();
         let disable = if app.backend == "postgres" {
             "ALTER TABLE ledger DISABLE TRIGGER USER"

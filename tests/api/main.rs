@@ -1,5 +1,6 @@
-//! In-process integration tests. Every test runs on SQLite, and also on PostgreSQL when
-//! `TEST_DATABASE_URL` is set; each run gets a database of its own.
+//! In-process integration tests. Most run twice, as `NAME::sqlite` and `NAME::postgres` (see
+//! `helpers::on_each_backend!`); the PostgreSQL half runs when `TEST_DATABASE_URL` is set at
+//! build time and is reported as ignored otherwise. Each run gets a database of its own.
 
 mod helpers;
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use futures_util::future::join_all;
 use serde_json::{Value, json};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 async fn world(app: &TestApp) -> (Value, Value) {
     app.service("newsletter", &["marketing.communications"])
@@ -20,9 +20,8 @@ async fn world(app: &TestApp) -> (Value, Value) {
     (ask, grant)
 }
 
-#[actix_web::test]
-async fn a_revoke_on_one_node_is_honoured_by_the_next_decision_on_every_other() {
-    for a in TestApp::all().await {
+on_each_backend! {
+    async fn a_revoke_on_one_node_is_honoured_by_the_next_decision_on_every_other(a: TestApp) {
         let (b, c) = (a.node().await, a.node().await);
         let (ask, grant) = world(&a).await;
         for n in [&a, &b, &c] {
@@ -51,9 +50,8 @@ async fn a_revoke_on_one_node_is_honoured_by_the_next_decision_on_every_other() 
     }
 }
 
-#[actix_web::test]
-async fn concurrent_decisions_and_changes_on_three_nodes_form_one_chain() {
-    for a in TestApp::all().await {
+on_each_backend! {
+    async fn concurrent_decisions_and_changes_on_three_nodes_form_one_chain(a: TestApp) {
         let nodes = [a.node().await, a.node().await];
         let all = [&a, &nodes[0], &nodes[1]];
         let (ask, _) = world(&a).await;
@@ -101,15 +99,14 @@ async fn concurrent_decisions_and_changes_on_three_nodes_form_one_chain() {
     }
 }
 
+/// PostgreSQL only: SQLite has one node by construction, and nothing to follow.
 #[actix_web::test]
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "needs TEST_DATABASE_URL: LISTEN/NOTIFY is PostgreSQL's"
+)]
 async fn a_node_follows_register_changes_made_elsewhere_without_deciding() {
-    let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
-        return;
-    };
-    if url.is_empty() {
-        return;
-    }
-    let a = TestApp::spawn(Some(url)).await;
+    let a = TestApp::postgres().await;
     let b = a.node().await;
     let database_url = b.config.database_url.clone().unwrap();
     let (pool, slot) = (b.state.pool.clone(), b.state.snapshot.clone());

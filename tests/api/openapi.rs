@@ -23,7 +23,7 @@ const PUBLIC: &[&str] = &["/healthz", "/readyz", "/metrics", "/v1/audit/public-k
 
 #[actix_web::test]
 async fn every_operation_documents_its_roles_summary_and_errors() {
-    let spec = vendor_registry::openapi();
+    let spec = vendor_registry::api::openapi();
     let json = serde_json::to_value(&spec).unwrap();
     let mut count = 0;
     for (path, item) in json["paths"].as_object().unwrap() {
@@ -83,7 +83,7 @@ async fn the_docs_page_and_its_assets_are_served_without_network() {
 
 #[actix_web::test]
 async fn operation_ids_are_unique() {
-    let json = serde_json::to_value(vendor_registry::openapi()).unwrap();
+    let json = serde_json::to_value(vendor_registry::api::openapi()).unwrap();
     let mut seen = std::collections::HashSet::new();
     for item in json["paths"].as_object().unwrap().values() {
         for op in item.as_object().unwrap().values() {
@@ -95,7 +95,7 @@ async fn operation_ids_are_unique() {
 
 #[actix_web::test]
 async fn every_schema_carries_a_description_for_auditors() {
-    let json = serde_json::to_value(vendor_registry::openapi()).unwrap();
+    let json = serde_json::to_value(vendor_registry::api::openapi()).unwrap();
     for (name, schema) in json["components"]["schemas"].as_object().unwrap() {
         let described = schema["description"]
             .as_str()

@@ -1,11 +1,10 @@
 use actix_web::http::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, valid_party};
+use crate::helpers::{TestApp, on_each_backend, valid_party};
 
-#[actix_web::test]
-async fn registering_a_party_starts_it_pending_review_with_derived_region() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn registering_a_party_starts_it_pending_review_with_derived_region(app: TestApp) {
         let r = app.post("/v1/parties", &app.alice(), &valid_party()).await;
         assert_eq!(r.status, 201, "[{}] {}", app.backend, r.text);
         let id = r.body["id"].as_str().unwrap().to_owned();
@@ -31,9 +30,8 @@ async fn registering_a_party_starts_it_pending_review_with_derived_region() {
     }
 }
 
-#[actix_web::test]
-async fn invalid_parties_get_a_422_naming_every_bad_field() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn invalid_parties_get_a_422_naming_every_bad_field(app: TestApp) {
         let mut body = valid_party();
         body["country"] = json!("XX");
         body["data_locations"] = json!([]);
@@ -72,9 +70,8 @@ async fn invalid_parties_get_a_422_naming_every_bad_field() {
     }
 }
 
-#[actix_web::test]
-async fn server_owned_and_unknown_fields_are_rejected() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn server_owned_and_unknown_fields_are_rejected(app: TestApp) {
         for field in [
             "id",
             "status",
@@ -107,9 +104,8 @@ async fn server_owned_and_unknown_fields_are_rejected() {
     }
 }
 
-#[actix_web::test]
-async fn patch_updates_fields_recomputes_region_and_clears_with_null() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn patch_updates_fields_recomputes_region_and_clears_with_null(app: TestApp) {
         let party = app.party(json!({"contract_reference": "MSA-1"})).await;
         let path = format!("/v1/parties/{}", party["id"].as_str().unwrap());
         let r = app
@@ -147,9 +143,8 @@ async fn patch_updates_fields_recomputes_region_and_clears_with_null() {
     }
 }
 
-#[actix_web::test]
-async fn the_lifecycle_allows_only_its_transitions_with_four_eyes() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn the_lifecycle_allows_only_its_transitions_with_four_eyes(app: TestApp) {
         let party = app.party(json!({})).await;
         let id = party["id"].as_str().unwrap();
         let path = format!("/v1/parties/{id}/status");
@@ -227,9 +222,8 @@ async fn the_lifecycle_allows_only_its_transitions_with_four_eyes() {
     }
 }
 
-#[actix_web::test]
-async fn offboarding_revokes_every_active_grant_and_records_each() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn offboarding_revokes_every_active_grant_and_records_each(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.set_status(&app.party(json!({})).await, "trusted").await;
@@ -272,9 +266,8 @@ async fn offboarding_revokes_every_active_grant_and_records_each() {
     }
 }
 
-#[actix_web::test]
-async fn lists_filter_and_paginate_with_cursors() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn lists_filter_and_paginate_with_cursors(app: TestApp) {
         let a = app
             .party(json!({"legal_name": "Alpha 100% Data", "country": "US"}))
             .await;
@@ -355,9 +348,8 @@ async fn lists_filter_and_paginate_with_cursors() {
     }
 }
 
-#[actix_web::test]
-async fn as_of_answers_what_the_register_said_then() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn as_of_answers_what_the_register_said_then(app: TestApp) {
         let party = app.party(json!({"legal_name": "Before"})).await;
         let id = party["id"].as_str().unwrap();
         let between = vendor_registry::time::format(vendor_registry::time::now());

@@ -3,11 +3,10 @@
 use futures_util::future::join_all;
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
-#[actix_web::test]
-async fn a_thousand_lost_update_races_each_have_exactly_one_winner() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn a_thousand_lost_update_races_each_have_exactly_one_winner(app: TestApp) {
         let party = app.party(json!({})).await;
         let path = format!("/v1/parties/{}", party["id"].as_str().unwrap());
         let token = app.alice();
@@ -29,9 +28,8 @@ async fn a_thousand_lost_update_races_each_have_exactly_one_winner() {
     }
 }
 
-#[actix_web::test]
-async fn one_idempotency_key_sent_a_hundred_times_at_once_has_one_effect() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn one_idempotency_key_sent_a_hundred_times_at_once_has_one_effect(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.party(json!({})).await;
@@ -70,9 +68,8 @@ async fn one_idempotency_key_sent_a_hundred_times_at_once_has_one_effect() {
     }
 }
 
-#[actix_web::test]
-async fn thirty_two_concurrent_writers_all_succeed_without_lock_errors() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn thirty_two_concurrent_writers_all_succeed_without_lock_errors(app: TestApp) {
         let token = app.alice();
         let bodies: Vec<_> = (0..32)
             .map(|i| {
@@ -94,9 +91,8 @@ async fn thirty_two_concurrent_writers_all_succeed_without_lock_errors() {
     }
 }
 
-#[actix_web::test]
-async fn no_decision_sent_after_an_answered_revoke_relies_on_the_grant() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn no_decision_sent_after_an_answered_revoke_relies_on_the_grant(app: TestApp) {
         app.service("newsletter", &["marketing.communications"])
             .await;
         let party = app.party(json!({})).await;

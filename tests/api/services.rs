@@ -1,10 +1,9 @@
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
-#[actix_web::test]
-async fn admins_register_read_and_update_services_with_if_match() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn admins_register_read_and_update_services_with_if_match(app: TestApp) {
         let admin = app.admin();
         let r = app
             .post("/v1/services", &admin, &json!({"key": "investor-relations", "name": "IR", "purposes": ["essential.service.notifications"]}))
@@ -74,9 +73,8 @@ async fn admins_register_read_and_update_services_with_if_match() {
     }
 }
 
-#[actix_web::test]
-async fn service_creation_validates_keys_purposes_and_duplicates() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn service_creation_validates_keys_purposes_and_duplicates(app: TestApp) {
         let admin = app.admin();
         let r = app
             .post(

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, on_each_backend};
 
 async fn all_categories(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
     let mut items = Vec::new();
@@ -20,9 +20,8 @@ async fn all_categories(app: &TestApp, token: &str) -> Vec<serde_json::Value> {
     }
 }
 
-#[actix_web::test]
-async fn the_seeded_taxonomy_is_fideslang_plus_the_policy_with_its_marks() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn the_seeded_taxonomy_is_fideslang_plus_the_policy_with_its_marks(app: TestApp) {
         let cats = all_categories(&app, &app.token("service", "x")).await;
         assert_eq!(cats.len(), 85 + 2, "[{}]", app.backend);
         let get = |k: &str| {
@@ -57,9 +56,8 @@ async fn the_seeded_taxonomy_is_fideslang_plus_the_policy_with_its_marks() {
     }
 }
 
-#[actix_web::test]
-async fn admins_add_keys_that_inherit_and_cannot_weaken_marks() {
-    for app in TestApp::all().await {
+on_each_backend! {
+    async fn admins_add_keys_that_inherit_and_cannot_weaken_marks(app: TestApp) {
         let admin = app.admin();
         let r = app
             .post("/v1/taxonomy/categories", &admin, &json!({"key": "user.contact.messenger", "name": "Messenger", "parent": "user.contact"}))

@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, get, http::header, patch, post, web};
 
 mod bodies;
 
-pub use bodies::{AsOfQuery, ListQuery, NewParty, PartyPatch, StatusChange};
 use bodies::parse_country;
+pub use bodies::{AsOfQuery, ListQuery, NewParty, PartyPatch, StatusChange};
 
 use super::auth::Auth;
 use super::error::ApiError;

@@ -7,8 +7,8 @@ use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::error::{DomainError, Expected};
 use crate::ledger::{Subject, action};
-use crate::registry::parties::{self, PartyStatus};
 use crate::registry::checks::check_unique;
+use crate::registry::parties::{self, PartyStatus};
 use crate::registry::services;
 use crate::taxonomy::{Part, store::check_known};
 
