@@ -19,6 +19,8 @@ pub mod keyfile;
 pub mod ledger;
 pub mod metrics;
 pub mod registry;
+/// Diesel table definitions, shared by both backends: `diesel print-schema` output, checked
+/// against the migrations of each backend by `.ci/schema.sh`.
 pub mod schema;
 pub mod taxonomy;
 pub mod time;

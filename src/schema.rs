@@ -1,38 +1,56 @@
-//! Diesel table definitions, shared by both backends (see `migrations/`).
+// @generated automatically by Diesel CLI.
 
 diesel::table! {
-    taxonomy_categories (key) {
-        key -> Text,
-        name -> Text,
-        description -> Text,
-        parent -> Nullable<Text>,
-        pii -> Bool,
-        linkable -> Bool,
-        created_at -> Text,
+    checkpoints (size) {
+        size -> BigInt,
+        root_hash -> Text,
+        signed_at -> Text,
+        key_id -> Text,
+        signature -> Text,
     }
 }
 
 diesel::table! {
-    taxonomy_purposes (key) {
-        key -> Text,
-        name -> Text,
-        description -> Text,
-        parent -> Nullable<Text>,
-        prohibited -> Bool,
-        created_at -> Text,
-    }
-}
-
-diesel::table! {
-    services (key) {
-        key -> Text,
-        name -> Text,
-        description -> Text,
-        purposes -> Text,
-        active -> Bool,
+    grants (id) {
+        id -> Text,
+        party_id -> Text,
+        service -> Text,
+        categories -> Text,
+        allowed_regions -> Text,
+        transfer_mechanism -> Text,
+        legal_basis -> Nullable<Text>,
+        valid_from -> Text,
+        valid_until -> Nullable<Text>,
+        status -> Text,
+        revoked_reason -> Nullable<Text>,
+        revoked_at -> Nullable<Text>,
+        created_by -> Text,
         created_at -> Text,
         updated_at -> Text,
         version -> BigInt,
+    }
+}
+
+diesel::table! {
+    ledger (seq) {
+        seq -> BigInt,
+        at -> Text,
+        actor -> Text,
+        action -> Text,
+        subject -> Text,
+        change -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+        leaf_hash -> Text,
+    }
+}
+
+diesel::table! {
+    ledger_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+        register_revision -> BigInt,
     }
 }
 
@@ -63,20 +81,12 @@ diesel::table! {
 }
 
 diesel::table! {
-    grants (id) {
-        id -> Text,
-        party_id -> Text,
-        service -> Text,
-        categories -> Text,
-        allowed_regions -> Text,
-        transfer_mechanism -> Text,
-        legal_basis -> Nullable<Text>,
-        valid_from -> Text,
-        valid_until -> Nullable<Text>,
-        status -> Text,
-        revoked_reason -> Nullable<Text>,
-        revoked_at -> Nullable<Text>,
-        created_by -> Text,
+    services (key) {
+        key -> Text,
+        name -> Text,
+        description -> Text,
+        purposes -> Text,
+        active -> Bool,
         created_at -> Text,
         updated_at -> Text,
         version -> BigInt,
@@ -98,47 +108,39 @@ diesel::table! {
 }
 
 diesel::table! {
-    ledger (seq) {
-        seq -> BigInt,
-        at -> Text,
-        actor -> Text,
-        action -> Text,
-        subject -> Text,
-        change -> Text,
-        prev_hash -> Text,
-        hash -> Text,
-        leaf_hash -> Text,
+    taxonomy_categories (key) {
+        key -> Text,
+        name -> Text,
+        description -> Text,
+        parent -> Nullable<Text>,
+        pii -> Bool,
+        linkable -> Bool,
+        created_at -> Text,
     }
 }
 
 diesel::table! {
-    checkpoints (size) {
-        size -> BigInt,
-        root_hash -> Text,
-        signed_at -> Text,
-        key_id -> Text,
-        signature -> Text,
-    }
-}
-
-diesel::table! {
-    ledger_head (id) {
-        id -> Integer,
-        seq -> BigInt,
-        hash -> Text,
-        register_revision -> BigInt,
+    taxonomy_purposes (key) {
+        key -> Text,
+        name -> Text,
+        description -> Text,
+        parent -> Nullable<Text>,
+        prohibited -> Bool,
+        created_at -> Text,
     }
 }
 
 diesel::joinable!(grants -> parties (party_id));
+diesel::joinable!(grants -> services (service));
+
 diesel::allow_tables_to_appear_in_same_query!(
-    taxonomy_categories,
-    taxonomy_purposes,
-    services,
-    parties,
+    checkpoints,
     grants,
-    sharing_requests,
     ledger,
     ledger_head,
-    checkpoints,
+    parties,
+    services,
+    sharing_requests,
+    taxonomy_categories,
+    taxonomy_purposes,
 );

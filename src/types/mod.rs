@@ -33,9 +33,9 @@ macro_rules! stored_as_text {
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
             ) -> diesel::serialize::Result {
                 <str as diesel::serialize::ToSql<
-                                    diesel::sql_types::Text,
-                                    diesel::sqlite::Sqlite,
-                                >>::to_sql(self.as_str(), out)
+                                            diesel::sql_types::Text,
+                                            diesel::sqlite::Sqlite,
+                                        >>::to_sql(self.as_str(), out)
             }
         }
         impl diesel::serialize::ToSql<diesel::sql_types::Text, $crate::db::MultiBackend> for $ty {

@@ -63,6 +63,8 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// False when the body stream broke off (a streamed export cut by an error).
+    pub complete: bool,
 }
 
 impl Resp {
@@ -190,7 +192,9 @@ impl TestApp {
         let res = svc.call(req.to_request()).await.expect("the app answers");
         let status = res.status();
         let headers = res.headers().clone();
-        let bytes = to_bytes(res.into_body()).await.unwrap_or_default();
+        let read = to_bytes(res.into_body()).await;
+        let complete = read.is_ok();
+        let bytes = read.unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Resp {
@@ -198,6 +202,7 @@ impl TestApp {
             headers,
             body,
             text,
+            complete,
         }
     }
 
