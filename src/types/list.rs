@@ -76,13 +76,8 @@ impl<T> diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> fo
 where
     T: Serialize + DeserializeOwned,
 {
-    fn from_sql(
-        bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
-    ) -> diesel::deserialize::Result<Self> {
-        let text = <String as diesel::deserialize::FromSql<
-            diesel::sql_types::Text,
-            diesel::pg::Pg,
-        >>::from_sql(bytes)?;
+    fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text = super::sql::from_pg(bytes)?;
         super::parsed(&text, List::parse(&text))
     }
 }
@@ -91,13 +86,8 @@ impl<T> diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::sqlite::Sq
 where
     T: Serialize + DeserializeOwned,
 {
-    fn from_sql(
-        bytes: <diesel::sqlite::Sqlite as diesel::backend::Backend>::RawValue<'_>,
-    ) -> diesel::deserialize::Result<Self> {
-        let text = <String as diesel::deserialize::FromSql<
-            diesel::sql_types::Text,
-            diesel::sqlite::Sqlite,
-        >>::from_sql(bytes)?;
+    fn from_sql(bytes: super::sql::SqliteValue<'_>) -> diesel::deserialize::Result<Self> {
+        let text = super::sql::from_sqlite(bytes)?;
         super::parsed(&text, List::parse(&text))
     }
 }

@@ -7,6 +7,7 @@
 mod country;
 mod keys;
 mod list;
+pub mod sql;
 
 pub use country::{CountryCode, Region};
 pub use keys::{CategoryKey, ServiceKey};
@@ -21,10 +22,7 @@ macro_rules! stored_as_text {
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
             ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
-                    self.as_str(),
-                    out,
-                )
+                $crate::types::sql::to_pg(self.as_str(), out)
             }
         }
         impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $ty {
@@ -32,10 +30,7 @@ macro_rules! stored_as_text {
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
             ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<
-                                            diesel::sql_types::Text,
-                                            diesel::sqlite::Sqlite,
-                                        >>::to_sql(self.as_str(), out)
+                $crate::types::sql::to_sqlite(self.as_str(), out)
             }
         }
         impl diesel::serialize::ToSql<diesel::sql_types::Text, $crate::db::MultiBackend> for $ty {
@@ -48,24 +43,16 @@ macro_rules! stored_as_text {
             }
         }
         impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
-            fn from_sql(
-                bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
-            ) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::pg::Pg,
-                >>::from_sql(bytes)?;
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = $crate::types::sql::from_pg(bytes)?;
                 $crate::types::parsed::<$ty>(&text, <$ty>::parse(&text))
             }
         }
         impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $ty {
             fn from_sql(
-                bytes: <diesel::sqlite::Sqlite as diesel::backend::Backend>::RawValue<'_>,
+                bytes: $crate::types::sql::SqliteValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::sqlite::Sqlite,
-                >>::from_sql(bytes)?;
+                let text = $crate::types::sql::from_sqlite(bytes)?;
                 $crate::types::parsed::<$ty>(&text, <$ty>::parse(&text))
             }
         }
