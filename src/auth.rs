@@ -96,8 +96,8 @@ pub struct AuthKeys {
 #[derive(Debug, Clone, Default)]
 pub struct JwtSettings {
     pub secret: Option<SecretString>,
-    pub public_key: Option<std::path::PathBuf>,
-    pub private_key: Option<std::path::PathBuf>,
+    pub public_key: Option<crate::keyfile::KeySource>,
+    pub private_key: Option<crate::keyfile::KeySource>,
     pub issuer: Option<String>,
     pub audience: Option<String>,
 }
@@ -106,15 +106,12 @@ impl AuthKeys {
     /// Loads the configured keys, or the generated secret in `data_dir` (created on first use,
     /// mode 0600) when none is configured.
     pub fn load(settings: &JwtSettings, data_dir: &Path) -> Result<AuthKeys, String> {
-        let (alg, decoding, encoding) = if let Some(path) = &settings.public_key {
-            let pem = std::fs::read(path)
-                .map_err(|e| format!("cannot read the JWT public key {}: {e}", path.display()))?;
+        let (alg, decoding, encoding) = if let Some(source) = &settings.public_key {
+            let pem = source.read("VENDOR_REGISTRY_JWT_PUBLIC_KEY")?;
             let (alg, decoding) = asymmetric_public(&pem)?;
             let encoding = match &settings.private_key {
-                Some(path) => {
-                    let pem = std::fs::read(path).map_err(|e| {
-                        format!("cannot read the JWT private key {}: {e}", path.display())
-                    })?;
+                Some(source) => {
+                    let pem = source.read("VENDOR_REGISTRY_JWT_PRIVATE_KEY")?;
                     Some(asymmetric_private(alg, &pem)?)
                 }
                 None => None,

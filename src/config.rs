@@ -29,7 +29,7 @@ pub struct Config {
     /// Database connections per node.
     pub pool_size: u32,
     /// A PKCS#8 PEM Ed25519 key that signs checkpoints; generated into `data_dir` when unset.
-    pub ledger_key: Option<PathBuf>,
+    pub ledger_key: Option<crate::keyfile::KeySource>,
     /// Older checkpoint public keys (base64 or PEM) still trusted after a key rotation.
     pub ledger_trusted_keys: Vec<String>,
     /// Sign a checkpoint every this many new entries…
@@ -73,8 +73,10 @@ impl Config {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         JwtSettings {
             secret: var("VENDOR_REGISTRY_JWT_SECRET").map(secrecy::SecretString::from),
-            public_key: var("VENDOR_REGISTRY_JWT_PUBLIC_KEY").map(PathBuf::from),
-            private_key: var("VENDOR_REGISTRY_JWT_PRIVATE_KEY").map(PathBuf::from),
+            public_key: var("VENDOR_REGISTRY_JWT_PUBLIC_KEY")
+                .map(|v| crate::keyfile::KeySource::from_setting(&v)),
+            private_key: var("VENDOR_REGISTRY_JWT_PRIVATE_KEY")
+                .map(|v| crate::keyfile::KeySource::from_setting(&v)),
             issuer: var("VENDOR_REGISTRY_JWT_ISSUER"),
             audience: var("VENDOR_REGISTRY_JWT_AUDIENCE"),
         }

@@ -49,7 +49,7 @@ impl AppState {
         let pool = crate::open_storage(config, config.pool_size)?;
         let keys = AuthKeys::load(&config.jwt, &config.data_dir)?;
         let ledger_keys = Arc::new(LedgerKeys::load(
-            config.ledger_key.as_deref(),
+            config.ledger_key.as_ref(),
             &config.data_dir,
             &config.ledger_trusted_keys,
         )?);

@@ -27,9 +27,10 @@ pub struct Storage {
     /// Database connections in the pool.
     #[arg(long, env = "VENDOR_REGISTRY_POOL_SIZE", default_value_t = defaults::POOL_SIZE)]
     pub pool_size: u32,
-    /// PKCS#8 PEM Ed25519 key that signs checkpoints (generated into the data directory if unset).
-    #[arg(long, env = "VENDOR_REGISTRY_LEDGER_KEY")]
-    pub ledger_key: Option<PathBuf>,
+    /// The Ed25519 key that signs checkpoints: a path to a PKCS#8 PEM file, or the PEM itself
+    /// (generated into the data directory if unset). Never echoed.
+    #[arg(long, env = "VENDOR_REGISTRY_LEDGER_KEY", hide_env_values = true)]
+    pub ledger_key: Option<String>,
     /// Older checkpoint public keys still trusted, comma-separated (base64).
     #[arg(
         long,
@@ -137,7 +138,10 @@ pub fn config(storage: Storage, bind: String) -> Config {
         database_url: storage.database_url,
         jwt: Config::jwt_from_env(),
         pool_size: storage.pool_size.max(1),
-        ledger_key: storage.ledger_key,
+        ledger_key: storage
+            .ledger_key
+            .as_deref()
+            .map(vendor_registry::keyfile::KeySource::from_setting),
         ledger_trusted_keys: storage.ledger_trusted_keys,
         checkpoint_every_entries: storage.checkpoint_every.max(1),
         checkpoint_every_secs: storage.checkpoint_seconds.max(1),

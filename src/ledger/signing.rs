@@ -4,7 +4,7 @@ use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey};
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePublicKey};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -82,6 +82,21 @@ pub fn parse_public_key(text: &str) -> Option<VerifyingKey> {
     VerifyingKey::from_bytes(&bytes).ok()
 }
 
+/// An Ed25519 private key as PKCS#8 v1 PEM (RFC 8410: the seed only, no public key), the form
+/// OpenSSL 3.0 and pyca/cryptography read; ed25519-dalek's own writer emits v2.
+pub fn pkcs8_v1_pem(key: &SigningKey) -> String {
+    // SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING seed } }
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&key.to_bytes());
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        STANDARD.encode(der)
+    )
+}
+
 /// The node's signing key and the keys it trusts, with what it last signed.
 pub struct LedgerKeys {
     signing: SigningKey,
@@ -102,30 +117,27 @@ impl LedgerKeys {
     /// Loads `configured` (a PKCS#8 PEM file), or the key generated into `data_dir`.
     /// `extra_trusted` are older public keys whose checkpoints still verify.
     pub fn load(
-        configured: Option<&Path>,
+        configured: Option<&crate::keyfile::KeySource>,
         data_dir: &Path,
         extra_trusted: &[String],
     ) -> Result<LedgerKeys, String> {
-        let pem = match configured {
-            Some(path) => std::fs::read_to_string(path).map_err(|e| {
-                format!("cannot read the ledger signing key {}: {e}", path.display())
-            })?,
+        let bytes = match configured {
+            Some(source) => source.read("VENDOR_REGISTRY_LEDGER_KEY")?,
             None => {
-                let bytes = crate::keyfile::load_or_create(
-                    &data_dir.join("ledger-signing-key.pem"),
-                    || {
-                        let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
-                        key.to_pkcs8_pem(Default::default())
-                            .map(|p| p.as_bytes().to_vec())
-                            .unwrap_or_default()
-                    },
-                )?;
-                String::from_utf8(bytes)
-                    .map_err(|_| "the ledger signing key is not PEM".to_owned())?
+                crate::keyfile::load_or_create(&data_dir.join("ledger-signing-key.pem"), || {
+                    pkcs8_v1_pem(&SigningKey::from_bytes(&rand::random::<[u8; 32]>())).into_bytes()
+                })?
             }
         };
-        let signing = SigningKey::from_pkcs8_pem(&pem).map_err(|_| {
-            "the ledger signing key is not an Ed25519 PKCS#8 PEM private key".to_owned()
+        // Messages name the setting, never its value: the value may be the key itself.
+        let pem = String::from_utf8(bytes).map_err(|_| {
+            "the ledger signing key (VENDOR_REGISTRY_LEDGER_KEY or the generated file) is not PEM"
+                .to_owned()
+        })?;
+        let signing = SigningKey::from_pkcs8_pem(pem.trim()).map_err(|_| {
+            "the ledger signing key (VENDOR_REGISTRY_LEDGER_KEY or the generated file) is not an \
+             Ed25519 PKCS#8 PEM private key"
+                .to_owned()
         })?;
         let mut trusted = vec![signing.verifying_key()];
         for k in extra_trusted {

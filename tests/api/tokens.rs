@@ -8,6 +8,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
+use vendor_registry::keyfile::KeySource;
 
 fn now() -> u64 {
     jsonwebtoken::get_current_timestamp()
@@ -247,9 +248,11 @@ async fn asymmetric_keys_accept_their_own_tokens_and_refuse_hs256_signed_with_th
     ] {
         let private = openssl(keys.path(), name, args);
         let public = keys.path().join(format!("{name}.pub.pem"));
+        // A key setting takes a path (the public key here) or the PEM itself (the private one).
+        let private_pem = std::fs::read_to_string(&private).unwrap();
         let app = TestApp::spawn_configured(tempfile::tempdir().unwrap(), None, None, |c| {
-            c.jwt.public_key = Some(public.clone());
-            c.jwt.private_key = Some(private.clone());
+            c.jwt.public_key = Some(KeySource::Path(public.clone()));
+            c.jwt.private_key = Some(KeySource::from_setting(&private_pem));
         })
         .await;
         let pem = std::fs::read(&private).unwrap();
