@@ -46,6 +46,9 @@ pub enum DomainError {
     /// Storage cannot be read or written right now; nothing was changed.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The stored ledger no longer matches what was signed: nothing is signed or written.
+    #[error("ledger integrity: {0}")]
+    LedgerIntegrity(String),
     /// A bug, or stored data that does not parse.
     #[error("internal error: {0}")]
     Internal(String),

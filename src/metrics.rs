@@ -104,7 +104,8 @@ impl Metrics {
     }
 
     /// The exposition text; `codes` are every reason code, so each has a series from the start.
-    pub fn render(&self, pool: &crate::db::Pool, codes: &[&str]) -> String {
+    /// `ledger` is the node's integrity: whether its checks pass, and how many have failed.
+    pub fn render(&self, pool: &crate::db::Pool, codes: &[&str], ledger: (bool, u64)) -> String {
         let mut out = String::with_capacity(8192);
         let Ok(m) = self.inner.lock() else { return out };
         out.push_str("# HELP http_request_duration_seconds HTTP request latency by route pattern, method and status.\n");
@@ -159,6 +160,20 @@ impl Metrics {
             "vendor_registry_ledger_commit_seconds",
             "",
             &LATENCY_BUCKETS,
+        );
+        out.push_str("# HELP vendor_registry_ledger_integrity_ok 1 while this node's checks find the ledger as signed; 0 is an alarm: no writes, no signing.\n");
+        out.push_str("# TYPE vendor_registry_ledger_integrity_ok gauge\n");
+        let _ = writeln!(
+            out,
+            "vendor_registry_ledger_integrity_ok {}",
+            u8::from(ledger.0)
+        );
+        out.push_str("# HELP vendor_registry_ledger_integrity_failures_total Ledger checks that found it altered.\n");
+        out.push_str("# TYPE vendor_registry_ledger_integrity_failures_total counter\n");
+        let _ = writeln!(
+            out,
+            "vendor_registry_ledger_integrity_failures_total {}",
+            ledger.1
         );
         let state = pool.state();
         out.push_str("# HELP vendor_registry_db_pool_connections Database connections by state.\n");

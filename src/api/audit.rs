@@ -100,9 +100,17 @@ pub async fn verify(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.ledger_keys.clone();
+    let checked = keys.clone();
     let report = state
-        .read(move |conn| verify_log(conn, keys.trusted()))
+        .read(move |conn| verify_log(conn, checked.trusted()))
         .await?;
+    match report.ok {
+        true => keys.integrity.pass(),
+        false => keys.integrity.fail(&format!(
+            "verification failed at seq {:?}",
+            report.first_bad_seq
+        )),
+    }
     Ok(HttpResponse::Ok().json(report))
 }
 
@@ -122,7 +130,7 @@ pub async fn checkpoint(
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.ledger_keys.clone();
     let cp = state
-        .write(move |conn| checkpoints::issue(conn, &keys))
+        .write_checking_ledger(move |conn| checkpoints::issue(conn, &keys))
         .await?;
     Ok(HttpResponse::Ok().json(cp))
 }
@@ -215,7 +223,7 @@ pub async fn proof(
     let principal = auth.0;
     let keys = state.ledger_keys.clone();
     let proof = state
-        .write(move |conn| proofs::inclusion(conn, &keys, &principal, seq, size))
+        .write_checking_ledger(move |conn| proofs::inclusion(conn, &keys, &principal, seq, size))
         .await?;
     Ok(HttpResponse::Ok().json(proof))
 }

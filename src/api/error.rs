@@ -60,6 +60,8 @@ pub enum ApiError {
     Conflict(String),
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    #[error("ledger integrity: {0}")]
+    LedgerIntegrity(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -112,6 +114,14 @@ impl ApiError {
                 "Service Unavailable",
                 "Storage cannot be written right now; nothing was changed. Retry later.".into(),
             ),
+            ApiError::LedgerIntegrity(_) => (
+                "ledger-integrity",
+                "Service Unavailable",
+                "The ledger no longer matches its signed checkpoints: this node signs nothing and \
+                 takes no writes until the ledger is restored. GET /v1/audit/verify locates the \
+                 first bad entry."
+                    .into(),
+            ),
             ApiError::Internal(_) => (
                 "internal",
                 "Internal Server Error",
@@ -149,7 +159,9 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::LedgerIntegrity(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -157,6 +169,7 @@ impl ResponseError for ApiError {
     fn error_response(&self) -> HttpResponse {
         match self {
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "storage unavailable"),
+            ApiError::LedgerIntegrity(cause) => tracing::error!(%cause, "ledger integrity"),
             ApiError::Internal(cause) => tracing::error!(%cause, "internal error"),
             _ => {}
         }
@@ -192,6 +205,7 @@ impl From<DomainError> for ApiError {
             DomainError::VersionRequired => ApiError::PreconditionRequired,
             DomainError::VersionMismatch => ApiError::PreconditionFailed,
             DomainError::Unavailable(cause) => ApiError::Unavailable(cause),
+            DomainError::LedgerIntegrity(cause) => ApiError::LedgerIntegrity(cause),
             DomainError::Internal(cause) => ApiError::Internal(cause),
         }
     }

@@ -128,7 +128,7 @@ fn add_errors(op: &mut Operation) {
     if secured {
         add(
             "503",
-            "Storage or the ledger cannot be written or read right now; retry after `Retry-After` seconds.",
+            "Storage or the ledger cannot be written or read right now (`unavailable`: retry after `Retry-After` seconds), or this node found its ledger altered (`ledger-integrity`: nothing is signed or written until it is restored).",
         );
     }
 }

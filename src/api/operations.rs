@@ -49,6 +49,9 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(
             state
                 .metrics
-                .render(&state.pool, &crate::decision::engine::ALL_CODES),
+                .render(&state.pool, &crate::decision::engine::ALL_CODES, {
+                    let integrity = &state.ledger_keys.integrity;
+                    (!integrity.is_broken(), integrity.failures())
+                }),
         )
 }

@@ -125,8 +125,28 @@ impl AppState {
     }
 
     /// Runs the domain command `f` in one write transaction on a pooled connection, off the
-    /// async workers.
+    /// async workers. Refused while this node's checks find the ledger altered.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
+    {
+        self.refuse_on_broken_ledger()?;
+        self.write_checking_ledger(f).await
+    }
+
+    fn refuse_on_broken_ledger(&self) -> Result<(), ApiError> {
+        if self.ledger_keys.integrity.is_broken() {
+            return Err(ApiError::LedgerIntegrity(
+                "writes refused: the ledger failed verification".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`AppState::write`] without the refusal, for what checks the ledger itself (signing a
+    /// checkpoint, a proof): the way a node finds its ledger restored.
+    pub async fn write_checking_ledger<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
@@ -156,6 +176,7 @@ impl AppState {
         match result {
             Ok(_) => self.writable.store(true, Ordering::Relaxed),
             Err(e) if e.is_unavailable() => self.writable.store(false, Ordering::Relaxed),
+            Err(DomainError::LedgerIntegrity(problem)) => self.ledger_keys.integrity.fail(problem),
             Err(_) => {}
         }
     }
@@ -167,14 +188,21 @@ impl AppState {
         request: engine::Request,
         idempotency: Option<Idempotency>,
     ) -> Result<Made, ApiError> {
+        self.refuse_on_broken_ledger()?;
         let result = self.writer.decide(actor, request, idempotency).await;
         let unavailable = matches!(&result, Err(e) if e.is_unavailable());
         self.writable.store(!unavailable, Ordering::Relaxed);
+        if let Err(DomainError::LedgerIntegrity(problem)) = &result {
+            self.ledger_keys.integrity.fail(problem);
+        }
         result.map_err(ApiError::from)
     }
 
     /// Whether storage takes writes: known good unless a write failed, then probed again.
     pub async fn ready(&self) -> bool {
+        if self.ledger_keys.integrity.is_broken() {
+            return false;
+        }
         if self.read(crate::ledger::head).await.is_err() {
             return false;
         }

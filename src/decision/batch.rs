@@ -141,7 +141,7 @@ pub struct Batch {
 
 impl Batch {
     /// Locks the ledger head for the batch.
-    pub fn begin(conn: &mut DbConn) -> diesel::QueryResult<Batch> {
+    pub fn begin(conn: &mut DbConn) -> Result<Batch, DomainError> {
         Ok(Batch {
             ledger: crate::ledger::Appender::lock(conn)?,
             rows: Vec::new(),

@@ -142,9 +142,12 @@ fn run(
             Err(e) => {
                 tracing::warn!(error = %e, batch = size, "decision batch not written");
                 for reply in replies {
-                    let _ = reply.send(Err(DomainError::Unavailable(
-                        "the ledger cannot be written".into(),
-                    )));
+                    let _ = reply.send(Err(match &e {
+                        DomainError::LedgerIntegrity(problem) => {
+                            DomainError::LedgerIntegrity(problem.clone())
+                        }
+                        _ => DomainError::Unavailable("the ledger cannot be written".into()),
+                    }));
                 }
             }
         }

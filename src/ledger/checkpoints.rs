@@ -21,6 +21,16 @@ use crate::error::DomainError;
 /// signed tree head. Only entries newer than what this node already checked are read, so
 /// signing stays cheap however long the ledger grows.
 pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainError> {
+    let result = sign_new(conn, keys);
+    match &result {
+        Ok(_) => keys.integrity.pass(),
+        Err(DomainError::LedgerIntegrity(problem)) => keys.integrity.fail(problem),
+        Err(_) => {}
+    }
+    result
+}
+
+fn sign_new(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainError> {
     let (head, _, _) = super::head(conn)?;
     let last = latest_checkpoint(conn)?;
     if let Some(cp) = &last
@@ -42,7 +52,7 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainE
             && row.prev_hash == tree.last_hash
             && bytes.as_deref().map(chain::sha256_hex).as_deref() == Some(row.hash.as_str());
         let Some(bytes) = bytes.filter(|_| intact) else {
-            return Err(DomainError::Internal(format!(
+            return Err(DomainError::LedgerIntegrity(format!(
                 "refusing to sign: entry {} does not chain on",
                 row.seq
             )));
@@ -54,14 +64,14 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainE
             && tree.size == cp.size
             && hex::encode(tree.frontier.root()) != cp.root_hash
         {
-            return Err(DomainError::Internal(format!(
+            return Err(DomainError::LedgerIntegrity(format!(
                 "refusing to sign: the ledger no longer matches checkpoint {}",
                 cp.size
             )));
         }
     }
     if tree.size != head {
-        return Err(DomainError::Internal(
+        return Err(DomainError::LedgerIntegrity(
             "refusing to sign: the ledger has a gap".into(),
         ));
     }
@@ -94,7 +104,7 @@ fn checked_prefix(conn: &mut DbConn, last: Option<&Checkpoint>) -> Result<Signed
         frontier.push(leaf);
     }
     if hex::encode(frontier.root()) != cp.root_hash {
-        return Err(DomainError::Internal(format!(
+        return Err(DomainError::LedgerIntegrity(format!(
             "refusing to sign: the ledger no longer matches checkpoint {}",
             cp.size
         )));

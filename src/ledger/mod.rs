@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod chain;
 pub mod checkpoints;
+pub mod integrity;
 pub mod merkle;
 pub mod offline;
 pub mod proofs;
@@ -22,6 +23,7 @@ use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::db::DbConn;
+use crate::error::DomainError;
 use crate::schema::ledger;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -103,9 +105,19 @@ pub struct Appender {
 }
 
 impl Appender {
-    /// Locks the head for the rest of the transaction.
-    pub fn lock(conn: &mut DbConn) -> QueryResult<Appender> {
+    /// Locks the head for the rest of the transaction. Refuses when the log is shorter than a
+    /// signed checkpoint (its tail was cut): a new entry would take a `seq` already signed.
+    pub fn lock(conn: &mut DbConn) -> Result<Appender, DomainError> {
         let (seq, hash, revision) = store::lock_head(conn)?;
+        if let Some(cp) = store::latest_checkpoint(conn)?
+            && cp.size > seq
+        {
+            return Err(DomainError::LedgerIntegrity(format!(
+                "the ledger ends at entry {seq}, before the signed checkpoint of size {}: \
+                 no entry may take a signed seq again",
+                cp.size
+            )));
+        }
         Ok(Appender {
             seq,
             hash,
@@ -181,7 +193,7 @@ pub fn append(
     subject: Subject<'_>,
     change: &Value,
     register: bool,
-) -> QueryResult<i64> {
+) -> Result<i64, DomainError> {
     let mut appender = Appender::lock(conn)?;
     let seq = appender.append(actor, action, subject, change, register);
     appender.finish(conn)?;

@@ -103,6 +103,8 @@ pub struct LedgerKeys {
     trusted: Vec<VerifyingKey>,
     /// The tree this node last signed or checked, so the next checkpoint reads only newer entries.
     pub(crate) signed: parking_lot::Mutex<Option<SignedTree>>,
+    /// Whether this node's checks found the ledger altered.
+    pub integrity: super::integrity::Integrity,
 }
 
 /// A prefix of the ledger whose Merkle frontier is known: `size` entries, the last one's hash.
@@ -149,6 +151,7 @@ impl LedgerKeys {
             signing,
             trusted,
             signed: parking_lot::Mutex::new(None),
+            integrity: Default::default(),
         })
     }
 
@@ -157,6 +160,7 @@ impl LedgerKeys {
             trusted: vec![signing.verifying_key()],
             signing,
             signed: parking_lot::Mutex::new(None),
+            integrity: Default::default(),
         }
     }
 

@@ -113,24 +113,40 @@ pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResul
         .load(conn)
 }
 
-/// The stored leaf hashes of entries `1..=size`.
+/// The leaf hashes of entries `1..=size`, computed from each entry's content and checked
+/// against the hash chain and the leaf hash stored beside it: a proof or a checkpoint is never
+/// built on a stored hash that its entry does not bear out.
 pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, DomainError> {
-    let stored: Vec<String> = ledger::table
-        .filter(ledger::seq.le(size))
-        .order(ledger::seq.asc())
-        .select(ledger::leaf_hash)
-        .load(conn)?;
-    if stored.len() as i64 != size {
-        return Err(DomainError::Internal(format!(
-            "the ledger has {} of {size} entries",
-            stored.len()
-        )));
+    let broken = |what: String| DomainError::LedgerIntegrity(what);
+    let mut leaves = Vec::with_capacity(size.max(0) as usize);
+    let mut prev = super::GENESIS_HASH.to_owned();
+    while (leaves.len() as i64) < size {
+        let after = leaves.len() as i64;
+        let rows = list(conn, after, None, None, 1000.min(size - after))?;
+        if rows.is_empty() {
+            return Err(broken(format!("the ledger has {after} of {size} entries")));
+        }
+        for row in rows {
+            let seq = leaves.len() as i64 + 1;
+            let bytes = super::chain::leaf_bytes(&row);
+            let intact = row.seq == seq
+                && row.prev_hash == prev
+                && bytes.as_deref().map(super::chain::sha256_hex).as_deref()
+                    == Some(row.hash.as_str());
+            let Some(bytes) = bytes.filter(|_| intact) else {
+                return Err(broken(format!("entry {seq} does not chain on")));
+            };
+            let leaf = super::merkle::leaf_hash(&bytes);
+            if hex::encode(leaf) != row.leaf_hash {
+                return Err(broken(format!(
+                    "the stored leaf hash of entry {seq} does not match the entry"
+                )));
+            }
+            prev = row.hash;
+            leaves.push(leaf);
+        }
     }
-    stored
-        .iter()
-        .map(|h| hex::decode(h).ok().and_then(|b| <Hash>::try_from(b).ok()))
-        .collect::<Option<Vec<Hash>>>()
-        .ok_or_else(|| DomainError::Internal("a stored leaf hash is malformed".into()))
+    Ok(leaves)
 }
 
 #[derive(Queryable, Insertable, Selectable)]

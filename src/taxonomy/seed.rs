@@ -179,7 +179,7 @@ pub fn purposes(at: &str) -> Vec<Purpose> {
 
 /// Seeds the taxonomy into an empty register, one ledger entry per key. Call inside a write
 /// transaction; does nothing when the taxonomy is already there.
-pub fn ensure(conn: &mut DbConn) -> QueryResult<()> {
+pub fn ensure(conn: &mut DbConn) -> Result<(), crate::error::DomainError> {
     let existing: i64 = taxonomy_categories::table.count().get_result(conn)?;
     if existing > 0 {
         return Ok(());

@@ -13,20 +13,20 @@ fn h(s: &str) -> Hash {
     hex::decode(s).unwrap().try_into().unwrap()
 }
 
-async fn checkpoint(app: &TestApp) -> Checkpoint {
+pub(crate) async fn checkpoint(app: &TestApp) -> Checkpoint {
     let r = app.get("/v1/audit/checkpoint", &app.auditor()).await;
     assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
     serde_json::from_value(r.body).unwrap()
 }
 
-async fn some_changes(app: &TestApp, n: usize) {
+pub(crate) async fn some_changes(app: &TestApp, n: usize) {
     for i in 0..n {
         app.party(json!({"legal_name": format!("Vendor {i}")}))
             .await;
     }
 }
 
-async fn verify(app: &TestApp) -> Value {
+pub(crate) async fn verify(app: &TestApp) -> Value {
     let r = app.get("/v1/audit/verify", &app.auditor()).await;
     assert_eq!(r.status, 200);
     r.body
@@ -221,7 +221,7 @@ on_each_backend! {
 }
 
 /// Rewrites the stored ledger below the triggers, as someone with database access could.
-fn rewrite(app: &TestApp, tamper: impl FnOnce(&mut Vec<Row>)) {
+pub(crate) fn rewrite(app: &TestApp, tamper: impl FnOnce(&mut Vec<Row>)) {
     let mut conn = app.state.pool.get().unwrap();
     let disable = if app.backend == "postgres" {
         "ALTER TABLE ledger DISABLE TRIGGER USER"
@@ -255,7 +255,7 @@ fn rewrite(app: &TestApp, tamper: impl FnOnce(&mut Vec<Row>)) {
 
 /// Re-hashes every entry from index `from` on, so the chain looks intact; with `leaves`, the
 /// stored leaf hashes are recomputed too.
-fn rechain(rows: &mut [Row], from: usize, leaves: bool) {
+pub(crate) fn rechain(rows: &mut [Row], from: usize, leaves: bool) {
     for i in from..rows.len() {
         let prev = if i == 0 {
             vendor_registry::ledger::GENESIS_HASH.to_owned()
@@ -384,24 +384,6 @@ on_each_backend! {
         assert_eq!(v["ok"], false, "[{}] {v}", app.backend);
         assert_eq!(v["first_bad_seq"], cp.size - 2, "[{}] {v}", app.backend);
     }
-}
-
-#[actix_web::test]
-async fn the_service_refuses_to_sign_over_a_rewritten_history() {
-    let app = TestApp::sqlite().await;
-    checkpoint(&app).await;
-    rewrite(&app, |rows| {
-        rows[3].change = r#"{"forged":true}"#.into();
-        rechain(rows, 3, true);
-    });
-    some_changes(&app, 1).await;
-    let r = app.get("/v1/audit/checkpoint", &app.auditor()).await;
-    assert_eq!(r.status, 500);
-    assert!(r.is_problem());
-    assert!(
-        !r.text.contains("refusing"),
-        "the cause is logged, not returned"
-    );
 }
 
 on_each_backend! {

@@ -12,6 +12,7 @@ mod errors;
 mod exports;
 mod grants;
 mod imports;
+mod integrity;
 mod ledger;
 mod matrix;
 mod nodes;
