@@ -14,7 +14,8 @@ use crate::config::Config;
 use crate::db::{self, DbConn, Pool, Target};
 use crate::decision::batch::{Idempotency, Made};
 use crate::decision::snapshot::Snapshot;
-use crate::decision::{engine, loading, writer::Writer};
+use crate::decision::writer::{Signing, Writer};
+use crate::decision::{engine, loading};
 use crate::error::DomainError;
 use crate::ledger::signing::LedgerKeys;
 use crate::metrics::Metrics;
@@ -39,6 +40,8 @@ pub struct AppState {
     write_gate: Arc<parking_lot::Mutex<()>>,
     /// False after a write failed for want of storage, until a write succeeds again.
     pub writable: AtomicBool,
+    /// Sign a checkpoint in any write that leaves this many entries unsigned.
+    checkpoint_every: i64,
     /// Every documented path with its methods, to tell 405 from 404.
     pub(super) routes: Vec<(ResourceDef, Vec<Method>)>,
 }
@@ -89,6 +92,10 @@ impl AppState {
             metrics.clone(),
             config.decision_batch,
             write_gate.clone(),
+            Signing {
+                keys: ledger_keys.clone(),
+                every: config.checkpoint_every_entries,
+            },
         );
         Ok(AppState {
             pool,
@@ -101,6 +108,7 @@ impl AppState {
             metrics,
             writer,
             write_gate,
+            checkpoint_every: config.checkpoint_every_entries,
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,
@@ -132,7 +140,13 @@ impl AppState {
         F: FnOnce(&mut DbConn) -> Result<T, DomainError> + Send + 'static,
     {
         self.refuse_on_broken_ledger()?;
-        self.write_checking_ledger(f).await
+        let (keys, every) = (self.ledger_keys.clone(), self.checkpoint_every);
+        self.write_checking_ledger(move |conn| {
+            let value = f(conn)?;
+            crate::ledger::checkpoints::sign_if_due(conn, &keys, every)?;
+            Ok(value)
+        })
+        .await
     }
 
     fn refuse_on_broken_ledger(&self) -> Result<(), ApiError> {

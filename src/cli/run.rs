@@ -79,6 +79,7 @@ pub fn audit_verify(
             "warning: no checkpoints given: a truncated tail or a re-hashed chain cannot be detected"
         );
     }
+    let given = !checkpoints.is_empty();
     let entries =
         std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let report = vendor_registry::ledger::offline::verify(
@@ -90,6 +91,14 @@ pub fn audit_verify(
         "{}",
         serde_json::to_string_pretty(&report).unwrap_or_default()
     );
+    if given && report.checkpoints_checked == 0 {
+        // Asked to check checkpoints, none applied (a partial export): not a pass.
+        eprintln!(
+            "warning: checkpoints were given but none applied: they are checked only against a \
+             full export (from seq 1)"
+        );
+        return Ok(false);
+    }
     Ok(report.ok)
 }
 

@@ -40,11 +40,22 @@ impl Writer {
         metrics: Arc<Metrics>,
         max_batch: usize,
         gate: Arc<parking_lot::Mutex<()>>,
+        signing: Signing,
     ) -> Writer {
         let (jobs, queue) = sync_channel(QUEUE);
         let spawned = std::thread::Builder::new()
             .name("ledger-writer".into())
-            .spawn(move || run(queue, pool, snapshot, metrics, max_batch.max(1), gate));
+            .spawn(move || {
+                run(
+                    queue,
+                    pool,
+                    snapshot,
+                    metrics,
+                    max_batch.max(1),
+                    gate,
+                    signing,
+                )
+            });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start the ledger writer");
         }
@@ -81,6 +92,12 @@ impl Writer {
     }
 }
 
+/// The key that signs checkpoints, and how many entries may stay unsigned.
+pub struct Signing {
+    pub keys: Arc<crate::ledger::signing::LedgerKeys>,
+    pub every: i64,
+}
+
 fn run(
     queue: Receiver<Job>,
     pool: Pool,
@@ -88,6 +105,7 @@ fn run(
     metrics: Arc<Metrics>,
     max_batch: usize,
     gate: Arc<parking_lot::Mutex<()>>,
+    signing: Signing,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -123,7 +141,11 @@ fn run(
                             idempotency,
                         )?);
                     }
+                    let due = writes.ledger.checkpoint_due(signing.every);
                     writes.finish(conn)?;
+                    if due {
+                        crate::ledger::checkpoints::issue(conn, &signing.keys)?;
+                    }
                     Ok::<_, DomainError>(results)
                 })
             })

@@ -30,6 +30,17 @@ pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainE
     result
 }
 
+/// Signs a checkpoint when `every` or more entries are unsigned, inside the caller's write
+/// transaction: checkpoints come at least every `every` entries on the write path itself.
+pub fn sign_if_due(conn: &mut DbConn, keys: &LedgerKeys, every: i64) -> Result<(), DomainError> {
+    let (head, _, _) = super::head(conn)?;
+    let signed = latest_checkpoint(conn)?.map_or(0, |c| c.size);
+    if head - signed >= every {
+        issue(conn, keys)?;
+    }
+    Ok(())
+}
+
 fn sign_new(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainError> {
     let (head, _, _) = super::head(conn)?;
     let last = latest_checkpoint(conn)?;

@@ -97,6 +97,8 @@ impl Row {
 /// new head. Call inside a write transaction.
 pub struct Appender {
     seq: i64,
+    /// The size of the latest signed checkpoint when the head was locked.
+    signed: i64,
     hash: String,
     revision: i64,
     register_changed: bool,
@@ -109,22 +111,28 @@ impl Appender {
     /// signed checkpoint (its tail was cut): a new entry would take a `seq` already signed.
     pub fn lock(conn: &mut DbConn) -> Result<Appender, DomainError> {
         let (seq, hash, revision) = store::lock_head(conn)?;
-        if let Some(cp) = store::latest_checkpoint(conn)?
-            && cp.size > seq
-        {
+        let signed = store::latest_checkpoint(conn)?.map_or(0, |c| c.size);
+        if signed > seq {
             return Err(DomainError::LedgerIntegrity(format!(
                 "the ledger ends at entry {seq}, before the signed checkpoint of size {}: \
                  no entry may take a signed seq again",
-                cp.size
+                signed
             )));
         }
         Ok(Appender {
             seq,
+            signed,
             hash,
             revision,
             register_changed: false,
             pending: Vec::new(),
         })
+    }
+
+    /// Whether the entries appended so far leave `every` or more unsigned: then the writer
+    /// signs a checkpoint before it commits.
+    pub fn checkpoint_due(&self, every: i64) -> bool {
+        self.seq - self.signed >= every
     }
 
     /// The register revision as of the lock (moved by this appender's own register entries).

@@ -25,12 +25,21 @@ pub fn read_keys(text: &str) -> Result<Vec<VerifyingKey>, String> {
         .ok_or_else(|| "not an Ed25519 public key".into())
 }
 
-/// Reads checkpoints: one object, an array, a page (`{"items": [...]}`), or JSON Lines.
+/// Reads checkpoints: one object, an array, a whole list (`{"items": [...]}` with a null
+/// `next_cursor`), or JSON Lines. One page of several is refused: checkpoints left out are a
+/// truncation that would go unseen.
 pub fn read_checkpoints(text: &str) -> Result<Vec<Checkpoint>, String> {
     let parse = |v: Value| -> Result<Vec<Checkpoint>, String> {
         let items = match v {
             Value::Array(items) => items,
             Value::Object(ref o) if o.contains_key("items") => {
+                if o.get("next_cursor").is_some_and(|c| !c.is_null()) {
+                    return Err(
+                        "this is one page of several (next_cursor is set): fetch every \
+                        page of GET /v1/audit/checkpoints, as docs/AUDIT.md shows"
+                            .into(),
+                    );
+                }
                 o["items"].as_array().cloned().unwrap_or_default()
             }
             other => vec![other],
@@ -101,4 +110,22 @@ pub fn verify(
     }
     let auditor = auditor.unwrap_or_else(|| Auditor::new(pending.take().unwrap_or_default(), keys));
     Ok(auditor.finish(None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_page_of_several_checkpoints_is_refused_and_a_whole_list_read() {
+        let cp =
+            r#"{"size": 1, "root_hash": "00", "signed_at": "t", "key_id": "k", "signature": "s"}"#;
+        let page = format!(r#"{{"items": [{cp}], "next_cursor": "YzE6MQ"}}"#);
+        let err = read_checkpoints(&page).unwrap_err();
+        assert!(err.contains("next_cursor"), "{err}");
+        let last = format!(r#"{{"items": [{cp}], "next_cursor": null}}"#);
+        assert_eq!(read_checkpoints(&last).unwrap().len(), 1);
+        let lines = format!("{cp}\n{cp}\n");
+        assert_eq!(read_checkpoints(&lines).unwrap().len(), 2);
+    }
 }

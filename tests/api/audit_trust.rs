@@ -523,4 +523,26 @@ async fn the_command_line_verifies_an_export() {
     assert_eq!(tampered.status.code(), Some(2));
     let report: Value = serde_json::from_slice(&tampered.stdout).unwrap();
     assert_eq!(report["first_bad_seq"], 1);
+    // A partial export chains on its own, but the checkpoints asked for cannot apply to it.
+    let tail: String = export.lines().skip(5).map(|l| format!("{l}\n")).collect();
+    let partial = run(&write("partial.jsonl", &tail));
+    assert_eq!(partial.status.code(), Some(2), "not a pass");
+    assert!(String::from_utf8_lossy(&partial.stderr).contains("none applied"));
+    // One page of several is refused, not read as the whole list.
+    let page = app
+        .get("/v1/audit/checkpoints?limit=1", &app.auditor())
+        .await;
+    let mut paged = page.body.clone();
+    paged["next_cursor"] = Value::String("YzE6MQ".into());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_vendor-registry"))
+        .args(["audit", "verify", "--file"])
+        .arg(&good)
+        .arg("--public-key")
+        .arg(&keys)
+        .arg("--checkpoints")
+        .arg(write("page.json", &paged.to_string()))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("next_cursor"));
 }

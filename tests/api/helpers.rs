@@ -112,6 +112,11 @@ impl TestApp {
         TestApp::spawn(Some(base)).await
     }
 
+    /// The administrative PostgreSQL URL this app's database was made from (None on SQLite).
+    pub fn pg_base(&self) -> Option<String> {
+        self.pg_base.clone()
+    }
+
     /// A fresh app on the same backend as this one.
     pub async fn fresh(&self) -> TestApp {
         TestApp::spawn(self.pg_base.clone()).await

@@ -135,3 +135,36 @@ on_each_backend! {
         assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
     }
 }
+
+on_each_backend! {
+    async fn a_checkpoint_is_signed_at_least_every_n_entries_on_the_write_path(app: TestApp) {
+        // No timer runs in process: only the write path can have signed these.
+        let app = TestApp::spawn_configured(tempfile::tempdir().unwrap(), app.pg_base(), None, |c| {
+            c.checkpoint_every_entries = 5;
+        })
+        .await;
+        app.service("newsletter", &["marketing.communications"]).await;
+        let party = app.party(json!({})).await;
+        let ask = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
+            "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+        for i in 0..12 {
+            if i % 2 == 0 {
+                app.party(json!({"legal_name": format!("Vendor {i}")})).await;
+            } else {
+                assert_eq!(app.share("newsletter", ask.clone()).await.status, 201);
+            }
+            let head = app.get("/v1/audit/verify", &app.auditor()).await.body["head_seq"]
+                .as_i64()
+                .unwrap();
+            let list = app.get("/v1/audit/checkpoints?limit=200", &app.auditor()).await;
+            let signed = list.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["size"].as_i64().unwrap())
+                .max()
+                .unwrap_or(0);
+            assert!(head - signed < 5, "[{}] head {head}, signed {signed}", app.backend);
+        }
+    }
+}
