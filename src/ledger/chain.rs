@@ -135,6 +135,8 @@ pub struct Verifier {
     prev_hash: String,
     entries: i64,
     first_bad: Option<i64>,
+    /// The last row read, good or not: the head the report names.
+    last: Option<(i64, String)>,
 }
 
 impl Default for Verifier {
@@ -144,6 +146,7 @@ impl Default for Verifier {
             prev_hash: GENESIS_HASH.into(),
             entries: 0,
             first_bad: None,
+            last: None,
         }
     }
 }
@@ -156,6 +159,7 @@ impl Verifier {
             prev_hash: prev_hash.to_owned(),
             entries: 0,
             first_bad: None,
+            last: None,
         }
     }
 
@@ -166,6 +170,7 @@ impl Verifier {
 
     /// The same, with the row's canonical bytes already at hand (see [`leaf_bytes`]).
     pub fn push_canonical(&mut self, row: &Row, canonical: Option<&[u8]>) -> bool {
+        self.last = Some((row.seq, row.hash.clone()));
         if self.first_bad.is_some() {
             return false;
         }
@@ -208,8 +213,11 @@ impl Verifier {
         VerifyReport {
             ok: self.first_bad.is_none(),
             entries: self.entries,
-            head_seq: self.expected_seq - 1,
-            head_hash: self.prev_hash.clone(),
+            head_seq: self.last.as_ref().map_or(0, |(seq, _)| *seq),
+            head_hash: self
+                .last
+                .as_ref()
+                .map_or_else(|| GENESIS_HASH.to_owned(), |(_, h)| h.clone()),
             first_bad_seq: self.first_bad,
             checkpoints_checked: 0,
             problems: Vec::new(),

@@ -14,20 +14,23 @@ pub fn verify_log(conn: &mut DbConn, keys: &[VerifyingKey]) -> QueryResult<Verif
     let (head_seq, head_hash, _) = head(conn)?;
     let mut auditor = Auditor::new(all_checkpoints(conn)?, keys);
     let mut after = 0;
-    let mut last_hash = None;
     loop {
         let rows = list(conn, after, None, None, 1000)?;
         let Some(last) = rows.last() else { break };
         after = last.seq;
-        last_hash = Some(last.hash.clone());
         for row in &rows {
             auditor.push(row, Some(&row.leaf_hash));
         }
     }
     let mut report = auditor.finish(Some(head_seq));
-    if report.ok && report.head_seq == head_seq && last_hash.is_some_and(|h| h != head_hash) {
+    if report.ok && (report.head_seq != head_seq || report.head_hash != head_hash) {
         report.ok = false;
-        report.first_bad_seq = Some(head_seq.max(1));
+        // Entries past the recorded head are the first not to belong; else the head itself.
+        report.first_bad_seq = Some(if report.head_seq > head_seq {
+            head_seq + 1
+        } else {
+            head_seq.max(1)
+        });
         report
             .problems
             .push("the last entry does not match the recorded head".into());

@@ -168,3 +168,17 @@ on_each_backend! {
         }
     }
 }
+
+on_each_backend! {
+    async fn a_broken_chain_reports_its_real_head_and_the_exact_first_bad_entry(app: TestApp) {
+        some_changes(&app, 2).await;
+        let before = verify(&app).await;
+        let head = before["head_seq"].as_i64().unwrap();
+        rewrite(&app, |rows| rows[19].change = r#"{"forged":true}"#.into());
+        let v = verify(&app).await;
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["first_bad_seq"], 20, "[{}] {v}", app.backend);
+        assert_eq!(v["head_seq"], head, "[{}] the head, not the last good entry: {v}", app.backend);
+        assert_eq!(v["head_hash"], before["head_hash"]);
+    }
+}
