@@ -30,6 +30,8 @@ pub struct Config {
     pub pool_size: u32,
     /// A PKCS#8 PEM Ed25519 key that signs checkpoints; generated into `data_dir` when unset.
     pub ledger_key: Option<crate::keyfile::KeySource>,
+    /// The log's name in its C2SP checkpoints; `vendor-registry/<key_id>` when unset.
+    pub log_origin: Option<String>,
     /// Older checkpoint public keys (base64 or PEM) still trusted after a key rotation.
     pub ledger_trusted_keys: Vec<String>,
     /// Sign a checkpoint every this many new entries…
@@ -52,6 +54,7 @@ impl Config {
             jwt: JwtSettings::default(),
             pool_size: defaults::POOL_SIZE,
             ledger_key: None,
+            log_origin: None,
             ledger_trusted_keys: Vec::new(),
             checkpoint_every_entries: defaults::CHECKPOINT_EVERY_ENTRIES,
             checkpoint_every_secs: defaults::CHECKPOINT_EVERY_SECS,

@@ -116,23 +116,49 @@ pub async fn verify(
 
 /// The latest signed checkpoint.
 ///
-/// Signs a new one first when the ledger has grown since the last. Roles: auditor, admin.
+/// Signs a new one first when the ledger has grown since the last. With `Accept: text/plain`
+/// (and not `application/json`) the same tree head comes as a C2SP `tlog-checkpoint` signed
+/// note — origin, size, base64 RFC 6962 root, signed under the origin — that independent tools
+/// verify with the `note_verifier` of `GET /v1/audit/public-key`. Roles: auditor, admin.
 #[utoipa::path(
     tag = "audit",
     security(("bearer" = [])),
     extensions(("x-roles" = json!(AuditRead::NAMES))),
-    responses((status = 200, description = "The latest signed tree head.", body = Checkpoint))
+    responses((status = 200, description = "The latest signed tree head.", content(
+        (Checkpoint = "application/json"),
+        (String = "text/plain", example = json!("vendor-registry/3f2a9c1e0b7d4a5e\n1234\nXcnaeacGWamtVZy3Ad7Zoqudgjqt8klgz+Nw7/RgQyg=\n\n— vendor-registry/3f2a9c1e0b7d4a5e <base64 key hash and signature>\n")),
+    )))
 )]
 #[get("/v1/audit/checkpoint")]
 pub async fn checkpoint(
     _auth: Auth<AuditRead>,
     state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.ledger_keys.clone();
+    let signer = keys.clone();
     let cp = state
         .write_checking_ledger(move |conn| checkpoints::issue(conn, &keys))
         .await?;
+    if wants_note(&req) {
+        let note = signer
+            .note(&cp)
+            .ok_or_else(|| ApiError::Internal("a stored root hash is not 32 bytes".into()))?;
+        return Ok(HttpResponse::Ok()
+            .content_type("text/plain; charset=utf-8")
+            .body(note));
+    }
     Ok(HttpResponse::Ok().json(cp))
+}
+
+/// `Accept` names `text/plain` and not JSON.
+fn wants_note(req: &actix_web::HttpRequest) -> bool {
+    let accept = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    accept.contains("text/plain") && !accept.contains("json")
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -51,11 +51,14 @@ impl AppState {
     pub fn open(config: &Config) -> Result<AppState, String> {
         let pool = crate::open_storage(config, config.pool_size)?;
         let keys = AuthKeys::load(&config.jwt, &config.data_dir)?;
-        let ledger_keys = Arc::new(LedgerKeys::load(
-            config.ledger_key.as_ref(),
-            &config.data_dir,
-            &config.ledger_trusted_keys,
-        )?);
+        let ledger_keys = Arc::new(
+            LedgerKeys::load(
+                config.ledger_key.as_ref(),
+                &config.data_dir,
+                &config.ledger_trusted_keys,
+            )?
+            .with_origin(config.log_origin.clone()),
+        );
         let spec = super::openapi();
         let routes = spec
             .paths

@@ -31,6 +31,10 @@ pub struct Storage {
     /// (generated into the data directory if unset). Never echoed.
     #[arg(long, env = "VENDOR_REGISTRY_LEDGER_KEY", hide_env_values = true)]
     pub ledger_key: Option<String>,
+    /// The log's name in its C2SP checkpoints (e.g. `registry.example.com/ledger`); default
+    /// `vendor-registry/<key id>`.
+    #[arg(long, env = "VENDOR_REGISTRY_LOG_ORIGIN")]
+    pub log_origin: Option<String>,
     /// Older checkpoint public keys still trusted, comma-separated (base64).
     #[arg(
         long,
@@ -142,6 +146,7 @@ pub fn config(storage: Storage, bind: String) -> Config {
             .ledger_key
             .as_deref()
             .map(vendor_registry::keyfile::KeySource::from_setting),
+        log_origin: storage.log_origin,
         ledger_trusted_keys: storage.ledger_trusted_keys,
         checkpoint_every_entries: storage.checkpoint_every.max(1),
         checkpoint_every_secs: storage.checkpoint_seconds.max(1),

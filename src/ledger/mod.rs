@@ -7,6 +7,7 @@ pub mod chain;
 pub mod checkpoints;
 pub mod integrity;
 pub mod merkle;
+pub mod note;
 pub mod offline;
 pub mod proofs;
 pub mod signing;

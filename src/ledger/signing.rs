@@ -46,6 +46,9 @@ pub struct PublicKey {
     pub public_key: String,
     /// The same key as a PEM SubjectPublicKeyInfo.
     pub public_key_pem: String,
+    /// The key as a C2SP signed-note verifier (`origin+hash+key`), for the checkpoint notes of
+    /// `GET /v1/audit/checkpoint` with `Accept: text/plain` (e.g. Go's `note.NewVerifier`).
+    pub note_verifier: String,
 }
 
 /// The keys published at `GET /v1/audit/public-key`.
@@ -60,7 +63,8 @@ pub fn key_id(key: &VerifyingKey) -> String {
     crate::ledger::chain::sha256_hex(key.as_bytes())[..16].to_owned()
 }
 
-pub fn describe(key: &VerifyingKey) -> PublicKey {
+/// The published form of `key`, whose notes are signed under the name `origin`.
+pub fn describe(key: &VerifyingKey, origin: &str) -> PublicKey {
     PublicKey {
         key_id: key_id(key),
         algorithm: "Ed25519".into(),
@@ -68,6 +72,7 @@ pub fn describe(key: &VerifyingKey) -> PublicKey {
         public_key_pem: key
             .to_public_key_pem(Default::default())
             .unwrap_or_default(),
+        note_verifier: super::note::verifier_key(origin, key),
     }
 }
 
@@ -105,6 +110,8 @@ pub struct LedgerKeys {
     pub(crate) signed: parking_lot::Mutex<Option<SignedTree>>,
     /// Whether this node's checks found the ledger altered.
     pub integrity: super::integrity::Integrity,
+    /// The log's name in its C2SP checkpoints (their first line, and the signer's name).
+    origin: String,
 }
 
 /// A prefix of the ledger whose Merkle frontier is known: `size` entries, the last one's hash.
@@ -147,17 +154,20 @@ impl LedgerKeys {
                 parse_public_key(k).ok_or_else(|| format!("not an Ed25519 public key: {k}"))?,
             );
         }
+        let origin = format!("vendor-registry/{}", key_id(&signing.verifying_key()));
         Ok(LedgerKeys {
             signing,
             trusted,
             signed: parking_lot::Mutex::new(None),
             integrity: Default::default(),
+            origin,
         })
     }
 
     pub fn from_signing_key(signing: SigningKey) -> LedgerKeys {
         LedgerKeys {
             trusted: vec![signing.verifying_key()],
+            origin: format!("vendor-registry/{}", key_id(&signing.verifying_key())),
             signing,
             signed: parking_lot::Mutex::new(None),
             integrity: Default::default(),
@@ -184,8 +194,33 @@ impl LedgerKeys {
 
     pub fn public_keys(&self) -> PublicKeys {
         PublicKeys {
-            keys: self.trusted.iter().map(describe).collect(),
+            keys: self
+                .trusted
+                .iter()
+                .map(|k| describe(k, &self.origin))
+                .collect(),
         }
+    }
+
+    /// Names the log in its C2SP checkpoints; by default `vendor-registry/<key_id>`.
+    pub fn with_origin(mut self, origin: Option<String>) -> LedgerKeys {
+        if let Some(origin) = origin.filter(|o| !o.is_empty()) {
+            self.origin = origin;
+        }
+        self
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// `cp` as a C2SP signed note, signed by this node's key under the log's origin. Ed25519
+    /// signatures are deterministic: the same checkpoint always gives the same note.
+    pub fn note(&self, cp: &Checkpoint) -> Option<String> {
+        let root: [u8; 32] = hex::decode(&cp.root_hash).ok()?.try_into().ok()?;
+        let text = super::note::checkpoint_text(&self.origin, cp.size, &root);
+        let line = super::note::signature_line(&text, &self.origin, &self.signing);
+        Some(super::note::signed(&text, &[line]))
     }
 
     pub fn trusted(&self) -> &[VerifyingKey] {

@@ -6,6 +6,7 @@ mod helpers;
 
 mod audit_trust;
 mod auth;
+mod checkpoint_note;
 mod corrupt;
 mod decisions;
 mod errors;
