@@ -341,12 +341,7 @@ pub async fn export(
                 let mut text = String::new();
                 for row in rows {
                     // A stored entry that is not JSON cuts the export, visibly.
-                    let entry = row
-                        .entry()
-                        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-                    let line = serde_json::to_string(&entry)
-                        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-                    text.push_str(&line);
+                    text.push_str(&serde_json::to_string(&row.entry()?)?);
                     text.push('\n');
                 }
                 Ok((text, next))

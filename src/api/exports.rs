@@ -166,9 +166,9 @@ pub async fn decisions_csv(
             for row in rows {
                 // A stored decision that does not parse cuts the export, visibly: a row is
                 // never skipped.
-                let d = serde_json::from_str::<Decision>(&row.body)
-                    .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
-                text.push_str(&decision_line(&d));
+                text.push_str(&decision_line(&serde_json::from_str::<Decision>(
+                    &row.body,
+                )?));
             }
             Ok((text, next))
         },
@@ -321,12 +321,10 @@ pub async fn register_json(_auth: Auth<AuditRead>, state: web::Data<AppState>) -
                 if !(first && i == 0) {
                     text.push(',');
                 }
-                let fail = |e| diesel::result::Error::SerializationError(Box::new(e));
-                let mut v = serde_json::to_value(Party::from(p)).map_err(fail)?;
+                let mut v = serde_json::to_value(Party::from(p))?;
                 v["grants"] = serde_json::to_value(
                     gs.into_iter().map(|g| g.view(now)).collect::<Vec<Grant>>(),
-                )
-                .map_err(fail)?;
+                )?;
                 text.push_str(&v.to_string());
             }
             if last {

@@ -219,3 +219,19 @@ impl FromRequest for IfMatch {
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
+
+/// The answer with a versioned object: `body` with its `ETag`, and `Location` when it was
+/// just created.
+pub fn versioned(
+    status: actix_web::http::StatusCode,
+    version: i64,
+    location: Option<String>,
+    body: &impl serde::Serialize,
+) -> actix_web::HttpResponse {
+    let mut res = actix_web::HttpResponse::build(status);
+    res.insert_header((header::ETAG, etag(version)));
+    if let Some(location) = location {
+        res.insert_header((header::LOCATION, location));
+    }
+    res.json(body)
+}

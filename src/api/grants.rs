@@ -1,14 +1,14 @@
 //! Grants: grant a party a scope, read (now or as of an instant), revoke.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, http::header, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::auth::Auth;
 use super::error::ApiError;
-use super::extract::{IfMatch, JsonBody, etag};
+use super::extract::{IfMatch, JsonBody, versioned};
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
 use super::validators::as_of;
@@ -70,10 +70,8 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn grant_response(row: GrantRow, status: StatusCode) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(row.view(crate::time::now()))
+fn grant_response(row: GrantRow, status: StatusCode, location: Option<String>) -> HttpResponse {
+    versioned(status, row.version, location, &row.view(crate::time::now()))
 }
 
 /// Each grant of `rows` as its last ledger entry up to `at` recorded it, `effective` computed at
@@ -176,7 +174,7 @@ pub async fn get(
         .read(move |conn| store::find(conn, &id))
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(grant_response(row, StatusCode::OK))
+    Ok(grant_response(row, StatusCode::OK, None))
 }
 
 /// Grant a party a scope.
@@ -222,12 +220,7 @@ pub async fn create(
         })
         .await?;
     let location = format!("/v1/grants/{}", row.id);
-    let mut res = grant_response(row, StatusCode::CREATED);
-    res.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
-    Ok(res)
+    Ok(grant_response(row, StatusCode::CREATED, Some(location)))
 }
 
 /// Revoke a grant.
@@ -265,5 +258,5 @@ pub async fn revoke_one(
             })
         })
         .await?;
-    Ok(grant_response(row, StatusCode::OK))
+    Ok(grant_response(row, StatusCode::OK, None))
 }

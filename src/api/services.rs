@@ -1,13 +1,14 @@
 //! Internal services: register, read and change them.
 
-use actix_web::{HttpResponse, get, http::header, patch, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
 
 use super::auth::Auth;
 use super::error::ApiError;
-use super::extract::{IfMatch, JsonBody, etag};
+use super::extract::{IfMatch, JsonBody, versioned};
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
 use crate::auth::{AdminOnly, RegisterRead};
@@ -75,9 +76,8 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn with_etag(res: &mut actix_web::HttpResponseBuilder, row: ServiceRow) -> HttpResponse {
-    res.insert_header((header::ETAG, etag(row.version)))
-        .json(Service::from(row))
+fn service_response(row: ServiceRow, status: StatusCode, location: Option<String>) -> HttpResponse {
+    versioned(status, row.version, location, &Service::from(row))
 }
 
 /// List services, by key.
@@ -131,7 +131,7 @@ pub async fn get(
         .read(move |conn| store::find(conn, &key))
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(with_etag(&mut HttpResponse::Ok(), row))
+    Ok(service_response(row, StatusCode::OK, None))
 }
 
 /// Register an internal service.
@@ -168,10 +168,7 @@ pub async fn create(
         .write(move |conn| commands::create(conn, &actor, draft))
         .await?;
     let location = format!("/v1/services/{}", row.key);
-    Ok(with_etag(
-        HttpResponse::Created().insert_header((header::LOCATION, location)),
-        row,
-    ))
+    Ok(service_response(row, StatusCode::CREATED, Some(location)))
 }
 
 /// Change a service.
@@ -211,5 +208,5 @@ pub async fn update(
             })
         })
         .await?;
-    Ok(with_etag(&mut HttpResponse::Ok(), row))
+    Ok(service_response(row, StatusCode::OK, None))
 }

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::extract::JsonBody;
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
-use super::validators::instant;
+use super::validators::{instant, optional};
 use crate::auth::{DecisionRead, Principal, Role, ServiceOnly};
 use crate::decision::batch::{Idempotency, Made};
 use crate::decision::engine::{self, Outcome};
@@ -161,13 +161,12 @@ pub fn filter(
     from: Option<&str>,
     to: Option<&str>,
 ) -> Result<Option<Filter>, ApiError> {
-    let outcome = match outcome.as_deref() {
-        None => None,
-        Some(o) => Some(
-            Outcome::parse(o)
-                .ok_or_else(|| ApiError::field("outcome", "must be approved or denied"))?,
-        ),
-    };
+    let outcome = optional(
+        "outcome",
+        outcome.as_deref(),
+        Outcome::parse,
+        "must be approved or denied",
+    )?;
     let from = instant("from", from)?;
     let to = instant("to", to)?;
     let service = if sees_all(principal) {

@@ -5,6 +5,7 @@ use actix_web::web::{self, Bytes};
 use futures_util::stream::{self, Stream};
 
 use crate::db::{DbConn, Pool};
+use crate::error::DomainError;
 
 /// Streams the text of successive pages. `page(conn, after)` returns a page's text and the key
 /// to continue after, or `None` when it was the last page.
@@ -15,7 +16,7 @@ pub fn pages<K, F>(
 ) -> impl Stream<Item = Result<Bytes, actix_web::Error>>
 where
     K: Clone + Send + 'static,
-    F: Fn(&mut DbConn, K) -> diesel::QueryResult<(String, Option<K>)> + Clone + Send + 'static,
+    F: Fn(&mut DbConn, K) -> Result<(String, Option<K>), DomainError> + Clone + Send + 'static,
 {
     stream::unfold(Some(start), move |state| {
         let pool = pool.clone();

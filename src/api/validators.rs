@@ -84,6 +84,18 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// Parses an optional query value with `parse` (422 naming `field`, saying `why`, when it fails).
+pub fn optional<T>(
+    field: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+    why: &str,
+) -> Result<Option<T>, ApiError> {
+    value
+        .map(|v| parse(v).ok_or_else(|| ApiError::field(field, why)))
+        .transpose()
+}
+
 /// Parses an `as_of` query value (422 when it is not RFC 3339).
 pub fn as_of(value: Option<&str>) -> Result<Option<String>, ApiError> {
     instant("as_of", value)

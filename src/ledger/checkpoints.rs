@@ -20,14 +20,12 @@ use crate::error::DomainError;
 /// last hash, and on a node's first checkpoint the whole log is checked against the latest
 /// signed tree head. Only entries newer than what this node already checked are read, so
 /// signing stays cheap however long the ledger grows.
+/// A successful check clears the node's integrity alarm; a refusal is a `LedgerIntegrity` error,
+/// which whoever surfaces it records once (`Integrity::fail`).
 pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainError> {
-    let result = sign_new(conn, keys);
-    match &result {
-        Ok(_) => keys.integrity.pass(),
-        Err(DomainError::LedgerIntegrity(problem)) => keys.integrity.fail(problem),
-        Err(_) => {}
-    }
-    result
+    let cp = sign_new(conn, keys)?;
+    keys.integrity.pass();
+    Ok(cp)
 }
 
 /// Signs a checkpoint when `every` or more entries are unsigned, inside the caller's write
@@ -57,12 +55,10 @@ fn sign_new(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainEr
     };
     let mut tree = known;
     let newer = between(conn, tree.size, head)?;
+    let mut links = chain::Verifier::starting_at(tree.size + 1, &tree.last_hash);
     for row in &newer {
         let bytes = chain::leaf_bytes(row);
-        let intact = row.seq == tree.size + 1
-            && row.prev_hash == tree.last_hash
-            && bytes.as_deref().map(chain::sha256_hex).as_deref() == Some(row.hash.as_str());
-        let Some(bytes) = bytes.filter(|_| intact) else {
+        let Some(bytes) = bytes.filter(|b| links.push_canonical(row, Some(b))) else {
             return Err(DomainError::LedgerIntegrity(format!(
                 "refusing to sign: entry {} does not chain on",
                 row.seq
@@ -151,6 +147,7 @@ pub fn run_periodic(pool: crate::db::Pool, keys: std::sync::Arc<LedgerKeys>, sch
         if let Ok(true) = due {
             match crate::db::write_tx(&mut conn, |c| issue(c, &keys)) {
                 Ok(cp) => tracing::info!(size = cp.size, "checkpoint signed"),
+                Err(DomainError::LedgerIntegrity(problem)) => keys.integrity.fail(&problem),
                 Err(e) => tracing::warn!(error = %e, "checkpoint not signed"),
             }
             last_signed = Instant::now();

@@ -148,20 +148,13 @@ impl LedgerKeys {
              Ed25519 PKCS#8 PEM private key"
                 .to_owned()
         })?;
-        let mut trusted = vec![signing.verifying_key()];
+        let mut keys = LedgerKeys::from_signing_key(signing);
         for k in extra_trusted {
-            trusted.push(
+            keys.trusted.push(
                 parse_public_key(k).ok_or_else(|| format!("not an Ed25519 public key: {k}"))?,
             );
         }
-        let origin = format!("vendor-registry/{}", key_id(&signing.verifying_key()));
-        Ok(LedgerKeys {
-            signing,
-            trusted,
-            signed: parking_lot::Mutex::new(None),
-            integrity: Default::default(),
-            origin,
-        })
+        Ok(keys)
     }
 
     pub fn from_signing_key(signing: SigningKey) -> LedgerKeys {

@@ -119,7 +119,7 @@ pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResul
 pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, DomainError> {
     let broken = |what: String| DomainError::LedgerIntegrity(what);
     let mut leaves = Vec::with_capacity(size.max(0) as usize);
-    let mut prev = super::GENESIS_HASH.to_owned();
+    let mut chain = super::chain::Verifier::default();
     while (leaves.len() as i64) < size {
         let after = leaves.len() as i64;
         let rows = list(conn, after, None, None, 1000.min(size - after))?;
@@ -129,11 +129,7 @@ pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, DomainErro
         for row in rows {
             let seq = leaves.len() as i64 + 1;
             let bytes = super::chain::leaf_bytes(&row);
-            let intact = row.seq == seq
-                && row.prev_hash == prev
-                && bytes.as_deref().map(super::chain::sha256_hex).as_deref()
-                    == Some(row.hash.as_str());
-            let Some(bytes) = bytes.filter(|_| intact) else {
+            let Some(bytes) = bytes.filter(|b| chain.push_canonical(&row, Some(b))) else {
                 return Err(broken(format!("entry {seq} does not chain on")));
             };
             let leaf = super::merkle::leaf_hash(&bytes);
@@ -142,7 +138,6 @@ pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, DomainErro
                     "the stored leaf hash of entry {seq} does not match the entry"
                 )));
             }
-            prev = row.hash;
             leaves.push(leaf);
         }
     }

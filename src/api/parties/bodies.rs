@@ -5,7 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::api::error::ApiError;
-use crate::api::validators::{countries, date, https_url, nullable, parse_countries};
+use crate::api::validators::{countries, date, https_url, nullable, optional, parse_countries};
 use crate::error::DomainError;
 use crate::registry::parties::{self, PartyKind, PartyStatus, RiskTier, store};
 use crate::types::{CountryCode, Region};
@@ -162,44 +162,39 @@ pub struct AsOfQuery {
 
 impl ListQuery {
     pub(super) fn filter(self) -> Result<store::Filter, ApiError> {
-        let parsed =
-            |field: &str, value: Option<String>, parse: fn(&str) -> bool, why: &str| match value {
-                Some(v) if !parse(&v) => Err(ApiError::field(field, why)),
-                other => Ok(other),
-            };
-        let kind = parsed(
+        let kind = optional(
             "kind",
-            self.kind,
-            |k| PartyKind::parse(k).is_some(),
+            self.kind.as_deref(),
+            PartyKind::parse,
             "must be third_party or affiliate",
         )?;
-        let region = parsed(
+        let region = optional(
             "region",
-            self.region,
-            |r| Region::parse(r).is_some(),
+            self.region.as_deref(),
+            Region::parse,
             "must be PRC, US or OTHER",
         )?;
-        let status = parsed(
+        let status = optional(
             "status",
-            self.status,
-            |s| PartyStatus::parse(s).is_some(),
+            self.status.as_deref(),
+            PartyStatus::parse,
             "must be pending_review, trusted, suspended or offboarded",
         )?;
-        let review_due_before = parsed(
+        optional(
             "review_due_before",
-            self.review_due_before,
-            |d| crate::time::parse_date(d).is_some(),
+            self.review_due_before.as_deref(),
+            crate::time::parse_date,
             "must be a date as YYYY-MM-DD",
         )?;
         if self.q.as_deref().is_some_and(|t| t.len() > 200) {
             return Err(ApiError::field("q", "must be at most 200 characters"));
         }
         Ok(store::Filter {
-            kind: kind.as_deref().and_then(PartyKind::parse),
-            region: region.as_deref().and_then(Region::parse),
-            status: status.as_deref().and_then(PartyStatus::parse),
+            kind,
+            region,
+            status,
             name_contains: self.q,
-            review_due_before,
+            review_due_before: self.review_due_before,
             external_ref: self.external_ref,
         })
     }

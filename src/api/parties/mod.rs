@@ -1,7 +1,7 @@
 //! Parties: register, read (now or as of an instant), change, and move through the lifecycle.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, http::header, patch, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 
 mod bodies;
 
@@ -10,7 +10,7 @@ pub use bodies::{AsOfQuery, ListQuery, NewParty, PartyPatch, StatusChange};
 
 use super::auth::Auth;
 use super::error::ApiError;
-use super::extract::{IfMatch, JsonBody, etag};
+use super::extract::{IfMatch, JsonBody, versioned};
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
 use super::validators::{as_of, parse_countries};
@@ -19,10 +19,8 @@ use crate::ledger::Subject;
 use crate::registry::lifecycle::{self, StatusChange as Change};
 use crate::registry::parties::{self, Party, PartyRow, RiskTier, commands, store};
 
-fn ok_party(row: PartyRow, status: StatusCode) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((header::ETAG, etag(row.version)))
-        .json(Party::from(row))
+fn ok_party(row: PartyRow, status: StatusCode, location: Option<String>) -> HttpResponse {
+    versioned(status, row.version, location, &Party::from(row))
 }
 
 /// List parties, oldest first.
@@ -88,7 +86,7 @@ pub async fn get(
         .read(move |conn| store::find(conn, &id))
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(ok_party(row, StatusCode::OK))
+    Ok(ok_party(row, StatusCode::OK, None))
 }
 
 /// Register a party.
@@ -132,12 +130,7 @@ pub async fn create(
         .write(move |conn| commands::create(conn, &actor, draft))
         .await?;
     let location = format!("/v1/parties/{}", row.id);
-    let mut res = ok_party(row, StatusCode::CREATED);
-    res.headers_mut().insert(
-        header::LOCATION,
-        header::HeaderValue::from_str(&location).map_err(|e| ApiError::Internal(e.to_string()))?,
-    );
-    Ok(res)
+    Ok(ok_party(row, StatusCode::CREATED, Some(location)))
 }
 
 /// Change a party's record.
@@ -174,7 +167,7 @@ pub async fn update(
             })
         })
         .await?;
-    Ok(ok_party(row, StatusCode::OK))
+    Ok(ok_party(row, StatusCode::OK, None))
 }
 
 /// Change a party's status.
@@ -218,5 +211,5 @@ pub async fn change_status(
             })
         })
         .await?;
-    Ok(ok_party(row, StatusCode::OK))
+    Ok(ok_party(row, StatusCode::OK, None))
 }
