@@ -42,6 +42,8 @@ pub struct Config {
     pub decision_batch: usize,
     /// With SQLite, report not ready when the data directory's disk has less free space.
     pub min_free_bytes: u64,
+    /// `enforce`: transfer checks decide; `report`: they are recorded as advisories only.
+    pub transfer_enforcement: crate::transfers::Enforcement,
 }
 
 impl Config {
@@ -60,6 +62,7 @@ impl Config {
             checkpoint_every_secs: defaults::CHECKPOINT_EVERY_SECS,
             min_free_bytes: defaults::MIN_FREE_BYTES,
             decision_batch: defaults::DECISION_BATCH,
+            transfer_enforcement: crate::transfers::Enforcement::Enforce,
         }
     }
 

@@ -24,6 +24,7 @@ pub mod registry;
 pub mod schema;
 pub mod taxonomy;
 pub mod time;
+pub mod transfers;
 pub mod types;
 
 pub use api::{AppState, app, openapi, openapi_json};
@@ -38,5 +39,11 @@ pub fn open_storage(config: &config::Config, pool_size: u32) -> Result<db::Pool,
     db::migrate(&mut conn).map_err(|e| format!("cannot migrate the database: {e}"))?;
     db::write_tx(&mut conn, taxonomy::seed::ensure)
         .map_err(|e| format!("cannot seed the taxonomy: {e}"))?;
+    db::write_tx(&mut conn, taxonomy::seed::ensure_marks)
+        .map_err(|e| format!("cannot mark the taxonomy: {e}"))?;
+    db::write_tx(&mut conn, |conn| {
+        transfers::activation::ensure_recorded(conn, transfers::rules::RuleSet::current())
+    })
+    .map_err(|e| format!("cannot record the transfer rule set: {e}"))?;
     Ok(pool)
 }

@@ -1,12 +1,48 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    agreements (id) {
+        id -> Text,
+        party_id -> Text,
+        exporter -> Text,
+        kind -> Text,
+        reference -> Text,
+        signed_on -> Nullable<Text>,
+        valid_from -> Text,
+        valid_until -> Nullable<Text>,
+        filing_reference -> Nullable<Text>,
+        pipia_reference -> Nullable<Text>,
+        tia_reference -> Nullable<Text>,
+        document_sha256 -> Nullable<Text>,
+        status -> Text,
+        withdrawn_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     checkpoints (size) {
         size -> BigInt,
         root_hash -> Text,
         signed_at -> Text,
         key_id -> Text,
         signature -> Text,
+    }
+}
+
+diesel::table! {
+    entities (key) {
+        key -> Text,
+        legal_name -> Text,
+        country -> Text,
+        ciio -> Bool,
+        active -> Bool,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
     }
 }
 
@@ -28,6 +64,10 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         version -> BigInt,
+        agreements -> Text,
+        exemptions -> Text,
+        pipia_reference -> Nullable<Text>,
+        separate_consent -> Bool,
     }
 }
 
@@ -77,6 +117,13 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         version -> BigInt,
+        principal_place_of_business -> Nullable<Text>,
+        ownership -> Text,
+        us_dsp_covered -> Bool,
+        us_dsp_covered_by -> Nullable<Text>,
+        pipl_restricted -> Bool,
+        pipl_restricted_by -> Nullable<Text>,
+        dpf_certified_until -> Nullable<Text>,
     }
 }
 
@@ -90,6 +137,7 @@ diesel::table! {
         created_at -> Text,
         updated_at -> Text,
         version -> BigInt,
+        entities -> Text,
     }
 }
 
@@ -116,6 +164,8 @@ diesel::table! {
         pii -> Bool,
         linkable -> Bool,
         created_at -> Text,
+        pipl_sensitive -> Bool,
+        us_dsp_classes -> Text,
     }
 }
 
@@ -127,14 +177,30 @@ diesel::table! {
         parent -> Nullable<Text>,
         prohibited -> Bool,
         created_at -> Text,
+        us_dsp_ancillary -> Bool,
     }
 }
 
+diesel::table! {
+    transfer_volumes (regime, exporter, party_id, class, period) {
+        regime -> Text,
+        exporter -> Text,
+        party_id -> Text,
+        class -> Text,
+        period -> Text,
+        count -> BigInt,
+    }
+}
+
+diesel::joinable!(agreements -> entities (exporter));
+diesel::joinable!(agreements -> parties (party_id));
 diesel::joinable!(grants -> parties (party_id));
 diesel::joinable!(grants -> services (service));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    agreements,
     checkpoints,
+    entities,
     grants,
     ledger,
     ledger_head,
@@ -143,4 +209,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sharing_requests,
     taxonomy_categories,
     taxonomy_purposes,
+    transfer_volumes,
 );

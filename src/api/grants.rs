@@ -1,7 +1,7 @@
 //! Grants: grant a party a scope, read (now or as of an instant), revoke.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
@@ -20,6 +20,7 @@ use crate::registry::grants::{
     self, Grant, GrantRow, GrantStatus, TransferMechanism, commands, effective, store,
 };
 use crate::registry::parties;
+use crate::transfers::Exemption;
 use crate::types::Region;
 
 /// A new grant for the party in the path.
@@ -37,14 +38,35 @@ pub struct NewGrant {
     /// At least one of `PRC`, `US`, `OTHER`.
     #[validate(length(min = 1, max = 3))]
     pub allowed_regions: Vec<Region>,
-    /// Defaults to `none`.
+    /// Read-only since agreements are evidence: only `none` (or absent) is accepted; record an
+    /// agreement and list it in `agreements` instead.
     pub transfer_mechanism: Option<TransferMechanism>,
+    /// Agreements of this party that back the grant.
+    #[validate(length(max = 50))]
+    pub agreements: Option<Vec<String>>,
+    /// PIPL exemptions shares under this grant may claim.
+    pub exemptions: Option<Vec<Exemption>>,
+    /// The PIPIA behind the grant (PIPL Art. 55); a share under the PRC regime needs it.
+    #[validate(length(min = 1, max = 200))]
+    pub pipia_reference: Option<String>,
+    /// Separate consent was obtained (PIPL Art. 39); a share under the PRC regime needs it.
+    pub separate_consent: Option<bool>,
     #[validate(length(min = 1, max = 1000))]
     pub legal_basis: Option<String>,
     /// RFC 3339; defaults to now.
     pub valid_from: Option<String>,
     /// RFC 3339, after `valid_from`; absent for an open-ended grant.
     pub valid_until: Option<String>,
+}
+
+/// Changes to a grant: only the agreements that back it and the exemptions it allows.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"agreements": ["0193a0c7-3333-7cc0-9d2a-0c1b2a3d4e5f"], "exemptions": ["contract_necessity"]}))]
+#[serde(deny_unknown_fields)]
+pub struct GrantPatch {
+    #[validate(length(max = 50))]
+    pub agreements: Option<Vec<String>>,
+    pub exemptions: Option<Vec<Exemption>>,
 }
 
 /// A revocation.
@@ -207,6 +229,15 @@ pub async fn create(
         .write(move |conn| {
             commands::create(conn, &actor, &party_id, || {
                 let new: NewGrant = body.parse()?;
+                if new
+                    .transfer_mechanism
+                    .is_some_and(|m| m != TransferMechanism::None)
+                {
+                    return Err(DomainError::field(
+                        "transfer_mechanism",
+                        "is read-only and not evidence: record the agreement (POST /v1/parties/{id}/agreements) and list it in `agreements`",
+                    ));
+                }
                 Ok(grants::Draft {
                     service: new.service,
                     categories: new.categories,
@@ -215,6 +246,10 @@ pub async fn create(
                     legal_basis: new.legal_basis,
                     valid_from: new.valid_from,
                     valid_until: new.valid_until,
+                    agreements: new.agreements.unwrap_or_default(),
+                    exemptions: new.exemptions.unwrap_or_default(),
+                    pipia_reference: new.pipia_reference,
+                    separate_consent: new.separate_consent.unwrap_or(false),
                 })
             })
         })
@@ -255,6 +290,48 @@ pub async fn revoke_one(
         .write(move |conn| {
             commands::revoke_one(conn, &actor, &id, &if_match.0, || {
                 Ok(body.parse::<Revocation>()?.reason)
+            })
+        })
+        .await?;
+    Ok(grant_response(row, StatusCode::OK, None))
+}
+
+/// Change the agreements or exemptions of a grant.
+///
+/// Nothing else of a grant changes: a different scope is a new grant. Requires `If-Match`.
+/// Each agreement must be one of the grant's party. Roles: admin, procurement.
+#[utoipa::path(
+    operation_id = "update_grant",
+    tag = "grants",
+    params(("id" = String, Path, description = "The grant id."),
+        ("If-Match" = String, Header, description = "The current ETag.")),
+    request_body = GrantPatch,
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(RegisterWrite::NAMES))),
+    responses(
+        (status = 200, description = "The updated grant.", body = Grant,
+            headers(("ETag" = String, description = "The new version."))),
+        (status = 409, description = "The grant is revoked.", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/v1/grants/{id}")]
+pub async fn update(
+    auth: Auth<RegisterWrite>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let actor = auth.0;
+    let row = state
+        .write(move |conn| {
+            commands::update(conn, &actor, &id, &if_match.0, || {
+                let patch: GrantPatch = body.parse()?;
+                Ok(grants::Changes {
+                    agreements: patch.agreements,
+                    exemptions: patch.exemptions,
+                })
             })
         })
         .await?;

@@ -2,9 +2,11 @@
 //! handler extracts, calls one domain function, and maps the result; [`routes`] is the API map
 //! and the source of the OpenAPI document.
 
+pub mod agreements;
 pub mod audit;
 pub mod auth;
 pub mod docs;
+pub mod entities;
 pub mod error;
 pub mod exports;
 pub mod extract;
@@ -21,6 +23,7 @@ pub mod sharing;
 pub mod state;
 pub mod streaming;
 pub mod taxonomy;
+pub mod transfers;
 pub mod validators;
 
 use actix_web::body::BoxBody;

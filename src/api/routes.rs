@@ -3,7 +3,10 @@
 
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{audit, exports, grants, imports, operations, parties, services, sharing, taxonomy};
+use super::{
+    agreements, audit, entities, exports, grants, imports, operations, parties, services, sharing,
+    taxonomy, transfers,
+};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     // The decision endpoint first: actix tries resources in order, and the ones before it with
@@ -29,6 +32,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(grants::create)
         .service(grants::get)
         .service(grants::revoke_one)
+        .service(grants::update)
+        .service(entities::list)
+        .service(entities::create)
+        .service(entities::get)
+        .service(entities::update)
+        .service(agreements::list)
+        .service(agreements::create)
+        .service(agreements::get)
+        .service(agreements::update)
+        .service(agreements::withdraw)
+        .service(transfers::get_rules)
+        .service(transfers::list_volumes)
         .service(imports::import_gvl)
         .service(sharing::list)
         .service(sharing::get)

@@ -45,6 +45,9 @@ pub struct NewService {
     /// Defaults to true.
     #[serde(default = "yes")]
     pub active: bool,
+    /// The company's entities the service operates for (the exporters of its shares).
+    #[validate(length(max = 50))]
+    pub entities: Option<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -62,6 +65,8 @@ pub struct ServicePatch {
     #[validate(length(min = 1, max = 100))]
     pub purposes: Option<Vec<String>>,
     pub active: Option<bool>,
+    #[validate(length(max = 50))]
+    pub entities: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -162,6 +167,7 @@ pub async fn create(
         description: new.description,
         purposes: new.purposes,
         active: new.active,
+        entities: new.entities.unwrap_or_default(),
     };
     let actor = auth.0;
     let row = state
@@ -204,6 +210,7 @@ pub async fn update(
                     description: p.description,
                     purposes: p.purposes,
                     active: p.active,
+                    entities: p.entities,
                 })
             })
         })

@@ -17,12 +17,14 @@ use crate::decision::batch::{Idempotency, Made};
 use crate::decision::engine::{self, Outcome};
 use crate::decision::record::Decision;
 use crate::decision::store::{self, Filter};
+use crate::transfers::Exemption;
 use crate::types::Region;
 
 /// A request to share data with a party.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "purpose": "marketing.communications.email",
-    "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "PRC"}))]
+    "categories": ["user.contact.email"], "destination_country": "SG", "subject_country": "CN", "subject_count": 1200,
+    "exporter": "acme-cn"}))]
 pub struct SharingRequest {
     /// The party that would receive the data.
     #[validate(length(min = 1, max = 100))]
@@ -36,8 +38,33 @@ pub struct SharingRequest {
     /// Where the data would go (ISO 3166-1 alpha-2).
     #[validate(custom(function = "super::validators::country"))]
     pub destination_country: String,
-    /// Where the people the data is about are.
-    pub subject_region: Region,
+    /// Where the people the data is about live (ISO 3166-1 alpha-2).
+    #[validate(custom(function = "super::validators::country"))]
+    pub subject_country: Option<String>,
+    /// Deprecated: accepted when `subject_country` is absent (`PRC` → CN, `US` → US; `OTHER`
+    /// cannot name a country and is a 422); the answer then carries a `Deprecation` header.
+    #[schema(deprecated)]
+    pub subject_region: Option<Region>,
+    /// Where the data was collected or generated; defaults to `subject_country`.
+    #[validate(custom(function = "super::validators::country"))]
+    pub data_origin_country: Option<String>,
+    /// Distinct people in this share, 1–1,000,000,000 (required): the volumes the law counts.
+    #[validate(range(min = 1, max = 1_000_000_000))]
+    pub subject_count: Option<i64>,
+    /// Devices, counted instead of people for precise geolocation (28 CFR 202.205(c)).
+    #[validate(range(min = 1, max = 1_000_000_000))]
+    pub device_count: Option<i64>,
+    /// The company's exporting entity; defaults to the service's only entity.
+    #[validate(length(min = 1, max = 100))]
+    pub exporter: Option<String>,
+    /// A PIPL exemption claimed (CAC 2024 Art. 5(1)-(3)); the approving grant must list it.
+    pub exemption: Option<Exemption>,
+    /// The subjects include children under 14: every category is sensitive under PIPL Art. 28.
+    #[serde(default)]
+    pub subjects_include_minors_under_14: bool,
+    /// Government-related data (28 CFR 202.222): restricted at any volume to a covered person.
+    #[serde(default)]
+    pub us_government_related: bool,
     /// Optional; when present it must be the caller's own service key.
     #[validate(length(min = 1, max = 100))]
     pub service: Option<String>,
@@ -105,17 +132,45 @@ pub async fn create(
         key,
         request_hash: crate::ledger::chain::sha256_hex(crate::jcs::to_string(&body.0).as_bytes()),
     });
+    let deprecated = input.subject_region.is_some();
+    let subject_country = match (&input.subject_country, input.subject_region) {
+        (Some(c), _) => c.clone(),
+        (None, Some(Region::Prc)) => "CN".into(),
+        (None, Some(Region::Us)) => "US".into(),
+        (None, Some(Region::Other)) => {
+            return Err(ApiError::field(
+                "subject_country",
+                "is required: subject_region OTHER names no country",
+            ));
+        }
+        (None, None) => return Err(ApiError::field("subject_country", "is required")),
+    };
+    let subject_count = input.subject_count.ok_or_else(|| {
+        ApiError::field(
+            "subject_count",
+            "is required: the number of distinct people in this share, 1-1000000000",
+        )
+    })?;
     let request = engine::Request {
         service: principal.sub.clone(),
         party_id: input.party_id,
         purpose: input.purpose,
         categories: input.categories,
         destination_country: input.destination_country,
-        subject_region: input.subject_region,
+        data_origin_country: input
+            .data_origin_country
+            .unwrap_or_else(|| subject_country.clone()),
+        subject_country,
+        subject_count,
+        device_count: input.device_count,
+        exporter: input.exporter,
+        exemption: input.exemption,
+        subjects_include_minors_under_14: input.subjects_include_minors_under_14,
+        us_government_related: input.us_government_related,
     };
     let actor = principal.actor();
     let made = state.decide(actor, request, idempotency).await?;
-    Ok(match made {
+    let mut response = match made {
         Made::New { decision, body } => {
             state.metrics.decision(
                 decision.outcome.as_str(),
@@ -124,7 +179,15 @@ pub async fn create(
             decision_response(StatusCode::CREATED, &decision.id, body)
         }
         Made::Replayed { id, body } => decision_response(StatusCode::OK, &id, body),
-    })
+    };
+    if deprecated {
+        // RFC 9745: deprecated since the transfer-law release (2026-12-02T00:00:00Z).
+        response.headers_mut().insert(
+            header::HeaderName::from_static("deprecation"),
+            header::HeaderValue::from_static("@1796169600"),
+        );
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -98,6 +98,7 @@ impl AppState {
             Signing {
                 keys: ledger_keys.clone(),
                 every: config.checkpoint_every_entries,
+                enforcement: config.transfer_enforcement,
             },
         );
         Ok(AppState {

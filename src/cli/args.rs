@@ -54,6 +54,11 @@ pub struct Storage {
     /// With SQLite: not ready below this much free disk space in the data directory (bytes).
     #[arg(long, env = "VENDOR_REGISTRY_MIN_FREE_BYTES", default_value_t = defaults::MIN_FREE_BYTES)]
     pub min_free_bytes: u64,
+    /// `enforce` (transfer checks decide) or `report` (they are recorded as `advisories`, and
+    /// outcomes follow the scope checks only), to see what enforcement would change first.
+    #[arg(long, env = "VENDOR_REGISTRY_TRANSFER_ENFORCEMENT", default_value = "enforce",
+        value_parser = ["enforce", "report"])]
+    pub transfer_enforcement: String,
 }
 
 #[derive(Subcommand)]
@@ -152,5 +157,9 @@ pub fn config(storage: Storage, bind: String) -> Config {
         checkpoint_every_secs: storage.checkpoint_seconds.max(1),
         min_free_bytes: storage.min_free_bytes,
         decision_batch: storage.decision_batch.max(1),
+        transfer_enforcement: vendor_registry::transfers::Enforcement::parse(
+            &storage.transfer_enforcement,
+        )
+        .unwrap_or(vendor_registry::transfers::Enforcement::Enforce),
     }
 }

@@ -8,6 +8,9 @@ use super::store::{self, Row};
 use crate::db::DbConn;
 use crate::error::{DomainError, FieldError};
 use crate::ledger::{Subject, action};
+use crate::transfers::rules::RuleSet;
+use crate::transfers::volumes::{self, Tally};
+use crate::transfers::{Enforcement, Regime};
 
 /// What the transaction produced: a new decision, or the replay of an earlier one.
 pub enum Made {
@@ -90,19 +93,53 @@ pub fn decide_one(
         return Ok(Err(e));
     }
     let now = crate::time::now();
-    let verdict = engine::decide(snap, &request, now);
-    let (reasons, grants) = (verdict.reasons(&request), verdict.grants(&request));
+    let rules = RuleSet::current();
+    // The counters this share may read, read under the head lock (once per batch each).
+    if let Some((exporter, _)) = engine::exporter_of(snap, &request) {
+        if request.data_origin_country == "CN" {
+            let year = crate::transfers::law::pipl_year(now, rules).to_string();
+            volumes::store::load(conn, &mut batch.tally, Regime::Pipl, exporter, "", &year)?;
+        }
+        if request.subject_country == "US" {
+            let day = now.date_naive().to_string();
+            volumes::store::load(
+                conn,
+                &mut batch.tally,
+                Regime::UsDsp,
+                exporter,
+                &request.party_id,
+                &day,
+            )?;
+        }
+    }
+    let verdict = engine::decide_with(snap, rules, &batch.tally, batch.enforcement, &request, now);
+    if verdict.outcome == engine::Outcome::Approved {
+        for (counter, n) in &verdict.plan.increments {
+            batch.tally.add(counter.clone(), *n);
+        }
+    }
     let mut decision = Decision {
         id: uuid::Uuid::now_v7().to_string(),
         outcome: verdict.outcome,
+        reasons: verdict.reasons(&request, rules),
+        advisories: verdict.advisories(&request, rules),
+        grants: verdict.grants(&request),
+        regimes: verdict.regimes(&request),
+        exporter: verdict.exporter.map(str::to_owned),
+        rules_version: rules.version().to_owned(),
+        subject_region: request.subject_region(),
         service: request.service,
         party_id: request.party_id,
         purpose: request.purpose,
         categories: request.categories,
         destination_country: request.destination_country,
-        subject_region: request.subject_region,
-        reasons,
-        grants,
+        subject_country: request.subject_country,
+        data_origin_country: request.data_origin_country,
+        subject_count: request.subject_count,
+        device_count: request.device_count,
+        exemption: request.exemption,
+        subjects_include_minors_under_14: request.subjects_include_minors_under_14,
+        us_government_related: request.us_government_related,
         decided_at: crate::time::format(now),
         ledger_seq: 0,
     };
@@ -137,21 +174,28 @@ pub fn decide_one(
 pub struct Batch {
     pub ledger: crate::ledger::Appender,
     rows: Vec<Row>,
+    /// The counters read for the batch and what its approvals added.
+    tally: Tally,
+    enforcement: Enforcement,
 }
 
 impl Batch {
-    /// Locks the ledger head for the batch.
-    pub fn begin(conn: &mut DbConn) -> Result<Batch, DomainError> {
+    /// Locks the ledger head for the batch: every batch on every node is serialised by it, so
+    /// the counters read after it are never stale.
+    pub fn begin(conn: &mut DbConn, enforcement: Enforcement) -> Result<Batch, DomainError> {
         Ok(Batch {
             ledger: crate::ledger::Appender::lock(conn)?,
             rows: Vec::new(),
+            tally: Tally::new(RuleSet::current().published.us_dsp.window_days),
+            enforcement,
         })
     }
 
-    /// Writes every decision and ledger entry of the batch.
-    pub fn finish(self, conn: &mut DbConn) -> diesel::QueryResult<()> {
+    /// Writes every decision, ledger entry and counter increment of the batch.
+    pub fn finish(mut self, conn: &mut DbConn) -> diesel::QueryResult<()> {
         self.ledger.finish(conn)?;
-        store::insert_all(conn, &self.rows)
+        store::insert_all(conn, &self.rows)?;
+        volumes::store::write(conn, &self.tally.take_pending())
     }
 }
 
@@ -166,6 +210,11 @@ fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), DomainEr
         .collect();
     if !snap.purposes.contains_key(&request.purpose) {
         errors.push(FieldError::new("purpose", "is not a key of the taxonomy"));
+    }
+    if let Some(e) = &request.exporter
+        && !snap.entities.contains_key(e)
+    {
+        errors.push(FieldError::new("exporter", "is not a registered entity"));
     }
     crate::error::collect(errors)
 }

@@ -1,6 +1,8 @@
-//! The decision engine: pure, with no I/O and no clock. It takes a register snapshot, a request
-//! and the instant of the decision, and returns the outcome with one reason per failed check.
-//! The rules are DESIGN.md's "How a decision is made", in its order.
+//! The decision engine: pure, with no I/O and no clock. It takes a register snapshot, the rule
+//! set, the volume counters, a request and the instant of the decision, and returns the outcome
+//! with one reason per failed check and what approval adds to the counters. The scope rules are
+//! DESIGN.md's "How a decision is made", in its order; the transfer rules docs/TRANSFERS.md's,
+//! judged by [`crate::transfers::plan`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,92 +11,14 @@ use utoipa::ToSchema;
 use super::few::Few;
 use super::snapshot::{GrantEntry, Snapshot};
 use crate::taxonomy::covers;
+use crate::transfers::law::{CategoryFacts, EntityFacts, Failure, Share};
+use crate::transfers::plan::{Evidence, Plan};
+use crate::transfers::rules::RuleSet;
+use crate::transfers::volumes::{Nothing, Volumes};
+use crate::transfers::{Enforcement, Exemption};
 use crate::types::Region;
 
-/// Why a check failed. A closed set:
-/// - `service_unknown`: the requesting service is not registered;
-/// - `service_inactive`: the service is registered but inactive;
-/// - `purpose_not_declared`: the purpose is not covered by one the service declares;
-/// - `purpose_prohibited`: the purpose is prohibited (sale, rental), whatever the grants say;
-/// - `party_unknown`: no such party;
-/// - `party_not_trusted`: the party is pending review, suspended or offboarded;
-/// - `destination_not_declared`: the party does not declare processing in the destination country;
-/// - `destination_region_not_allowed`: a valid covering grant exists but not for the destination's region;
-/// - `transfer_mechanism_missing`: a valid covering grant exists but lacks the PIPL mechanism that PRC subjects' data sent outside the PRC needs;
-/// - `grant_not_yet_valid`: the covering grant's validity has not begun;
-/// - `grant_expired`: the covering grant's validity has ended;
-/// - `grant_revoked`: the covering grant was revoked;
-/// - `category_too_broad`: no grant covers the category, but one covers a narrower category under it;
-/// - `category_not_granted`: no grant covers the category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ReasonCode {
-    ServiceUnknown,
-    ServiceInactive,
-    PurposeNotDeclared,
-    PurposeProhibited,
-    PartyUnknown,
-    PartyNotTrusted,
-    CategoryNotGranted,
-    CategoryTooBroad,
-    GrantExpired,
-    GrantNotYetValid,
-    GrantRevoked,
-    DestinationNotDeclared,
-    DestinationRegionNotAllowed,
-    TransferMechanismMissing,
-}
-
-impl ReasonCode {
-    pub fn message(self) -> &'static str {
-        match self {
-            ReasonCode::ServiceUnknown => "The requesting service is not registered.",
-            ReasonCode::ServiceInactive => "The requesting service is inactive.",
-            ReasonCode::PurposeNotDeclared => "The service is not declared for this purpose.",
-            ReasonCode::PurposeProhibited => "The privacy policy prohibits this purpose.",
-            ReasonCode::PartyUnknown => "No such party.",
-            ReasonCode::PartyNotTrusted => "The party is not trusted.",
-            ReasonCode::CategoryNotGranted => "No grant covers this category.",
-            ReasonCode::CategoryTooBroad => {
-                "No grant covers this category; a grant covers only narrower categories under it."
-            }
-            ReasonCode::GrantExpired => "The grant covering this category has expired.",
-            ReasonCode::GrantNotYetValid => "The grant covering this category is not valid yet.",
-            ReasonCode::GrantRevoked => "The grant covering this category was revoked.",
-            ReasonCode::DestinationNotDeclared => {
-                "The party does not declare processing data in the destination country."
-            }
-            ReasonCode::DestinationRegionNotAllowed => {
-                "The grant covering this category does not allow the destination's region."
-            }
-            ReasonCode::TransferMechanismMissing => {
-                "PRC subjects' data sent outside the PRC needs a PIPL transfer mechanism on the grant."
-            }
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        ALL_CODES[self as usize]
-    }
-}
-
-/// Every code, in declaration order.
-pub const ALL_CODES: [&str; 14] = [
-    "service_unknown",
-    "service_inactive",
-    "purpose_not_declared",
-    "purpose_prohibited",
-    "party_unknown",
-    "party_not_trusted",
-    "category_not_granted",
-    "category_too_broad",
-    "grant_expired",
-    "grant_not_yet_valid",
-    "grant_revoked",
-    "destination_not_declared",
-    "destination_region_not_allowed",
-    "transfer_mechanism_missing",
-];
+pub use super::reasons::{ALL_CODES, Reason, ReasonCode};
 
 /// A request as the engine sees it (already validated: known keys, real country codes).
 #[derive(Debug, Clone)]
@@ -104,20 +28,53 @@ pub struct Request {
     pub purpose: String,
     pub categories: Vec<String>,
     pub destination_country: String,
-    pub subject_region: Region,
+    /// Where the data subjects live.
+    pub subject_country: String,
+    /// Where the data was collected or generated.
+    pub data_origin_country: String,
+    /// Distinct people in this share, 1–10^9.
+    pub subject_count: i64,
+    /// Devices, counted instead of people for precise geolocation.
+    pub device_count: Option<i64>,
+    /// The exporting entity named by the request.
+    pub exporter: Option<String>,
+    pub exemption: Option<Exemption>,
+    pub subjects_include_minors_under_14: bool,
+    pub us_government_related: bool,
 }
 
-/// A failed check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Reason {
-    // Members in RFC 8785 order: the ledger writes decisions canonically without building a
-    // JSON tree (see `store::canonical_change`).
-    /// The category concerned, for category-level checks; absent otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    pub code: ReasonCode,
-    /// A sentence for people.
-    pub message: String,
+impl Request {
+    /// A request with no transfer facts beyond the subjects' country (one person, data from
+    /// where they live, no exporter named).
+    pub fn new(
+        service: &str,
+        party_id: &str,
+        purpose: &str,
+        categories: &[&str],
+        destination_country: &str,
+        subject_country: &str,
+    ) -> Request {
+        Request {
+            service: service.into(),
+            party_id: party_id.into(),
+            purpose: purpose.into(),
+            categories: categories.iter().map(|c| (*c).to_owned()).collect(),
+            destination_country: destination_country.into(),
+            subject_country: subject_country.into(),
+            data_origin_country: subject_country.into(),
+            subject_count: 1,
+            device_count: None,
+            exporter: None,
+            exemption: None,
+            subjects_include_minors_under_14: false,
+            us_government_related: false,
+        }
+    }
+
+    /// The region of the subjects' country (kept on every decision for older readers).
+    pub fn subject_region(&self) -> Region {
+        Region::of(&self.subject_country)
+    }
 }
 
 /// The grant that approved a PII category.
@@ -136,8 +93,8 @@ crate::types::text_enum! {
     }
 }
 
-/// A failed check as the engine finds it: the code, and for category-level checks the index of
-/// the category in the request. [`Verdict::reasons`] turns findings into [`Reason`]s.
+/// A failed scope check as the engine finds it: the code, and for category-level checks the
+/// index of the category in the request. [`Verdict::reasons`] turns findings into [`Reason`]s.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Finding {
     pub code: ReasonCode,
@@ -157,26 +114,87 @@ pub struct Approval<'s> {
     pub grant_id: &'s str,
 }
 
-/// What the engine decided. It borrows from the snapshot and allocates only when a check fails
-/// or a PII category is approved; the owned, serialisable form comes from [`Verdict::reasons`]
-/// and [`Verdict::grants`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the engine decided. It borrows from the snapshot; the owned, serialisable form comes
+/// from [`Verdict::reasons`], [`Verdict::grants`] and [`Verdict::regimes`].
+#[derive(Debug, Clone)]
 pub struct Verdict<'s> {
     pub outcome: Outcome,
     pub findings: Few<Finding, 4>,
     pub approvals: Few<Approval<'s>, 4>,
+    /// Failed transfer checks, with the category's index for category-level ones.
+    pub transfer: Vec<(Option<usize>, Failure)>,
+    /// With `report` enforcement: the transfer checks that failed, which did not decide.
+    pub advisory: bool,
+    /// The regimes that applied, and what approval adds to the counters.
+    pub plan: Plan,
+    /// The evidence each regime accepted or judged, by category index.
+    pub evidence: Vec<(usize, Evidence)>,
+    /// The resolved exporting entity.
+    pub exporter: Option<&'s str>,
 }
 
 impl Verdict<'_> {
-    /// One reason per failed check, with its message; `req` is the request decided.
-    pub fn reasons(&self, req: &Request) -> Vec<Reason> {
-        self.findings
+    fn transfer_reason(
+        &self,
+        req: &Request,
+        rules: &RuleSet,
+        index: Option<usize>,
+        f: &Failure,
+    ) -> Reason {
+        Reason {
+            category: index.map(|i| req.categories[i].clone()),
+            code: f.code.into(),
+            message: f.message.clone(),
+            regime: Some(f.regime),
+            rule: Some(rules.rule(f.code.as_str(), f.regime).to_owned()),
+        }
+    }
+
+    fn all_reasons(&self, req: &Request, rules: &RuleSet) -> Vec<Reason> {
+        let scope =
+            |f: &Finding| Reason::scope(f.code, f.category.map(|i| req.categories[i].clone()));
+        let mut out: Vec<Reason> = self
+            .findings
             .iter()
-            .map(|f| Reason {
-                category: f.category.map(|i| req.categories[i].clone()),
-                code: f.code,
-                message: f.code.message().to_owned(),
-            })
+            .filter(|f| f.category.is_none())
+            .map(scope)
+            .collect();
+        for (i, f) in self.transfer.iter().filter(|(i, _)| i.is_none()) {
+            out.push(self.transfer_reason(req, rules, *i, f));
+        }
+        for index in 0..req.categories.len() {
+            out.extend(
+                self.findings
+                    .iter()
+                    .filter(|f| f.category == Some(index))
+                    .map(scope),
+            );
+            for (i, f) in self.transfer.iter().filter(|(i, _)| *i == Some(index)) {
+                out.push(self.transfer_reason(req, rules, *i, f));
+            }
+        }
+        out
+    }
+
+    /// One reason per failed check that decided, in the order of docs/TRANSFERS.md "How the
+    /// codes combine"; `req` is the request decided.
+    pub fn reasons(&self, req: &Request, rules: &RuleSet) -> Vec<Reason> {
+        let all = self.all_reasons(req, rules);
+        if self.advisory {
+            all.into_iter().filter(|r| r.regime.is_none()).collect()
+        } else {
+            all
+        }
+    }
+
+    /// With `report` enforcement, the transfer reasons that would have denied.
+    pub fn advisories(&self, req: &Request, rules: &RuleSet) -> Vec<Reason> {
+        if !self.advisory {
+            return Vec::new();
+        }
+        self.all_reasons(req, rules)
+            .into_iter()
+            .filter(|r| r.regime.is_some())
             .collect()
     }
 
@@ -190,6 +208,16 @@ impl Verdict<'_> {
             })
             .collect()
     }
+
+    /// What each regime that applied judged.
+    pub fn regimes(&self, req: &Request) -> Vec<crate::transfers::law::RegimeReport> {
+        let named: Vec<(String, Evidence)> = self
+            .evidence
+            .iter()
+            .map(|(i, e)| (req.categories[*i].clone(), e.clone()))
+            .collect();
+        self.plan.reports(&named)
+    }
 }
 
 fn finding(code: ReasonCode) -> Finding {
@@ -199,14 +227,51 @@ fn finding(code: ReasonCode) -> Finding {
     }
 }
 
-/// Decides `req` against `snap` at `now`.
+/// The exporting entity of a request: the one it names when the service lists it, else the
+/// service's only entity; an inactive entity exports nothing.
+pub fn exporter_of<'s>(snap: &'s Snapshot, req: &Request) -> Option<(&'s str, &'s EntityFacts)> {
+    let service = snap.services.get(&req.service)?;
+    let key = match &req.exporter {
+        Some(named) => service.entities.iter().find(|e| *e == named)?,
+        None if service.entities.len() == 1 => &service.entities[0],
+        None => return None,
+    };
+    let entity = snap.entities.get(key).filter(|e| e.active)?;
+    Some((key.as_str(), entity))
+}
+
+/// Decides `req` against `snap` at `now` with the compiled rule set and no prior volumes (the
+/// scope rules, and the regimes as if nothing had been sent before).
 pub fn decide<'s>(snap: &'s Snapshot, req: &Request, now: DateTime<Utc>) -> Verdict<'s> {
+    decide_with(
+        snap,
+        RuleSet::current(),
+        &Nothing,
+        Enforcement::Enforce,
+        req,
+        now,
+    )
+}
+
+/// Decides `req` against `snap` at `now`, reading the counters from `volumes`.
+pub fn decide_with<'s>(
+    snap: &'s Snapshot,
+    rules: &RuleSet,
+    volumes: &dyn Volumes,
+    enforcement: Enforcement,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Verdict<'s> {
     debug_assert!(
         snap.is_indexed(),
         "Snapshot::index must run before deciding"
     );
     let mut findings = Few::default();
     let mut approvals = Few::default();
+    let mut transfer = Vec::new();
+    let mut evidence = Vec::new();
+    let mut plan = Plan::default();
+    let exporter = exporter_of(snap, req);
 
     let service = snap.services.get(&req.service);
     match service {
@@ -241,8 +306,43 @@ pub fn decide<'s>(snap: &'s Snapshot, req: &Request, now: DateTime<Utc>) -> Verd
         // Requests are validated against the taxonomy, so every key has an id.
         let ids: Few<Option<u32>, 16> = req.categories.iter().map(|c| snap.id(c)).collect();
         let any_pii = ids.iter().flatten().any(|id| snap.interned(*id).pii);
+        let mut facts: Vec<CategoryFacts> = ids
+            .iter()
+            .map(|id| match id {
+                Some(id) => {
+                    let m = snap.interned(*id);
+                    CategoryFacts {
+                        personal: m.pii || m.linkable,
+                        pipl_sensitive: m.pipl_sensitive,
+                        dsp_classes: m.dsp_classes,
+                        contact_name_or_demographic: m.contact_name_or_demographic,
+                    }
+                }
+                None => CategoryFacts::default(),
+            })
+            .collect();
+        let share = Share {
+            subject_country: &req.subject_country,
+            origin: &req.data_origin_country,
+            destination: &req.destination_country,
+            subject_count: req.subject_count,
+            device_count: req.device_count,
+            exemption: req.exemption,
+            minors_under_14: req.subjects_include_minors_under_14,
+            government_related: req.us_government_related,
+            party_id: &req.party_id,
+            ancillary_purpose: snap.ancillary.contains(&req.purpose),
+        };
+        plan = Plan::new(rules, &share, &party.facts, exporter, &facts, volumes, now);
+        // Linkable data is personal when sent with PII, and for any regime that applies.
+        if !plan.any() && !any_pii {
+            for f in &mut facts {
+                f.personal = false;
+            }
+            plan = Plan::default();
+        }
+        transfer.extend(plan.failures.iter().cloned().map(|f| (None, f)));
         let destination = Region::of(&req.destination_country);
-        let needs_pipl = req.subject_region == Region::Prc && destination != Region::Prc;
         let micros = now.timestamp_micros();
         for (index, id) in ids.iter().enumerate() {
             let Some(id) = *id else {
@@ -252,24 +352,36 @@ pub fn decide<'s>(snap: &'s Snapshot, req: &Request, now: DateTime<Utc>) -> Verd
                 });
                 continue;
             };
-            let marks = snap.interned(id);
-            if !(marks.pii || (any_pii && marks.linkable)) {
+            if !facts[index].personal {
                 continue;
             }
-            match judge(snap, candidates, id, destination, needs_pipl, micros) {
-                Ok(grant_id) => approvals.push(Approval {
-                    category: index,
-                    grant_id,
-                }),
-                Err(code) => findings.push(Finding {
+            let judge = Judge {
+                snap,
+                rules,
+                plan: &plan,
+                party: &party.facts,
+            };
+            match judge.category(candidates, id, &facts[index], destination, micros) {
+                Judged::Approved(grant_id, used) => {
+                    approvals.push(Approval {
+                        category: index,
+                        grant_id,
+                    });
+                    evidence.extend(used.into_iter().map(|e| (index, e)));
+                }
+                Judged::Scope(code) => findings.push(Finding {
                     code,
                     category: Some(index),
                 }),
+                Judged::Transfer(failures) => {
+                    transfer.extend(failures.into_iter().map(|f| (Some(index), f)));
+                }
             }
         }
     }
 
-    let outcome = if findings.is_empty() {
+    let advisory = enforcement == Enforcement::Report && !transfer.is_empty();
+    let outcome = if findings.is_empty() && (transfer.is_empty() || advisory) {
         Outcome::Approved
     } else {
         Outcome::Denied
@@ -278,61 +390,90 @@ pub fn decide<'s>(snap: &'s Snapshot, req: &Request, now: DateTime<Utc>) -> Verd
         outcome,
         findings,
         approvals,
+        transfer,
+        advisory,
+        plan,
+        evidence,
+        exporter: exporter.map(|(k, _)| k),
     }
 }
 
-/// One PII category against the party's grants for the service: the approving grant, or the
-/// single code that explains the denial (the first of DESIGN.md's list that applies).
-fn judge<'s>(
-    snap: &Snapshot,
-    grants: &'s [GrantEntry],
-    category: u32,
-    destination: Region,
-    needs_pipl: bool,
-    now: i64,
-) -> Result<&'s str, ReasonCode> {
-    let ancestors = &snap.interned(category).ancestors;
-    let mut region_blocked = false;
-    let mut mechanism_missing = false;
-    let mut not_yet_valid = false;
-    let mut expired = false;
-    let mut revoked = false;
-    let mut narrower = false;
-    for g in grants {
-        if !g.category_ids.iter().any(|k| ancestors.contains(k)) {
-            narrower |= g
-                .category_ids
-                .iter()
-                .any(|k| snap.interned(*k).ancestors.contains(&category));
-            continue;
+enum Judged<'s> {
+    Approved(&'s str, Vec<Evidence>),
+    Scope(ReasonCode),
+    Transfer(Vec<Failure>),
+}
+
+struct Judge<'a> {
+    snap: &'a Snapshot,
+    rules: &'a RuleSet,
+    plan: &'a Plan,
+    party: &'a crate::transfers::law::PartyFacts,
+}
+
+impl Judge<'_> {
+    /// One personal category against the party's grants for the service: the oldest covering
+    /// grant that passes the scope checks and every regime approves it; else the transfer
+    /// failures of the oldest that passes the scope checks; else the single scope code that
+    /// explains the denial (the first of DESIGN.md's list that applies).
+    fn category<'s>(
+        &self,
+        grants: &'s [GrantEntry],
+        category: u32,
+        facts: &CategoryFacts,
+        destination: Region,
+        now: i64,
+    ) -> Judged<'s> {
+        let snap = self.snap;
+        let ancestors = &snap.interned(category).ancestors;
+        let mut region_blocked = false;
+        let mut not_yet_valid = false;
+        let mut expired = false;
+        let mut revoked = false;
+        let mut narrower = false;
+        let mut first_failures: Option<Vec<Failure>> = None;
+        for g in grants {
+            if !g.category_ids.iter().any(|k| ancestors.contains(k)) {
+                narrower |= g
+                    .category_ids
+                    .iter()
+                    .any(|k| snap.interned(*k).ancestors.contains(&category));
+                continue;
+            }
+            if g.revoked {
+                revoked = true;
+            } else if now < g.valid_from {
+                not_yet_valid = true;
+            } else if g.valid_until.is_some_and(|u| now >= u) {
+                expired = true;
+            } else if !g.allows(destination) {
+                region_blocked = true;
+            } else if !self.plan.any() {
+                return Judged::Approved(&g.id, Vec::new());
+            } else {
+                match self.plan.judge(self.rules, facts, &g.facts, self.party) {
+                    Ok(used) => return Judged::Approved(&g.id, used),
+                    Err(failures) => {
+                        first_failures.get_or_insert(failures);
+                    }
+                }
+            }
         }
-        if g.revoked {
-            revoked = true;
-        } else if now < g.valid_from {
-            not_yet_valid = true;
-        } else if g.valid_until.is_some_and(|u| now >= u) {
-            expired = true;
-        } else if !g.allows(destination) {
-            region_blocked = true;
-        } else if needs_pipl && !g.mechanism_is_pipl {
-            mechanism_missing = true;
+        if let Some(failures) = first_failures {
+            return Judged::Transfer(failures);
+        }
+        Judged::Scope(if region_blocked {
+            ReasonCode::DestinationRegionNotAllowed
+        } else if not_yet_valid {
+            ReasonCode::GrantNotYetValid
+        } else if expired {
+            ReasonCode::GrantExpired
+        } else if revoked {
+            ReasonCode::GrantRevoked
+        } else if narrower {
+            ReasonCode::CategoryTooBroad
         } else {
-            return Ok(&g.id);
-        }
+            ReasonCode::CategoryNotGranted
+        })
     }
-    Err(if region_blocked {
-        ReasonCode::DestinationRegionNotAllowed
-    } else if mechanism_missing {
-        ReasonCode::TransferMechanismMissing
-    } else if not_yet_valid {
-        ReasonCode::GrantNotYetValid
-    } else if expired {
-        ReasonCode::GrantExpired
-    } else if revoked {
-        ReasonCode::GrantRevoked
-    } else if narrower {
-        ReasonCode::CategoryTooBroad
-    } else {
-        ReasonCode::CategoryNotGranted
-    })
 }

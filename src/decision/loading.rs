@@ -6,10 +6,13 @@ use std::sync::Arc;
 
 use diesel::QueryResult;
 
-use super::snapshot::{GrantEntry, PartyEntry, ServiceEntry, Snapshot, index_party, push_grant};
+use super::snapshot::{
+    GrantEntry, PartyEntry, ServiceEntry, Snapshot, agreement_facts, entity_facts, index_party,
+    push_grant,
+};
 use crate::db::DbConn;
 use crate::ledger::Subject;
-use crate::registry::{grants, parties, services};
+use crate::registry::{agreements, entities, grants, parties, services};
 
 /// At most this many register changes are applied one by one; more load the whole register.
 pub const INCREMENTAL_LIMIT: usize = 1_000;
@@ -24,9 +27,19 @@ impl Snapshot {
         for c in crate::taxonomy::store::all_categories(conn)? {
             snap.add_category(&c.key, c.pii, c.linkable);
         }
+        for c in crate::taxonomy::store::all_categories(conn)? {
+            let bits = c.us_dsp_classes.iter().fold(0u8, |b, k| b | k.bit());
+            if c.pipl_sensitive || bits != 0 {
+                snap.marks.insert(c.key, (c.pipl_sensitive, bits));
+            }
+        }
         for p in crate::taxonomy::store::all_purposes(conn)? {
+            if p.us_dsp_ancillary {
+                snap.ancillary.insert(p.key.clone());
+            }
             snap.purposes.insert(p.key, p.prohibited);
         }
+        load_entities(conn, &mut snap)?;
         for s in services::store::all(conn)? {
             snap.services
                 .insert(s.key.to_string(), ServiceEntry::from_row(&s, 0));
@@ -34,6 +47,14 @@ impl Snapshot {
         for p in parties::store::all(conn)? {
             snap.parties
                 .insert(p.id.clone(), Arc::new(PartyEntry::from_row(&p)));
+        }
+        for a in agreements::store::all(conn)? {
+            if let Some(party) = snap.parties.get_mut(&a.party_id) {
+                Arc::make_mut(party)
+                    .facts
+                    .agreements
+                    .push(agreement_facts(&a));
+            }
         }
         // Grants stream in row by row: the rows are much larger than the entries kept, and a
         // register of a million grants would otherwise sit in memory twice while loading.
@@ -70,6 +91,7 @@ impl Snapshot {
         }
         let (mut party_ids, mut grant_ids, mut service_keys) =
             (BTreeSet::new(), Vec::new(), BTreeSet::new());
+        let (mut agreement_ids, mut entities_changed) = (Vec::new(), false);
         for subject in &subjects {
             match Subject::parse(subject) {
                 Some(Subject::Party(id)) => {
@@ -79,13 +101,19 @@ impl Snapshot {
                 Some(Subject::Service(key)) => {
                     service_keys.insert(key.to_owned());
                 }
+                Some(Subject::Agreement(id)) => agreement_ids.push(id.to_owned()),
+                Some(Subject::Entity(_)) => entities_changed = true,
                 // Taxonomy changes re-intern categories: load everything.
                 _ => return Snapshot::load(conn, revision),
             }
         }
         party_ids.extend(grants::store::owners(conn, &grant_ids)?);
+        party_ids.extend(agreements::store::owners(conn, &agreement_ids)?);
         let mut next = self.clone();
         next.revision = revision;
+        if entities_changed {
+            load_entities(conn, &mut next)?;
+        }
         let mut fresh_id = next.services.values().map(|s| s.id + 1).max().unwrap_or(0);
         for key in &service_keys {
             match services::store::find(conn, key)? {
@@ -108,6 +136,10 @@ impl Snapshot {
                 continue;
             };
             let mut party = PartyEntry::from_row(&row);
+            party.facts.agreements = agreements::store::of_party(conn, id, None, None)?
+                .iter()
+                .map(agreement_facts)
+                .collect();
             for g in &grants::store::decision_columns_of_party(conn, id)? {
                 push_grant(&mut party, &g.service, GrantEntry::from_columns(g, &next)?);
             }
@@ -116,6 +148,14 @@ impl Snapshot {
         }
         Ok(next)
     }
+}
+
+fn load_entities(conn: &mut DbConn, snap: &mut Snapshot) -> QueryResult<()> {
+    snap.entities = entities::all(conn)?
+        .iter()
+        .map(|e| (e.key.to_string(), entity_facts(e)))
+        .collect();
+    Ok(())
 }
 
 /// The register as one consistent state, tagged with the revision that state carries, built

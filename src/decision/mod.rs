@@ -9,6 +9,7 @@ pub mod engine;
 pub mod few;
 pub mod follow;
 pub mod loading;
+pub mod reasons;
 pub mod record;
 pub mod snapshot;
 pub mod store;

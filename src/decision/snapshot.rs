@@ -6,16 +6,19 @@ use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
-use crate::registry::grants::TransferMechanism;
 use crate::registry::grants::store::DecisionColumns;
 use crate::registry::parties::{PartyRow, PartyStatus};
 use crate::registry::services::ServiceRow;
+use crate::transfers::law::{AgreementFacts, EntityFacts, GrantFacts, PartyFacts};
+pub use crate::types::Countries;
 use crate::types::Region;
 
 #[derive(Debug, Clone, Default)]
 pub struct ServiceEntry {
     pub active: bool,
     pub purposes: Vec<String>,
+    /// The entities it operates for (the exporters of its shares).
+    pub entities: Vec<String>,
     /// Interned id, set by [`Snapshot::index`].
     pub id: u32,
 }
@@ -24,6 +27,8 @@ pub struct ServiceEntry {
 pub struct PartyEntry {
     pub trusted: bool,
     pub data_locations: Vec<String>,
+    /// What the transfer regimes read of it, with its agreements.
+    pub facts: PartyFacts,
     /// Grants by service key, oldest first, as the snapshot is built: [`Snapshot::index`] moves
     /// them into `by_service`.
     pub grants: HashMap<String, Vec<GrantEntry>>,
@@ -44,31 +49,6 @@ impl PartyEntry {
     }
 }
 
-/// A set of two-letter country codes, held inline (one bit per code).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Countries([u64; 11]);
-
-impl Countries {
-    fn slot(code: &str) -> Option<usize> {
-        match code.as_bytes() {
-            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
-                Some((a - b'A') as usize * 26 + (b - b'A') as usize)
-            }
-            _ => None,
-        }
-    }
-
-    pub fn insert(&mut self, code: &str) {
-        if let Some(i) = Countries::slot(code) {
-            self.0[i / 64] |= 1 << (i % 64);
-        }
-    }
-
-    pub fn contains(&self, code: &str) -> bool {
-        Countries::slot(code).is_some_and(|i| self.0[i / 64] & (1 << (i % 64)) != 0)
-    }
-}
-
 /// A grant's categories: most grants name a few, kept inline.
 pub type CategoryIds = super::few::Few<u32, 4>;
 
@@ -79,11 +59,12 @@ pub struct GrantEntry {
     pub category_ids: CategoryIds,
     /// Allowed regions, indexed PRC, US, OTHER.
     pub regions: [bool; 3],
-    pub mechanism_is_pipl: bool,
     /// Microseconds since the epoch.
     pub valid_from: i64,
     pub valid_until: Option<i64>,
     pub revoked: bool,
+    /// What the transfer regimes read of it.
+    pub facts: GrantFacts,
 }
 
 fn region_index(r: Region) -> usize {
@@ -119,8 +100,6 @@ impl GrantEntry {
             let r = Region::parse(&r).ok_or_else(|| corrupt("allowed_regions"))?;
             regions[region_index(r)] = true;
         }
-        let mechanism = TransferMechanism::parse(&row.transfer_mechanism)
-            .ok_or_else(|| corrupt("transfer_mechanism"))?;
         let revoked = match crate::registry::grants::GrantStatus::parse(&row.status) {
             Some(s) => s == crate::registry::grants::GrantStatus::Revoked,
             None => return Err(corrupt("status")),
@@ -131,7 +110,6 @@ impl GrantEntry {
             id: row.id.clone(),
             category_ids: snap.ids_of(categories.iter().map(|c| c.as_ref())),
             regions,
-            mechanism_is_pipl: mechanism.is_pipl(),
             // An unreadable bound fails closed: never valid.
             valid_from: micros(&row.valid_from).unwrap_or(i64::MAX),
             valid_until: row
@@ -139,6 +117,19 @@ impl GrantEntry {
                 .as_deref()
                 .map(|u| micros(u).unwrap_or(i64::MIN)),
             revoked,
+            facts: GrantFacts {
+                agreements: serde_json::from_str(&row.agreements)
+                    .map_err(|_| corrupt("agreements"))?,
+                exemptions: list(&row.exemptions, "exemptions")?
+                    .iter()
+                    .map(|e| crate::transfers::Exemption::parse(e).map(|e| 1u8 << e as u8))
+                    .collect::<Option<Vec<u8>>>()
+                    .ok_or_else(|| corrupt("exemptions"))?
+                    .into_iter()
+                    .fold(0, |a, b| a | b),
+                pipia: row.pipia_reference.is_some(),
+                separate_consent: row.separate_consent,
+            },
         })
     }
 }
@@ -154,6 +145,12 @@ pub struct Snapshot {
     pub pii: HashSet<String>,
     /// Purpose key → prohibited.
     pub purposes: HashMap<String, bool>,
+    /// Purposes marked `us_dsp_ancillary`.
+    pub ancillary: HashSet<String>,
+    /// Category key → (`pipl_sensitive`, DSP classes as bits), for marked keys.
+    pub marks: HashMap<String, (bool, u8)>,
+    /// The company's entities by key.
+    pub entities: HashMap<String, EntityFacts>,
     pub services: HashMap<String, ServiceEntry>,
     /// Shared between successive snapshots: a register change replaces only the parties it
     /// touched (see [`Snapshot::advance`]).
@@ -170,6 +167,11 @@ pub struct Snapshot {
 pub struct Interned {
     pub pii: bool,
     pub linkable: bool,
+    pub pipl_sensitive: bool,
+    /// DSP classes as bits.
+    pub dsp_classes: u8,
+    /// Under `user.contact`, `user.name` or `user.demographic`.
+    pub contact_name_or_demographic: bool,
     pub ancestors: Vec<u32>,
 }
 
@@ -226,9 +228,15 @@ impl Snapshot {
                     }
                     cur = crate::taxonomy::parent_of(key);
                 }
+                let (pipl_sensitive, dsp_classes) = self.marks.get(k).copied().unwrap_or_default();
                 Interned {
                     pii: self.pii.contains(k),
                     linkable: self.categories[k],
+                    pipl_sensitive,
+                    dsp_classes,
+                    contact_name_or_demographic: ["user.contact", "user.name", "user.demographic"]
+                        .iter()
+                        .any(|root| crate::taxonomy::covers(root, k)),
                     ancestors,
                 }
             })
@@ -267,11 +275,32 @@ impl Snapshot {
         let _ = writeln!(out, "categories {:?}", sorted(&self.categories));
         let _ = writeln!(out, "pii {:?}", self.pii.iter().collect::<BTreeSet<_>>());
         let _ = writeln!(out, "purposes {:?}", sorted(&self.purposes));
+        let _ = writeln!(
+            out,
+            "ancillary {:?}",
+            self.ancillary.iter().collect::<BTreeSet<_>>()
+        );
+        let _ = writeln!(
+            out,
+            "marks {:?}",
+            self.marks.iter().collect::<BTreeMap<_, _>>()
+        );
+        for (key, e) in self.entities.iter().collect::<BTreeMap<_, _>>() {
+            let _ = writeln!(out, "entity {key} {e:?}");
+        }
         for (key, s) in self.services.iter().collect::<BTreeMap<_, _>>() {
-            let _ = writeln!(out, "service {key} {} {:?}", s.active, s.purposes);
+            let _ = writeln!(
+                out,
+                "service {key} {} {:?} {:?}",
+                s.active, s.purposes, s.entities
+            );
         }
         for (id, p) in self.parties.iter().collect::<BTreeMap<_, _>>() {
-            let _ = writeln!(out, "party {id} {} {:?}", p.trusted, p.locations);
+            let _ = writeln!(
+                out,
+                "party {id} {} {:?} {:?}",
+                p.trusted, p.locations, p.facts
+            );
             let mut by_key: Vec<(&String, &Vec<GrantEntry>)> = p
                 .by_service
                 .iter()
@@ -283,13 +312,8 @@ impl Snapshot {
                     let keys: Vec<&str> = g.category_ids.iter().map(|c| self.key(*c)).collect();
                     let _ = writeln!(
                         out,
-                        "  {service} {} {keys:?} {:?} {} {} {:?} {}",
-                        g.id,
-                        g.regions,
-                        g.mechanism_is_pipl,
-                        g.valid_from,
-                        g.valid_until,
-                        g.revoked
+                        "  {service} {} {keys:?} {:?} {} {:?} {} {:?}",
+                        g.id, g.regions, g.valid_from, g.valid_until, g.revoked, g.facts
                     );
                 }
             }
@@ -307,6 +331,7 @@ impl ServiceEntry {
         ServiceEntry {
             active: row.active,
             purposes: row.purposes.0.clone(),
+            entities: row.entities.0.clone(),
             id,
         }
     }
@@ -318,6 +343,24 @@ impl PartyEntry {
         PartyEntry {
             trusted: row.status == PartyStatus::Trusted,
             data_locations: row.data_locations.iter().map(|c| c.to_string()).collect(),
+            facts: PartyFacts {
+                affiliate: row.kind == crate::registry::parties::PartyKind::Affiliate,
+                country: row.country.map(|c| c.to_string()),
+                principal_place: row.principal_place_of_business.map(|c| c.to_string()),
+                ownership: row
+                    .ownership
+                    .iter()
+                    .map(|o| (o.country.clone(), o.percent))
+                    .collect(),
+                us_dsp_covered: row.us_dsp_covered,
+                pipl_restricted: row.pipl_restricted,
+                dpf_until: row
+                    .dpf_certified_until
+                    .as_deref()
+                    .and_then(crate::time::parse_date),
+                processes_outside_mainland: row.data_locations.iter().any(|c| c.as_str() != "CN"),
+                agreements: Vec::new(),
+            },
             ..PartyEntry::default()
         }
     }
@@ -356,5 +399,33 @@ pub fn install(slot: &std::sync::RwLock<Arc<Snapshot>>, fresh: Arc<Snapshot>) {
         && current.revision < fresh.revision
     {
         *current = fresh;
+    }
+}
+
+/// An agreement as the engine reads it. A stored instant that does not parse fails closed.
+pub(crate) fn agreement_facts(row: &crate::registry::agreements::AgreementRow) -> AgreementFacts {
+    let micros = |s: &str| crate::time::parse(s).map(|t| t.timestamp_micros());
+    AgreementFacts {
+        id: row.id.clone(),
+        exporter: row.exporter.clone(),
+        kind: row.kind,
+        withdrawn: row.status == crate::transfers::AgreementStatus::Withdrawn,
+        valid_from: micros(&row.valid_from).unwrap_or(i64::MAX),
+        valid_until: row
+            .valid_until
+            .as_deref()
+            .map(|u| micros(u).unwrap_or(i64::MIN)),
+        filing: row.filing_reference.is_some(),
+        pipia: row.pipia_reference.is_some(),
+        tia: row.tia_reference.is_some(),
+    }
+}
+
+/// An entity as the engine reads it.
+pub(crate) fn entity_facts(row: &crate::registry::entities::EntityRow) -> EntityFacts {
+    EntityFacts {
+        country: row.country.to_string(),
+        ciio: row.ciio,
+        active: row.active,
     }
 }

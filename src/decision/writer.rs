@@ -96,6 +96,8 @@ impl Writer {
 pub struct Signing {
     pub keys: Arc<crate::ledger::signing::LedgerKeys>,
     pub every: i64,
+    /// Whether transfer checks decide or only advise.
+    pub enforcement: crate::transfers::Enforcement,
 }
 
 fn run(
@@ -128,7 +130,7 @@ fn run(
         let attempt = std::panic::AssertUnwindSafe(|| {
             pool.get().map_err(DomainError::from).and_then(|mut conn| {
                 db::write_tx(&mut conn, |conn| {
-                    let mut writes = batch::Batch::begin(conn)?;
+                    let mut writes = batch::Batch::begin(conn, signing.enforcement)?;
                     let snap = batch::current_snapshot(conn, &snapshot, writes.ledger.revision())?;
                     let mut results = Vec::with_capacity(work.len());
                     for (actor, request, idempotency) in work {

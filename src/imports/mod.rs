@@ -117,6 +117,13 @@ pub fn apply(
                     created_at: now.clone(),
                     updated_at: now,
                     version: 1,
+                    principal_place_of_business: None,
+                    ownership: Vec::new().into(),
+                    us_dsp_covered: false,
+                    us_dsp_covered_by: None,
+                    pipl_restricted: false,
+                    pipl_restricted_by: None,
+                    dpf_certified_until: None,
                 };
                 insert(conn, &row)?;
                 record(conn, actor, action::PARTY_CREATED, &row)?;

@@ -102,6 +102,27 @@ pub fn subject_history(conn: &mut DbConn, subject: &str, until: &str) -> QueryRe
         .load(conn)
 }
 
+/// Whether `subject` has an entry of `action`.
+pub fn subject_has_action(conn: &mut DbConn, subject: &str, action: &str) -> QueryResult<bool> {
+    use diesel::dsl::exists;
+    diesel::select(exists(
+        ledger::table
+            .filter(ledger::subject.eq(subject))
+            .filter(ledger::action.eq(action)),
+    ))
+    .get_result(conn)
+}
+
+/// The latest entry of an action.
+pub fn latest_of_action(conn: &mut DbConn, action: &str) -> QueryResult<Option<Row>> {
+    ledger::table
+        .filter(ledger::action.eq(action))
+        .order(ledger::seq.desc())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The subjects of the register changes in `after + 1 ..= upto` (decisions left out), in
 /// `seq` order: what a snapshot must read again to move from one revision to another.
 pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResult<Vec<String>> {
@@ -109,6 +130,7 @@ pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResul
         .filter(ledger::seq.gt(after))
         .filter(ledger::seq.le(upto))
         .filter(ledger::action.ne(action::DECISION_RECORDED))
+        .filter(ledger::action.ne(action::RULES_ACTIVATED))
         .select(ledger::subject)
         .load(conn)
 }

@@ -10,6 +10,12 @@ pub enum Subject<'a> {
     Category(&'a str),
     Purpose(&'a str),
     SharingRequest(&'a str),
+    Entity(&'a str),
+    Agreement(&'a str),
+    /// A rule set, by version.
+    Rules(&'a str),
+    /// A volume counter, by key.
+    Volume(&'a str),
 }
 
 impl<'a> Subject<'a> {
@@ -23,6 +29,10 @@ impl<'a> Subject<'a> {
             "category" => Subject::Category(id),
             "purpose" => Subject::Purpose(id),
             "sharing_request" => Subject::SharingRequest(id),
+            "entity" => Subject::Entity(id),
+            "agreement" => Subject::Agreement(id),
+            "rules" => Subject::Rules(id),
+            "volume" => Subject::Volume(id),
             _ => return None,
         })
     }
@@ -35,6 +45,10 @@ impl<'a> Subject<'a> {
             Subject::Category(_) => "category",
             Subject::Purpose(_) => "purpose",
             Subject::SharingRequest(_) => "sharing_request",
+            Subject::Entity(_) => "entity",
+            Subject::Agreement(_) => "agreement",
+            Subject::Rules(_) => "rules",
+            Subject::Volume(_) => "volume",
         }
     }
 
@@ -45,7 +59,11 @@ impl<'a> Subject<'a> {
             | Subject::Service(id)
             | Subject::Category(id)
             | Subject::Purpose(id)
-            | Subject::SharingRequest(id) => id,
+            | Subject::SharingRequest(id)
+            | Subject::Entity(id)
+            | Subject::Agreement(id)
+            | Subject::Rules(id)
+            | Subject::Volume(id) => id,
         }
     }
 }
@@ -67,7 +85,17 @@ pub mod action {
     pub const PARTY_STATUS_CHANGED: &str = "party.status_changed";
     pub const GRANT_CREATED: &str = "grant.created";
     pub const GRANT_REVOKED: &str = "grant.revoked";
-    /// A sharing decision: the only action that is not a register change.
+    pub const GRANT_UPDATED: &str = "grant.updated";
+    pub const ENTITY_CREATED: &str = "entity.created";
+    pub const ENTITY_UPDATED: &str = "entity.updated";
+    pub const AGREEMENT_CREATED: &str = "agreement.created";
+    pub const AGREEMENT_UPDATED: &str = "agreement.updated";
+    pub const AGREEMENT_WITHDRAWN: &str = "agreement.withdrawn";
+    pub const CATEGORY_MARKED: &str = "category.marked";
+    pub const PURPOSE_MARKED: &str = "purpose.marked";
+    /// A rule set a node started running; not a register change.
+    pub const RULES_ACTIVATED: &str = "rules.activated";
+    /// A sharing decision: not a register change.
     pub const DECISION_RECORDED: &str = "decision.recorded";
 }
 
@@ -84,6 +112,10 @@ mod tests {
             Subject::Category("user.contact"),
             Subject::Purpose("marketing"),
             Subject::SharingRequest("d"),
+            Subject::Entity("acme-cn"),
+            Subject::Agreement("a"),
+            Subject::Rules("2026-01"),
+            Subject::Volume("pipl:acme-cn:sensitive"),
         ] {
             let text = s.to_string();
             assert_eq!(Subject::parse(&text), Some(s));

@@ -75,6 +75,9 @@ pub fn create_category(
         description: new.description,
         parent: Some(new.parent),
         created_at: crate::time::format(crate::time::now()),
+        // Transfer-law marks are inherited: a child can neither drop nor clear one.
+        pipl_sensitive: parent.pipl_sensitive,
+        us_dsp_classes: parent.us_dsp_classes,
     };
     store::insert_category(conn, &category)?;
     let change = serde_json::to_value(&category)?;
@@ -111,6 +114,7 @@ pub fn create_purpose(
         description: new.description,
         parent: Some(new.parent),
         created_at: crate::time::format(crate::time::now()),
+        us_dsp_ancillary: parent.us_dsp_ancillary,
     };
     store::insert_purpose(conn, &purpose)?;
     let change = serde_json::to_value(&purpose)?;

@@ -10,9 +10,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::schema::{taxonomy_categories, taxonomy_purposes};
+use crate::transfers::DspClass;
+use crate::types::List;
 
 /// A data category.
-#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Insertable, Selectable)]
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, ToSchema, Queryable, Insertable, Selectable,
+)]
 #[diesel(table_name = taxonomy_categories)]
 #[schema(example = json!({"key": "user.contact.email", "name": "Email", "description": "User's email address.",
     "parent": "user.contact", "pii": true, "linkable": false, "created_at": "2026-11-29T10:00:00.000000Z"}))]
@@ -29,10 +33,19 @@ pub struct Category {
     /// browsing history).
     pub linkable: bool,
     pub created_at: String,
+    /// Sensitive personal information under PIPL Art. 28 (inherited by descendants).
+    #[serde(default)]
+    pub pipl_sensitive: bool,
+    /// Classes of the US Data Security Program (28 CFR 202.249; inherited by descendants).
+    #[serde(default)]
+    #[schema(value_type = Vec<crate::transfers::DspClass>)]
+    pub us_dsp_classes: List<DspClass>,
 }
 
 /// A purpose (data use).
-#[derive(Debug, Clone, Serialize, ToSchema, Queryable, Insertable, Selectable)]
+#[derive(
+    Debug, Clone, Serialize, serde::Deserialize, ToSchema, Queryable, Insertable, Selectable,
+)]
 #[diesel(table_name = taxonomy_purposes)]
 #[schema(example = json!({"key": "third_party_sharing.sale", "name": "Sale of Personal Data",
     "description": "Selling personal data.", "parent": "third_party_sharing", "prohibited": true,
@@ -46,6 +59,10 @@ pub struct Purpose {
     /// Forbidden by the privacy policy (sale, rental): no grant can allow it.
     pub prohibited: bool,
     pub created_at: String,
+    /// Ancillary to the corporate group's business (28 CFR 202.506: employment, finance,
+    /// legal, support, security, fraud); inherited by descendants.
+    #[serde(default)]
+    pub us_dsp_ancillary: bool,
 }
 
 /// Which part of the taxonomy a list of keys must come from.

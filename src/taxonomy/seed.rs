@@ -31,6 +31,7 @@ use crate::db::DbConn;
 use crate::ledger::{Subject, action};
 use crate::schema::{taxonomy_categories, taxonomy_purposes};
 use crate::taxonomy::covers;
+use crate::transfers::DspClass;
 
 const CATEGORIES_JSON: &str = include_str!("../../assets/fideslang/data_categories.json");
 const USES_JSON: &str = include_str!("../../assets/fideslang/data_uses.json");
@@ -66,6 +67,70 @@ const LINKABLE_ROOTS: &[&str] = &[
     "user.privacy_preferences",
     "user.job_title",
 ];
+
+/// PIPL Art. 28's sensitive personal information; `user.government_id` and
+/// `user.criminal_history` by choice (docs/TRANSFERS.md).
+const PIPL_SENSITIVE: &[&str] = &[
+    "user.biometric",
+    "user.authorization.biometric",
+    "user.health_and_medical",
+    "user.financial",
+    "user.payment",
+    "user.location.precise",
+    "user.childrens",
+    "user.demographic.religious_belief",
+    "user.government_id",
+    "user.criminal_history",
+];
+
+/// The DSP's classes (28 CFR 202.249, 202.234).
+const DSP_CLASSES: &[(&str, DspClass)] = &[
+    ("user.health_and_medical.genetic", DspClass::Genomic),
+    ("user.biometric", DspClass::Biometric),
+    ("user.authorization.biometric", DspClass::Biometric),
+    ("user.location.precise", DspClass::PreciseGeolocation),
+    ("user.health_and_medical", DspClass::Health),
+    ("user.financial", DspClass::Financial),
+    ("user.payment", DspClass::Financial),
+    ("user.government_id", DspClass::ListedIdentifier),
+    ("user.unique_id", DspClass::ListedIdentifier),
+    ("user.device.device_id", DspClass::ListedIdentifier),
+    ("user.device.cookie_id", DspClass::ListedIdentifier),
+    ("user.device.ip_address", DspClass::ListedIdentifier),
+    ("user.account", DspClass::ListedIdentifier),
+    ("user.authorization", DspClass::ListedIdentifier),
+    ("user.contact", DspClass::ListedIdentifier),
+    ("user.name", DspClass::ListedIdentifier),
+    ("user.demographic", DspClass::ListedIdentifier),
+];
+
+/// Purposes ancillary to a corporate group's business (28 CFR 202.506).
+const DSP_ANCILLARY: &[&str] = &[
+    "employment",
+    "finance",
+    "essential.legal_obligation",
+    "essential.service.operations.support",
+    "essential.service.security",
+    "essential.fraud_detection",
+];
+
+/// The seeded transfer-law marks of a category key (its own and those it inherits).
+pub fn transfer_marks(key: &str) -> (bool, Vec<DspClass>) {
+    let sensitive = PIPL_SENSITIVE.iter().any(|root| covers(root, key));
+    let mut classes: Vec<DspClass> = DSP_CLASSES
+        .iter()
+        .filter(|(root, _)| covers(root, key))
+        .map(|(_, c)| *c)
+        .collect();
+    classes.sort();
+    classes.dedup();
+    (sensitive, classes)
+}
+
+/// Whether a purpose key is seeded as ancillary (itself or an ancestor).
+pub fn ancillary(key: &str) -> bool {
+    DSP_ANCILLARY.iter().any(|root| covers(root, key))
+}
 
 /// `(key, name, description, parent)` added to fideslang's categories.
 const EXTRA_CATEGORIES: &[(&str, &str, &str, &str)] = &[
@@ -135,7 +200,10 @@ pub fn categories(at: &str) -> Vec<Category> {
         )
         .map(|(key, name, description, parent)| {
             let (pii, linkable) = default_marks(&key);
+            let (pipl_sensitive, classes) = transfer_marks(&key);
             Category {
+                pipl_sensitive,
+                us_dsp_classes: classes.into(),
                 key,
                 name,
                 description,
@@ -165,6 +233,7 @@ pub fn purposes(at: &str) -> Vec<Purpose> {
             )
         }))
         .map(|(key, name, description, parent, prohibited)| Purpose {
+            us_dsp_ancillary: ancillary(&key),
             key,
             name,
             description,
@@ -215,6 +284,65 @@ pub fn ensure(conn: &mut DbConn) -> Result<(), crate::error::DomainError> {
         )?;
     }
     Ok(())
+}
+
+/// Writes the seeded transfer-law marks to a register seeded before they existed: each key the
+/// defaults mark and that does not carry them gets them, one `category.marked` or
+/// `purpose.marked` entry each, unless a marks change was recorded for it already (then the
+/// register's own choice stands). Call inside a write transaction.
+pub fn ensure_marks(conn: &mut DbConn) -> Result<usize, crate::error::DomainError> {
+    let actor = crate::ledger::system_actor();
+    let mut written = 0;
+    for mut c in super::store::all_categories(conn)? {
+        let (sensitive, classes) = transfer_marks(&c.key);
+        let missing_class = classes.iter().any(|k| !c.us_dsp_classes.contains(k));
+        if !(sensitive && !c.pipl_sensitive) && !missing_class {
+            continue;
+        }
+        let subject = Subject::Category(&c.key).to_string();
+        if crate::ledger::store::subject_has_action(conn, &subject, action::CATEGORY_MARKED)? {
+            continue;
+        }
+        c.pipl_sensitive |= sensitive;
+        let mut all = c.us_dsp_classes.0.clone();
+        all.extend(classes);
+        all.sort();
+        all.dedup();
+        c.us_dsp_classes = all.into();
+        super::store::set_category_marks(conn, &c)?;
+        let change = serde_json::to_value(&c)?;
+        crate::ledger::append(
+            conn,
+            &actor,
+            action::CATEGORY_MARKED,
+            Subject::Category(&c.key),
+            &change,
+            true,
+        )?;
+        written += 1;
+    }
+    for mut p in super::store::all_purposes(conn)? {
+        if p.us_dsp_ancillary || !ancillary(&p.key) {
+            continue;
+        }
+        let subject = Subject::Purpose(&p.key).to_string();
+        if crate::ledger::store::subject_has_action(conn, &subject, action::PURPOSE_MARKED)? {
+            continue;
+        }
+        p.us_dsp_ancillary = true;
+        super::store::set_purpose_marks(conn, &p)?;
+        let change = serde_json::to_value(&p)?;
+        crate::ledger::append(
+            conn,
+            &actor,
+            action::PURPOSE_MARKED,
+            Subject::Purpose(&p.key),
+            &change,
+            true,
+        )?;
+        written += 1;
+    }
+    Ok(written)
 }
 
 #[cfg(test)]

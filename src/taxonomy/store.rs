@@ -108,3 +108,22 @@ pub fn check_known(
         .collect();
     crate::error::collect(errors)
 }
+
+/// Writes a category's transfer-law marks.
+pub fn set_category_marks(conn: &mut DbConn, c: &Category) -> QueryResult<()> {
+    diesel::update(taxonomy_categories::table.find(&c.key))
+        .set((
+            taxonomy_categories::pipl_sensitive.eq(c.pipl_sensitive),
+            taxonomy_categories::us_dsp_classes.eq(&c.us_dsp_classes),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes a purpose's transfer-law mark.
+pub fn set_purpose_marks(conn: &mut DbConn, p: &Purpose) -> QueryResult<()> {
+    diesel::update(taxonomy_purposes::table.find(&p.key))
+        .set(taxonomy_purposes::us_dsp_ancillary.eq(p.us_dsp_ancillary))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -109,6 +109,31 @@ impl Region {
     }
 }
 
+/// A set of two-letter country codes, held inline (one bit per code).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Countries([u64; 11]);
+
+impl Countries {
+    fn slot(code: &str) -> Option<usize> {
+        match code.as_bytes() {
+            [a, b] if a.is_ascii_uppercase() && b.is_ascii_uppercase() => {
+                Some((a - b'A') as usize * 26 + (b - b'A') as usize)
+            }
+            _ => None,
+        }
+    }
+
+    pub fn insert(&mut self, code: &str) {
+        if let Some(i) = Countries::slot(code) {
+            self.0[i / 64] |= 1 << (i % 64);
+        }
+    }
+
+    pub fn contains(&self, code: &str) -> bool {
+        Countries::slot(code).is_some_and(|i| self.0[i / 64] & (1 << (i % 64)) != 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

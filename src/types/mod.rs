@@ -9,7 +9,7 @@ mod keys;
 mod list;
 pub mod sql;
 
-pub use country::{CountryCode, Region};
+pub use country::{Countries, CountryCode, Region};
 pub use keys::{CategoryKey, ServiceKey};
 pub use list::List;
 

@@ -6,8 +6,8 @@ use validator::Validate;
 
 use crate::api::error::ApiError;
 use crate::api::validators::{countries, date, https_url, nullable, optional, parse_countries};
-use crate::error::DomainError;
-use crate::registry::parties::{self, PartyKind, PartyStatus, RiskTier, store};
+use crate::error::{DomainError, FieldError};
+use crate::registry::parties::{self, Ownership, PartyKind, PartyStatus, RiskTier, store};
 use crate::types::{CountryCode, Region};
 
 /// A new party; it starts `pending_review`.
@@ -40,6 +40,76 @@ pub struct NewParty {
     pub declared_purposes: Option<Vec<String>>,
     #[validate(length(max = 500))]
     pub declared_categories: Option<Vec<String>>,
+    /// Where the party is managed from; defaults to `country`.
+    pub principal_place_of_business: Option<String>,
+    /// Ownership by the government or persons of a country; at most 100 % in all.
+    #[validate(length(max = 50))]
+    pub ownership: Option<Vec<Ownership>>,
+    /// A covered person of the US Data Security Program (28 CFR 202.211).
+    pub us_dsp_covered: Option<bool>,
+    /// On the CAC's restricted or prohibited list (PIPL Art. 42).
+    pub pipl_restricted: Option<bool>,
+    /// EU-US Data Privacy Framework certification until (`YYYY-MM-DD`).
+    pub dpf_certified_until: Option<String>,
+}
+
+/// The transfer-law facts of a party body, checked.
+pub(super) fn facts(
+    principal_place_of_business: Option<&str>,
+    ownership: Option<Vec<Ownership>>,
+    us_dsp_covered: Option<bool>,
+    pipl_restricted: Option<bool>,
+    dpf_certified_until: Option<Option<String>>,
+) -> Result<parties::Facts, DomainError> {
+    let mut errors = Vec::new();
+    let ppb = principal_place_of_business.and_then(|c| {
+        let parsed = CountryCode::parse(c);
+        if parsed.is_none() {
+            errors.push(FieldError::new(
+                "principal_place_of_business",
+                "must be an ISO 3166-1 alpha-2 code",
+            ));
+        }
+        parsed
+    });
+    if let Some(list) = &ownership {
+        for (i, o) in list.iter().enumerate() {
+            if CountryCode::parse(&o.country).is_none() {
+                errors.push(FieldError::new(
+                    format!("ownership[{i}].country"),
+                    "must be an ISO 3166-1 alpha-2 code",
+                ));
+            }
+            if o.percent > 100 {
+                errors.push(FieldError::new(
+                    format!("ownership[{i}].percent"),
+                    "must be 0-100",
+                ));
+            }
+        }
+        if list.iter().map(|o| u64::from(o.percent)).sum::<u64>() > 100 {
+            errors.push(FieldError::new(
+                "ownership",
+                "adds up to more than 100 percent",
+            ));
+        }
+    }
+    if let Some(Some(d)) = &dpf_certified_until
+        && crate::time::parse_date(d).is_none()
+    {
+        errors.push(FieldError::new(
+            "dpf_certified_until",
+            "must be a date as YYYY-MM-DD",
+        ));
+    }
+    crate::error::collect(errors)?;
+    Ok(parties::Facts {
+        principal_place_of_business: ppb,
+        ownership,
+        us_dsp_covered,
+        pipl_restricted,
+        dpf_certified_until,
+    })
 }
 
 /// Changes to a party; absent fields stay as they are, null clears an optional field.
@@ -71,6 +141,16 @@ pub struct PartyPatch {
     pub declared_purposes: Option<Vec<String>>,
     #[validate(length(max = 500))]
     pub declared_categories: Option<Vec<String>>,
+    pub principal_place_of_business: Option<String>,
+    #[validate(length(max = 50))]
+    pub ownership: Option<Vec<Ownership>>,
+    /// Clearing it needs someone other than the person who set it.
+    pub us_dsp_covered: Option<bool>,
+    /// Clearing it needs someone other than the person who set it.
+    pub pipl_restricted: Option<bool>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub dpf_certified_until: Option<Option<String>>,
 }
 
 impl PartyPatch {
@@ -110,6 +190,13 @@ impl PartyPatch {
             risk_tier: self.risk_tier,
             next_review_due: self.next_review_due,
             external_ref: self.external_ref,
+            facts: facts(
+                self.principal_place_of_business.as_deref(),
+                self.ownership,
+                self.us_dsp_covered,
+                self.pipl_restricted,
+                self.dpf_certified_until,
+            )?,
             declared_purposes: self.declared_purposes,
             declared_categories: self.declared_categories,
         })

@@ -124,6 +124,13 @@ pub async fn create(
         external_ref: new.external_ref,
         declared_purposes: new.declared_purposes.unwrap_or_default(),
         declared_categories: new.declared_categories.unwrap_or_default(),
+        facts: bodies::facts(
+            new.principal_place_of_business.as_deref(),
+            new.ownership,
+            new.us_dsp_covered,
+            new.pipl_restricted,
+            new.dpf_certified_until.map(Some),
+        )?,
     };
     let actor = auth.0;
     let row = state

@@ -63,6 +63,7 @@ pub fn create(
     if services::store::find(conn, &new.service)?.is_none() {
         return Err(DomainError::field("service", "no such service"));
     }
+    check_evidence(conn, &party.id, &new.agreements, &new.exemptions)?;
     if party.status == PartyStatus::Offboarded {
         return Err(DomainError::Conflict(
             "An offboarded party gets no new grants.".into(),
@@ -86,9 +87,66 @@ pub fn create(
         created_at: stamp.clone(),
         updated_at: stamp,
         version: 1,
+        agreements: new.agreements.into(),
+        exemptions: new.exemptions.into(),
+        pipia_reference: new.pipia_reference,
+        separate_consent: new.separate_consent,
     };
     store::insert(conn, &row)?;
     record(conn, &actor.actor(), action::GRANT_CREATED, &row)?;
+    Ok(row)
+}
+
+/// The agreements must be the party's own, listed once; exemptions once each.
+fn check_evidence(
+    conn: &mut DbConn,
+    party_id: &str,
+    agreements: &[String],
+    exemptions: &[crate::transfers::Exemption],
+) -> Result<(), DomainError> {
+    check_unique("agreements", agreements)?;
+    check_unique("exemptions", exemptions)?;
+    let own = crate::registry::agreements::store::of_party_among(conn, party_id, agreements)?;
+    let errors = agreements
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| !own.contains(a))
+        .map(|(i, _)| {
+            crate::error::FieldError::new(
+                format!("agreements[{i}]"),
+                "is not an agreement of this party",
+            )
+        })
+        .collect();
+    crate::error::collect(errors)
+}
+
+/// Changes the agreements or exemptions of a grant at the version `expected`; nothing else of
+/// a grant changes (a wider scope is a new grant). A revoked grant cannot be changed.
+pub fn update(
+    conn: &mut DbConn,
+    actor: &Principal,
+    id: &str,
+    expected: &Expected,
+    changes: impl FnOnce() -> Result<super::Changes, DomainError>,
+) -> Result<GrantRow, DomainError> {
+    let mut row = store::find(conn, id)?.ok_or(DomainError::NotFound)?;
+    expected.require(row.version)?;
+    let c = changes()?;
+    let agreements = c.agreements.unwrap_or_else(|| row.agreements.0.clone());
+    let exemptions = c.exemptions.unwrap_or_else(|| row.exemptions.0.clone());
+    check_evidence(conn, &row.party_id, &agreements, &exemptions)?;
+    if row.status == GrantStatus::Revoked {
+        return Err(DomainError::Conflict(
+            "A revoked grant cannot be changed.".into(),
+        ));
+    }
+    row.agreements = agreements.into();
+    row.exemptions = exemptions.into();
+    row.version += 1;
+    row.updated_at = crate::time::format(crate::time::now());
+    store::save(conn, &row)?;
+    record(conn, &actor.actor(), action::GRANT_UPDATED, &row)?;
     Ok(row)
 }
 

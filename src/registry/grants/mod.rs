@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::schema::grants;
+use crate::transfers::Exemption;
 use crate::types::{List, Region, text_enum};
 
 text_enum! {
@@ -75,6 +76,10 @@ pub struct GrantRow {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    pub agreements: List<String>,
+    pub exemptions: List<Exemption>,
+    pub pipia_reference: Option<String>,
+    pub separate_consent: bool,
 }
 
 /// A scope granted to a party.
@@ -94,7 +99,22 @@ pub struct Grant {
     pub categories: Vec<String>,
     /// Regions the data may be sent to (the destination country's region).
     pub allowed_regions: Vec<Region>,
+    /// A label kept from before agreements were recorded: read-only, and not evidence — the
+    /// engine ignores it (docs/TRANSFERS.md "Rolling it out").
     pub transfer_mechanism: TransferMechanism,
+    /// The agreements that back this grant (each of the same party).
+    #[serde(default)]
+    pub agreements: Vec<String>,
+    /// PIPL exemptions a share under this grant may claim (CAC 2024 Art. 5(1)-(3)).
+    #[serde(default)]
+    pub exemptions: Vec<Exemption>,
+    /// The PIPIA behind this grant (PIPL Art. 55): needed for a share under the PRC regime.
+    #[serde(default)]
+    pub pipia_reference: Option<String>,
+    /// The people gave separate consent to the transfer (PIPL Art. 39): needed for a share
+    /// under the PRC regime.
+    #[serde(default)]
+    pub separate_consent: bool,
     /// Free text: the legal basis for the sharing.
     pub legal_basis: Option<String>,
     /// Valid from this instant (inclusive).
@@ -128,6 +148,10 @@ impl GrantRow {
             categories: self.categories.0,
             allowed_regions: self.allowed_regions.0,
             transfer_mechanism: self.transfer_mechanism,
+            agreements: self.agreements.0,
+            exemptions: self.exemptions.0,
+            pipia_reference: self.pipia_reference,
+            separate_consent: self.separate_consent,
             status: self.status,
             effective,
             id: self.id,
@@ -178,4 +202,15 @@ pub struct Draft {
     pub valid_from: Option<String>,
     /// RFC 3339, after `valid_from`; `None` is open-ended.
     pub valid_until: Option<String>,
+    pub agreements: Vec<String>,
+    pub exemptions: Vec<Exemption>,
+    pub pipia_reference: Option<String>,
+    pub separate_consent: bool,
+}
+
+/// Changes to a grant: only the agreements that back it and the exemptions it allows.
+#[derive(Debug, Clone, Default)]
+pub struct Changes {
+    pub agreements: Option<Vec<String>>,
+    pub exemptions: Option<Vec<Exemption>>,
 }

@@ -104,10 +104,13 @@ pub struct DecisionColumns {
     pub service: String,
     pub categories: String,
     pub allowed_regions: String,
-    pub transfer_mechanism: String,
     pub valid_from: String,
     pub valid_until: Option<String>,
     pub status: String,
+    pub agreements: String,
+    pub exemptions: String,
+    pub pipia_reference: Option<String>,
+    pub separate_consent: bool,
 }
 
 /// Grants read per query while loading a snapshot.

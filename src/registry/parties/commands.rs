@@ -1,6 +1,6 @@
 //! Registering and changing parties (their status has its own home, `registry::lifecycle`).
 
-use super::{Changes, Draft, Party, PartyRow, PartyStatus, store};
+use super::{Changes, Draft, Facts, Party, PartyRow, PartyStatus, store};
 use crate::auth::Principal;
 use crate::db::DbConn;
 use crate::error::{DomainError, Expected};
@@ -71,7 +71,16 @@ pub fn create(conn: &mut DbConn, actor: &Principal, new: Draft) -> Result<PartyR
         created_at: now.clone(),
         updated_at: now,
         version: 1,
+        principal_place_of_business: None,
+        ownership: Vec::new().into(),
+        us_dsp_covered: false,
+        us_dsp_covered_by: None,
+        pipl_restricted: false,
+        pipl_restricted_by: None,
+        dpf_certified_until: None,
     };
+    let mut row = row;
+    apply_facts(&mut row, &actor.sub, new.facts)?;
     insert(conn, &row)?;
     record(conn, &actor.actor(), action::PARTY_CREATED, &row)?;
     Ok(row)
@@ -109,12 +118,62 @@ pub fn update(
             "A party with that external_ref exists already.".into(),
         ));
     }
+    let facts = changes.facts.clone();
     apply(&mut row, changes);
+    apply_facts(&mut row, &actor.sub, facts)?;
     row.version += 1;
     row.updated_at = crate::time::format(crate::time::now());
     store::save(conn, &row)?;
     record(conn, &actor.actor(), action::PARTY_UPDATED, &row)?;
     Ok(row)
+}
+
+/// Sets the transfer-law facts. Clearing `us_dsp_covered` or `pipl_restricted` needs a
+/// different principal from the one who set it (four eyes).
+fn apply_facts(row: &mut PartyRow, by: &str, f: Facts) -> Result<(), DomainError> {
+    if let Some(p) = f.principal_place_of_business {
+        row.principal_place_of_business = Some(p);
+    }
+    if row.principal_place_of_business.is_none() {
+        row.principal_place_of_business = row.country;
+    }
+    if let Some(o) = f.ownership {
+        row.ownership = o.into();
+    }
+    if let Some(v) = f.dpf_certified_until {
+        row.dpf_certified_until = v;
+    }
+    for (flag, setter, value) in [
+        (
+            &mut row.us_dsp_covered,
+            &mut row.us_dsp_covered_by,
+            f.us_dsp_covered,
+        ),
+        (
+            &mut row.pipl_restricted,
+            &mut row.pipl_restricted_by,
+            f.pipl_restricted,
+        ),
+    ] {
+        match value {
+            Some(true) if !*flag => {
+                *flag = true;
+                *setter = Some(by.to_owned());
+            }
+            Some(false) if *flag => {
+                if setter.as_deref() == Some(by) {
+                    return Err(DomainError::NotPermitted(
+                        "A restriction is cleared by someone other than the person who set it."
+                            .into(),
+                    ));
+                }
+                *flag = false;
+                *setter = None;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn apply(row: &mut PartyRow, c: Changes) {

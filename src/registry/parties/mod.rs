@@ -68,6 +68,34 @@ pub struct PartyRow {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    pub principal_place_of_business: Option<CountryCode>,
+    pub ownership: List<Ownership>,
+    pub us_dsp_covered: bool,
+    /// Who set `us_dsp_covered`: someone else must clear it.
+    pub us_dsp_covered_by: Option<String>,
+    pub pipl_restricted: bool,
+    /// Who set `pipl_restricted`: someone else must clear it.
+    pub pipl_restricted_by: Option<String>,
+    pub dpf_certified_until: Option<String>,
+}
+
+/// Direct or indirect ownership of a party by the government or persons of a country.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Ownership {
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+    /// 0–100; the shares of a party add up to 100 at most.
+    pub percent: u32,
+}
+
+/// The transfer-law facts of a party (docs/TRANSFERS.md "Party facts").
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub principal_place_of_business: Option<CountryCode>,
+    pub ownership: Option<Vec<Ownership>>,
+    pub us_dsp_covered: Option<bool>,
+    pub pipl_restricted: Option<bool>,
+    pub dpf_certified_until: Option<Option<String>>,
 }
 
 /// A vendor or affiliate that may receive personal data.
@@ -112,6 +140,21 @@ pub struct Party {
     pub updated_at: String,
     /// Increases with every change; send it back in `If-Match`.
     pub version: i64,
+    /// Where the party is managed from (ISO alpha-2); `country` unless told otherwise.
+    #[serde(default)]
+    pub principal_place_of_business: Option<String>,
+    /// Ownership by the government or persons of a country (28 CFR 202.211).
+    #[serde(default)]
+    pub ownership: Vec<Ownership>,
+    /// Designated, or known to be, a covered person of the US Data Security Program.
+    #[serde(default)]
+    pub us_dsp_covered: bool,
+    /// On the CAC's restricted or prohibited list (PIPL Art. 42).
+    #[serde(default)]
+    pub pipl_restricted: bool,
+    /// EU-US Data Privacy Framework certification until this date (`YYYY-MM-DD`).
+    #[serde(default)]
+    pub dpf_certified_until: Option<String>,
     /// Only with `as_of`: the ledger entry that recorded this state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of_ledger_seq: Option<i64>,
@@ -140,6 +183,11 @@ impl From<PartyRow> for Party {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            principal_place_of_business: r.principal_place_of_business.map(|c| c.to_string()),
+            ownership: r.ownership.0,
+            us_dsp_covered: r.us_dsp_covered,
+            pipl_restricted: r.pipl_restricted,
+            dpf_certified_until: r.dpf_certified_until,
             as_of_ledger_seq: None,
         }
     }
@@ -160,6 +208,7 @@ pub struct Draft {
     pub external_ref: Option<String>,
     pub declared_purposes: Vec<String>,
     pub declared_categories: Vec<String>,
+    pub facts: Facts,
 }
 
 /// Changes to a party: `None` leaves a field as it is; `Some(None)` clears an optional one.
@@ -177,6 +226,7 @@ pub struct Changes {
     pub external_ref: Option<Option<String>>,
     pub declared_purposes: Option<Vec<String>>,
     pub declared_categories: Option<Vec<String>>,
+    pub facts: Facts,
 }
 
 /// True for an absolute https URL with a host.

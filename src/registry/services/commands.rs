@@ -30,6 +30,8 @@ fn record(
 pub fn create(conn: &mut DbConn, actor: &Principal, new: Draft) -> Result<ServiceRow, DomainError> {
     check_unique("purposes", &new.purposes)?;
     check_known(conn, Part::Purposes, "purposes", &new.purposes)?;
+    check_unique("entities", &new.entities)?;
+    crate::registry::entities::check_known(conn, "entities", &new.entities)?;
     if store::find(conn, new.key.as_str())?.is_some() {
         return Err(DomainError::Conflict(
             "A service with that key exists already.".into(),
@@ -45,6 +47,7 @@ pub fn create(conn: &mut DbConn, actor: &Principal, new: Draft) -> Result<Servic
         created_at: now.clone(),
         updated_at: now,
         version: 1,
+        entities: new.entities.into(),
     };
     store::insert(conn, &row)?;
     record(conn, actor, action::SERVICE_CREATED, &row)?;
@@ -67,6 +70,11 @@ pub fn update(
         check_unique("purposes", &purposes)?;
         check_known(conn, Part::Purposes, "purposes", &purposes)?;
         row.purposes = purposes.into();
+    }
+    if let Some(entities) = changes.entities {
+        check_unique("entities", &entities)?;
+        crate::registry::entities::check_known(conn, "entities", &entities)?;
+        row.entities = entities.into();
     }
     if let Some(name) = changes.name {
         row.name = name;

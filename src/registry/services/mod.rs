@@ -22,6 +22,7 @@ pub struct ServiceRow {
     pub created_at: String,
     pub updated_at: String,
     pub version: i64,
+    pub entities: List<String>,
 }
 
 /// An internal service in whose name data is shared. A service token's `sub` is its key.
@@ -42,6 +43,8 @@ pub struct Service {
     pub updated_at: String,
     /// Increases with every change; send it back in `If-Match`.
     pub version: i64,
+    /// The company's entities it operates for: a share's exporter is one of them.
+    pub entities: Vec<String>,
 }
 
 impl From<ServiceRow> for Service {
@@ -55,6 +58,7 @@ impl From<ServiceRow> for Service {
             created_at: r.created_at,
             updated_at: r.updated_at,
             version: r.version,
+            entities: r.entities.0,
         }
     }
 }
@@ -67,6 +71,7 @@ pub struct Draft {
     pub description: String,
     pub purposes: Vec<String>,
     pub active: bool,
+    pub entities: Vec<String>,
 }
 
 /// Changes to a service; `None` leaves a field as it is.
@@ -76,4 +81,5 @@ pub struct Changes {
     pub description: Option<String>,
     pub purposes: Option<Vec<String>>,
     pub active: Option<bool>,
+    pub entities: Option<Vec<String>>,
 }

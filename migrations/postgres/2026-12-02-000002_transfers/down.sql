@@ -1,0 +1,18 @@
+DROP TABLE transfer_volumes;
+DROP TABLE agreements;
+DROP TABLE entities;
+ALTER TABLE taxonomy_purposes DROP COLUMN us_dsp_ancillary;
+ALTER TABLE taxonomy_categories DROP COLUMN us_dsp_classes;
+ALTER TABLE taxonomy_categories DROP COLUMN pipl_sensitive;
+ALTER TABLE grants DROP COLUMN separate_consent;
+ALTER TABLE grants DROP COLUMN pipia_reference;
+ALTER TABLE grants DROP COLUMN exemptions;
+ALTER TABLE grants DROP COLUMN agreements;
+ALTER TABLE parties DROP COLUMN dpf_certified_until;
+ALTER TABLE parties DROP COLUMN pipl_restricted_by;
+ALTER TABLE parties DROP COLUMN pipl_restricted;
+ALTER TABLE parties DROP COLUMN us_dsp_covered_by;
+ALTER TABLE parties DROP COLUMN us_dsp_covered;
+ALTER TABLE parties DROP COLUMN ownership;
+ALTER TABLE parties DROP COLUMN principal_place_of_business;
+ALTER TABLE services DROP COLUMN entities;
