@@ -1,0 +1,441 @@
+//! The reference model: DESIGN.md's checks and docs/TRANSFERS.md's regimes written out
+//! literally, slowly, with the law's figures typed in by hand, and without any of the engine's
+//! or the transfers domain's code.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::Months;
+
+use super::{
+    A, Ask, CATEGORIES, COUNTRIES, ENTITIES, G, KINDS, PARTIES, PURPOSES, Reasons, World, now,
+};
+
+/// The counters: `pipl|<exporter>|<class>` and `dsp|<exporter>|<party>|<class>`; every request
+/// of a world is decided at the same instant, so one year and one window.
+#[derive(Debug, Default)]
+pub struct Counters(BTreeMap<String, i64>);
+
+pub struct Expected {
+    pub reasons: Reasons,
+    /// Approved category → the grant that approves it.
+    pub grants: BTreeMap<String, String>,
+}
+
+const EEA: &[&str] = &["DE"];
+/// Adequate on 2026-06-01 among the test's countries (the US only with DPF).
+const ADEQUATE: &[&str] = &["JP"];
+const CONCERN: &[&str] = &["CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"];
+
+fn covers(grant_key: &str, key: &str) -> bool {
+    let g: Vec<&str> = grant_key.split('.').collect();
+    let k: Vec<&str> = key.split('.').collect();
+    g.len() <= k.len() && g.iter().zip(&k).all(|(a, b)| a == b)
+}
+
+fn is_pii(key: &str) -> bool {
+    CATEGORIES.iter().any(|(k, pii, ..)| *pii && covers(key, k))
+}
+
+fn marks(key: &str) -> (bool, bool, bool, Vec<&'static str>) {
+    let (_, pii, linkable, sensitive, classes) = CATEGORIES.iter().find(|c| c.0 == key).unwrap();
+    (is_pii(key) || *pii, *linkable, *sensitive, classes.to_vec())
+}
+
+fn region(country: &str) -> usize {
+    match country {
+        "CN" => 0,
+        "US" => 1,
+        _ => 2,
+    }
+}
+
+fn bulk_more_than(class: &str) -> i64 {
+    match class {
+        "genomic" => 100,
+        "biometric" | "precise_geolocation" => 1_000,
+        "health" | "financial" => 10_000,
+        "covered_identifier" => 100_000,
+        _ => unreachable!("{class}"),
+    }
+}
+
+/// 0 in force, 1 incomplete, 2 not yet valid, 3 expired, 4 withdrawn.
+fn state(a: &A, t: i64) -> u8 {
+    let kind = KINDS[a.kind].as_str();
+    let mut until = a.until;
+    if kind == "cac_security_assessment" {
+        let cap = chrono::DateTime::from_timestamp_micros(a.from)
+            .unwrap()
+            .checked_add_months(Months::new(36))
+            .unwrap()
+            .timestamp_micros();
+        until = Some(until.map_or(cap, |u| u.min(cap)));
+    }
+    if a.withdrawn {
+        4
+    } else if t < a.from {
+        2
+    } else if until.is_some_and(|u| t >= u) {
+        3
+    } else {
+        let complete = match kind {
+            "pipl_standard_contract" => a.pipia && (a.filing || t < a.from + 14 * super::DAY),
+            "pipl_certification" | "cac_security_assessment" => a.pipia,
+            "eu_scc" => a.tia,
+            _ => true,
+        };
+        if complete { 0 } else { 1 }
+    }
+}
+
+/// The code for the grant's agreements under a regime at a tier, or None when backed.
+fn mechanism(
+    p: &super::P,
+    g: &G,
+    exporter: Option<usize>,
+    accepted: &[&str],
+    family: &[&str],
+    pipl: bool,
+    t: i64,
+) -> Option<&'static str> {
+    let mine: Vec<&A> = g
+        .agreements
+        .iter()
+        .filter_map(|i| p.agreements.get(*i))
+        .filter(|a| Some(a.exporter) == exporter)
+        .collect();
+    let ok: Vec<&&A> = mine
+        .iter()
+        .filter(|a| accepted.contains(&KINDS[a.kind].as_str()))
+        .collect();
+    if ok.is_empty() {
+        return Some(
+            if pipl
+                && mine
+                    .iter()
+                    .any(|a| family.contains(&KINDS[a.kind].as_str()))
+            {
+                "transfer_mechanism_insufficient"
+            } else {
+                "transfer_mechanism_missing"
+            },
+        );
+    }
+    let best = ok.iter().map(|a| state(a, t)).min().unwrap();
+    [
+        None,
+        Some("transfer_mechanism_incomplete"),
+        Some("transfer_mechanism_not_yet_valid"),
+        Some("transfer_mechanism_expired"),
+        Some("transfer_mechanism_withdrawn"),
+    ][best as usize]
+}
+
+pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
+    let mut reasons = Reasons::new();
+    let mut grants = BTreeMap::new();
+    let add = |reasons: &mut Reasons, code: &str, cat: Option<&str>, regime: Option<&str>| {
+        reasons.insert((
+            code.to_owned(),
+            cat.map(str::to_owned),
+            regime.map(str::to_owned),
+        ));
+    };
+    let purpose = PURPOSES[a.purpose].0;
+    let service = w.services.get(a.service);
+    match service {
+        Some((active, declared, _)) => {
+            if !active {
+                add(&mut reasons, "service_inactive", None, None);
+            }
+            if !declared.iter().any(|p| covers(PURPOSES[*p].0, purpose)) {
+                add(&mut reasons, "purpose_not_declared", None, None);
+            }
+        }
+        None => add(&mut reasons, "service_unknown", None, None),
+    }
+    if PURPOSES[a.purpose].1 {
+        add(&mut reasons, "purpose_prohibited", None, None);
+    }
+    let destination = COUNTRIES[a.destination];
+    let party = w.parties.get(a.party);
+    match party {
+        Some(p) => {
+            if !p.trusted {
+                add(&mut reasons, "party_not_trusted", None, None);
+            }
+            if !p.locations.iter().any(|c| COUNTRIES[*c] == destination) {
+                add(&mut reasons, "destination_not_declared", None, None);
+            }
+        }
+        None => add(&mut reasons, "party_unknown", None, None),
+    }
+    let (Some((_, _, entities)), Some(p)) = (service, party) else {
+        return Expected { reasons, grants };
+    };
+    let t = now().timestamp_micros();
+    let subject = ["CN", "US", "DE"][a.subject];
+    let origin = a.origin.map_or(subject, |o| ["CN", "US", "DE"][o]);
+    // The exporter: the one named if the service lists it, else the service's only one;
+    // an inactive entity exports nothing.
+    let exporter = match a.exporter {
+        Some(e) => entities.contains(&e).then_some(e),
+        None if entities.len() == 1 => Some(entities[0]),
+        None => None,
+    }
+    .filter(|e| w.entities_active[*e]);
+    let party_country = p.country.map(|c| COUNTRIES[c]);
+    let keys: Vec<&str> = a.categories.iter().map(|c| CATEGORIES[*c].0).collect();
+    let any_pii = keys.iter().any(|k| is_pii(k));
+    let candidate = |k: &str| {
+        let (pii, linkable, ..) = marks(k);
+        pii || linkable
+    };
+    let any_candidate = keys.iter().any(|k| candidate(k));
+
+    // PRC.
+    let pipl = origin == "CN"
+        && (destination != "CN"
+            || party_country != Some("CN")
+            || p.locations.iter().any(|c| COUNTRIES[*c] != "CN"))
+        && any_candidate;
+    // DSP: the share's classes.
+    let listed: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| candidate(k) && marks(k).3.contains(&"listed_identifier"))
+        .collect();
+    let mut classes: BTreeSet<&str> = keys
+        .iter()
+        .filter(|k| candidate(k))
+        .flat_map(|k| marks(k).3)
+        .filter(|c| *c != "listed_identifier")
+        .collect();
+    let only_contact = |k: &&str| {
+        ["user.contact", "user.name", "user.demographic"]
+            .iter()
+            .any(|r| covers(r, k))
+    };
+    let combined = (listed.len() >= 2 && !listed.iter().all(only_contact))
+        || (!listed.is_empty() && !classes.is_empty());
+    if combined {
+        classes.insert("covered_identifier");
+    }
+    let exporter_us = exporter.is_none_or(|e| ENTITIES[e].1 == "US");
+    let foreign = party_country != Some("US");
+    let covered = p.covered
+        || (foreign && party_country.is_some_and(|c| CONCERN.contains(&c)))
+        || p.cn_owned >= 50
+        || CONCERN.contains(&destination);
+    let dsp = subject == "US"
+        && exporter_us
+        && (!classes.is_empty() || a.government)
+        && covered
+        && any_candidate;
+    // GDPR.
+    let from_eea = EEA.contains(&origin) || exporter.is_some_and(|e| EEA.contains(&ENTITIES[e].1));
+    let gdpr = from_eea
+        && (!EEA.contains(&destination) || !party_country.is_some_and(|c| EEA.contains(&c)))
+        && any_candidate;
+    let any_regime = pipl || dsp || gdpr;
+    let personal = |k: &str| {
+        let (pii, linkable, ..) = marks(k);
+        pii || (linkable && (any_pii || any_regime))
+    };
+    if !any_regime && !any_pii {
+        classes.clear();
+    }
+
+    if pipl && p.restricted {
+        add(&mut reasons, "recipient_restricted", None, Some("pipl"));
+    }
+    if pipl && exporter.is_none() {
+        add(&mut reasons, "exporter_not_declared", None, Some("pipl"));
+    }
+    if dsp && exporter.is_none() {
+        add(&mut reasons, "exporter_not_declared", None, Some("us_dsp"));
+    }
+
+    // Counters with this share.
+    let ciio = exporter.is_some_and(|e| ENTITIES[e].2);
+    let ename = exporter.map_or("", |e| ENTITIES[e].0);
+    let has_sensitive = a.minors || keys.iter().any(|k| personal(k) && marks(k).2);
+    let has_plain = !a.minors && keys.iter().any(|k| personal(k) && !marks(k).2);
+    let pipl_key = |class: &str| format!("pipl|{ename}|{class}");
+    let plain_with = counters.0.get(&pipl_key("plain")).copied().unwrap_or(0) + a.count;
+    let sensitive_with = counters.0.get(&pipl_key("sensitive")).copied().unwrap_or(0) + a.count;
+    // 0 exempt, 1 contract, 2 assessment.
+    let plain_tier = if ciio {
+        2
+    } else if plain_with >= 1_000_000 {
+        2
+    } else if plain_with >= 100_000 {
+        1
+    } else {
+        0
+    };
+    let sensitive_tier = if ciio || sensitive_with >= 10_000 {
+        2
+    } else {
+        1
+    };
+    let party_key = PARTIES[a.party];
+    let dsp_n = |class: &str| {
+        if class == "precise_geolocation" {
+            a.devices.unwrap_or(a.count)
+        } else {
+            a.count
+        }
+    };
+    let dsp_key = |class: &str| format!("dsp|{ename}|{party_key}|{class}");
+    let dsp_with =
+        |class: &str| counters.0.get(&dsp_key(class)).copied().unwrap_or(0) + dsp_n(class);
+    let lowest = classes
+        .iter()
+        .map(|c| bulk_more_than(c))
+        .min()
+        .unwrap_or(i64::MAX);
+    let bulk = a.government || classes.iter().any(|c| dsp_with(c) > lowest);
+    let ancillary = PURPOSES[a.purpose].2;
+    let adequate = |c: &str| EEA.contains(&c) || ADEQUATE.contains(&c) || (c == "US" && p.dpf);
+
+    let mine: Vec<&G> = w
+        .grants
+        .iter()
+        .filter(|g| g.party == a.party && g.service == a.service)
+        .collect();
+    for key in &keys {
+        if !personal(key) {
+            continue;
+        }
+        let covering: Vec<&&G> = mine
+            .iter()
+            .filter(|g| g.categories.iter().any(|k| covers(CATEGORIES[*k].0, key)))
+            .collect();
+        let valid = |g: &G| !g.revoked && g.from <= t && g.until.is_none_or(|u| t < u);
+        let scope_ok: Vec<&&&G> = covering
+            .iter()
+            .filter(|g| valid(g) && g.regions[region(destination)])
+            .collect();
+        let (_, _, sensitive, cat_classes) = marks(key);
+        let transfer = |g: &G| -> Vec<(&'static str, &'static str)> {
+            let mut out = Vec::new();
+            if pipl && exporter.is_some() {
+                let claimed = a.exemption;
+                if claimed.is_some_and(|e| !g.exemptions[e]) {
+                    out.push(("pipl", "exemption_not_granted"));
+                } else if !g.pipia || !g.consent {
+                    out.push(("pipl", "pipl_prerequisite_missing"));
+                } else if claimed.is_none() {
+                    let tier = if a.minors || sensitive {
+                        sensitive_tier
+                    } else {
+                        plain_tier
+                    };
+                    let family = [
+                        "pipl_standard_contract",
+                        "pipl_certification",
+                        "cac_security_assessment",
+                    ];
+                    let accepted: &[&str] = if tier == 2 {
+                        &["cac_security_assessment"]
+                    } else {
+                        &family
+                    };
+                    if tier > 0
+                        && let Some(code) = mechanism(p, g, exporter, accepted, &family, true, t)
+                    {
+                        out.push(("pipl", code));
+                    }
+                }
+            }
+            if dsp && exporter.is_some() {
+                let mut mine: BTreeSet<&str> = cat_classes
+                    .iter()
+                    .copied()
+                    .filter(|c| *c != "listed_identifier")
+                    .collect();
+                if cat_classes.contains(&"listed_identifier") && combined {
+                    mine.insert("covered_identifier");
+                }
+                let judged = !mine.is_empty() || a.government;
+                if judged && !(p.affiliate && ancillary) && bulk {
+                    if mine.contains("genomic") {
+                        out.push(("us_dsp", "us_dsp_prohibited"));
+                    } else if let Some(code) = mechanism(
+                        p,
+                        g,
+                        exporter,
+                        &["us_dsp_security_requirements"],
+                        &["us_dsp_security_requirements"],
+                        false,
+                        t,
+                    ) {
+                        out.push(("us_dsp", code));
+                    }
+                }
+            }
+            if gdpr
+                && !(adequate(destination) && party_country.is_some_and(adequate))
+                && let Some(code) = mechanism(
+                    p,
+                    g,
+                    exporter,
+                    &["eu_scc", "eu_bcr"],
+                    &["eu_scc", "eu_bcr"],
+                    false,
+                    t,
+                )
+            {
+                out.push(("gdpr", code));
+            }
+            out
+        };
+        if let Some(g) = scope_ok.iter().find(|g| transfer(g).is_empty()) {
+            grants.insert((*key).to_owned(), g.id.clone());
+            continue;
+        }
+        if let Some(first) = scope_ok.first() {
+            for (regime, code) in transfer(first) {
+                add(&mut reasons, code, Some(key), Some(regime));
+            }
+            continue;
+        }
+        let code = if covering.iter().any(|g| valid(g)) {
+            "destination_region_not_allowed"
+        } else if covering.iter().any(|g| !g.revoked && t < g.from) {
+            "grant_not_yet_valid"
+        } else if covering
+            .iter()
+            .any(|g| !g.revoked && g.until.is_some_and(|u| u <= t))
+        {
+            "grant_expired"
+        } else if !covering.is_empty() {
+            "grant_revoked"
+        } else if mine
+            .iter()
+            .any(|g| g.categories.iter().any(|k| covers(key, CATEGORIES[*k].0)))
+        {
+            "category_too_broad"
+        } else {
+            "category_not_granted"
+        };
+        add(&mut reasons, code, Some(key), None);
+    }
+    if reasons.is_empty() {
+        if pipl && exporter.is_some() {
+            if has_plain {
+                *counters.0.entry(pipl_key("plain")).or_default() += a.count;
+            }
+            if has_sensitive {
+                *counters.0.entry(pipl_key("sensitive")).or_default() += a.count;
+            }
+        }
+        if subject == "US" && exporter.is_some() {
+            for c in &classes {
+                *counters.0.entry(dsp_key(c)).or_default() += dsp_n(c);
+            }
+        }
+    }
+    Expected { reasons, grants }
+}
