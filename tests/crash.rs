@@ -61,7 +61,7 @@ fn world(node: &Node, dir: &std::path::Path) -> World {
     assert_eq!(s, 200);
     World {
         ask: json!({"party_id": pid, "purpose": "marketing.communications.email", "categories": ["user.contact.email"],
-        "destination_country": "US", "subject_region": "US"}),
+        "destination_country": "US", "subject_country": "US", "subject_count": 1}),
         ..w
     }
 }

@@ -68,7 +68,7 @@ async fn world(app: &TestApp) -> Value {
         .await;
     app.set_status(&party, "trusted").await;
     let request = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
-        "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+        "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
     assert_eq!(
         app.share("newsletter", request.clone()).await.body["outcome"],
         "approved"

@@ -54,7 +54,7 @@ fn three_nodes_on_one_postgresql_behave_as_one_service() {
     .unwrap();
     assert_eq!(s, 200);
     let ask = json!({"party_id": pid, "purpose": "marketing.communications.email", "categories": ["user.contact.email"],
-        "destination_country": "US", "subject_region": "US"});
+        "destination_country": "US", "subject_country": "US", "subject_count": 1});
     for n in [&a, &b, &c] {
         let (s, d) = call(
             n.port,

@@ -308,7 +308,7 @@ impl Node {
             assert_eq!(s, 200, "trust the party");
             let ask = |categories: Value, country: &str, purpose: &str| {
                 json!({"party_id": id, "purpose": purpose, "categories": categories,
-                    "destination_country": country, "subject_region": "US"})
+                    "destination_country": country, "subject_country": "US", "subject_count": 1})
             };
             bodies.push(ask(
                 json!(["user.contact.email", "user.name.first"]),

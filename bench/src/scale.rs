@@ -108,7 +108,7 @@ fn register_changes(server: &Server, data: &std::path::Path) -> Value {
         token(data, "service", "svc-0"),
     );
     let ask = json!({"party_id": "p000000", "purpose": "marketing.communications.email",
-        "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+        "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
     let decide = || {
         let t = Instant::now();
         let answer = call(

@@ -23,7 +23,6 @@ use crate::transfers::AgreementKind;
 #[schema(example = json!({"exporter": "acme-cn", "kind": "pipl_standard_contract", "reference": "SC-2026-014",
     "signed_on": "2026-03-01", "valid_from": "2026-03-01T00:00:00Z", "filing_reference": "FILING-2026-0042",
     "pipia_reference": "PIPIA-2026-07"}))]
-#[serde(deny_unknown_fields)]
 pub struct NewAgreement {
     /// The company's entity that exports under it.
     #[validate(length(min = 1, max = 100))]
@@ -51,7 +50,6 @@ pub struct NewAgreement {
 /// and kind never change.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"filing_reference": "FILING-2026-0042"}))]
-#[serde(deny_unknown_fields)]
 pub struct AgreementPatch {
     #[validate(length(min = 1, max = 200))]
     pub reference: Option<String>,
@@ -79,7 +77,6 @@ pub struct AgreementPatch {
 /// A withdrawal.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"reason": "Superseded by SC-2027-003."}))]
-#[serde(deny_unknown_fields)]
 pub struct Withdrawal {
     #[validate(length(min = 1, max = 1000))]
     pub reason: String,

@@ -21,7 +21,6 @@ use crate::types::{CountryCode, ServiceKey};
 /// A new entity.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"key": "acme-cn", "legal_name": "Acme (Shanghai) Co., Ltd.", "country": "CN", "ciio": false}))]
-#[serde(deny_unknown_fields)]
 pub struct NewEntity {
     /// Lowercase letters, digits, `-` and `_`, 1–64 characters.
     pub key: String,
@@ -37,7 +36,6 @@ pub struct NewEntity {
 /// Changes to an entity; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"ciio": true}))]
-#[serde(deny_unknown_fields)]
 pub struct EntityPatch {
     #[validate(length(min = 1, max = 300))]
     pub legal_name: Option<String>,

@@ -70,7 +70,7 @@ pub struct DecisionsQuery {
     to: Option<String>,
 }
 
-const DECISION_HEADER: [&str; 12] = [
+const DECISION_HEADER: [&str; 17] = [
     "id",
     "decided_at",
     "service",
@@ -83,6 +83,11 @@ const DECISION_HEADER: [&str; 12] = [
     "reasons",
     "grants",
     "ledger_seq",
+    "subject_country",
+    "data_origin_country",
+    "exporter",
+    "subject_count",
+    "rules_version",
 ];
 
 fn decision_line(d: &Decision) -> String {
@@ -112,13 +117,19 @@ fn decision_line(d: &Decision) -> String {
         reasons.join(";"),
         grants.join(";"),
         d.ledger_seq.to_string(),
+        d.subject_country.clone(),
+        d.data_origin_country.clone(),
+        d.exporter.clone().unwrap_or_default(),
+        d.subject_count.to_string(),
+        d.rules_version.clone(),
     ])
 }
 
 /// Export decisions as CSV.
 ///
 /// One row per decision, oldest first, streamed; takes the filters of the decision list.
-/// `reasons` are `code:category` pairs and `grants` `category:grant_id` pairs, `;`-separated.
+/// `reasons` are `code:category` pairs and `grants` `category:grant_id` pairs, `;`-separated;
+/// the transfer columns (`subject_country` … `rules_version`) follow the first twelve.
 /// Roles: auditor, admin.
 #[utoipa::path(
     tag = "exports",

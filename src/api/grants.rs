@@ -62,7 +62,6 @@ pub struct NewGrant {
 /// Changes to a grant: only the agreements that back it and the exemptions it allows.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"agreements": ["0193a0c7-3333-7cc0-9d2a-0c1b2a3d4e5f"], "exemptions": ["contract_necessity"]}))]
-#[serde(deny_unknown_fields)]
 pub struct GrantPatch {
     #[validate(length(max = 50))]
     pub agreements: Option<Vec<String>>,

@@ -188,7 +188,7 @@ on_each_backend! {
         app.service("payroll", &["marketing.communications"]).await;
         let party = app.party(json!({})).await;
         let body = json!({"party_id": party["id"], "purpose": "marketing.communications", "categories": ["system"],
-            "destination_country": "US", "subject_region": "US"});
+            "destination_country": "US", "subject_country": "US", "subject_count": 1});
         let d = app.share("newsletter", body).await;
         let seq = d.body["ledger_seq"].as_i64().unwrap();
         let own = app

@@ -55,7 +55,7 @@ on_each_backend! {
         app.service("newsletter", &["marketing.communications"]).await;
         let party = app.party(json!({})).await;
         let ask = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
-            "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+            "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
         let first = app.share("newsletter", ask.clone()).await;
         let second = app.share("newsletter", ask).await;
         assert_eq!(second.status, 201);

@@ -160,7 +160,7 @@ async fn metrics_count_requests_and_decisions_without_ids_or_principals() {
     app.get(&format!("/v1/parties/{id}"), &app.auditor()).await;
     app.get("/v1/parties/missing", &app.auditor()).await;
     let ask = json!({"party_id": id, "purpose": "marketing.communications", "categories": ["user.name"],
-        "destination_country": "US", "subject_region": "US"});
+        "destination_country": "US", "subject_country": "US", "subject_count": 1});
     app.share("newsletter", ask).await;
     let r = app.request(Method::GET, "/metrics", None, None, None).await;
     assert_eq!(r.status, 200);

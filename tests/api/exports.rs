@@ -13,7 +13,7 @@ on_each_backend! {
         let party = app.set_status(&app.party(json!({})).await, "trusted").await;
         let ask = |cats: Value| {
             json!({"party_id": party["id"], "purpose": "marketing.communications",
-            "categories": cats, "destination_country": "US", "subject_region": "US"})
+            "categories": cats, "destination_country": "US", "subject_country": "US", "subject_count": 1})
         };
         let approved = app.share("newsletter", ask(json!(["system"]))).await;
         let denied = app
@@ -28,8 +28,9 @@ on_each_backend! {
         let lines = rows(&r.text);
         assert_eq!(
             lines[0],
-            "id,decided_at,service,party_id,purpose,categories,destination_country,subject_region,outcome,reasons,grants,ledger_seq"
+            "id,decided_at,service,party_id,purpose,categories,destination_country,subject_region,outcome,reasons,grants,ledger_seq,subject_country,data_origin_country,exporter,subject_count,rules_version"
         );
+        assert!(lines[1].ends_with(",US,US,,1,2026-01"), "{}", lines[1]);
         assert_eq!(lines.len(), 3);
         assert!(lines[1].starts_with(approved.body["id"].as_str().unwrap()));
         assert!(

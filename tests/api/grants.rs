@@ -4,7 +4,7 @@ use crate::helpers::{TestApp, on_each_backend};
 
 fn scope() -> serde_json::Value {
     json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US", "PRC"],
-        "transfer_mechanism": "pipl_standard_contract", "legal_basis": "consent"})
+        "pipia_reference": "PIPIA-1", "separate_consent": true, "legal_basis": "consent"})
 }
 
 on_each_backend! {
@@ -20,6 +20,15 @@ on_each_backend! {
         assert_eq!(g["effective"], "active");
         assert_eq!(g["created_by"], "alice");
         assert!(g["valid_until"].is_null());
+        assert_eq!(g["pipia_reference"], "PIPIA-1");
+        assert_eq!(g["separate_consent"], true);
+        assert_eq!(g["transfer_mechanism"], "none");
+        // docs/TRANSFERS.md "Rolling it out": the label is read-only and not evidence.
+        let mut labelled = scope();
+        labelled["transfer_mechanism"] = json!("pipl_standard_contract");
+        let r = app.post(&format!("/v1/parties/{pid}/grants"), &app.alice(), &labelled).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.body["errors"][0]["field"], "transfer_mechanism");
         let got = app.get(&format!("/v1/grants/{gid}"), &app.auditor()).await;
         assert_eq!(got.status, 200);
         assert_eq!(got.etag(), "\"1\"");

@@ -287,6 +287,32 @@ impl TestApp {
         r.body
     }
 
+    /// Registers one of the company's entities as admin.
+    pub async fn entity(&self, key: &str, country: &str) -> Value {
+        let r = self
+            .post(
+                "/v1/entities",
+                &self.admin(),
+                &json!({"key": key, "legal_name": key, "country": country}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "[{}] create entity: {}", self.backend, r.text);
+        r.body
+    }
+
+    /// Registers a service operating for `entities` (already registered).
+    pub async fn service_for(&self, key: &str, purposes: &[&str], entities: &[&str]) -> Value {
+        let r = self
+            .post(
+                "/v1/services",
+                &self.admin(),
+                &json!({"key": key, "name": key, "purposes": purposes, "entities": entities}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "[{}] create service: {}", self.backend, r.text);
+        r.body
+    }
+
     /// Registers a party as alice, merging `overrides` into a valid body.
     pub async fn party(&self, overrides: Value) -> Value {
         let mut body = valid_party();

@@ -42,7 +42,7 @@ async fn assert_stopped(app: &TestApp) {
         "the cause is logged, not returned"
     );
     let ask = json!({"party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "purpose": "marketing",
-        "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+        "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
     let r = app.share("newsletter", ask).await;
     assert!(
         is_integrity_problem(&r),
@@ -146,7 +146,7 @@ on_each_backend! {
         app.service("newsletter", &["marketing.communications"]).await;
         let party = app.party(json!({})).await;
         let ask = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
-            "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+            "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
         for i in 0..12 {
             if i % 2 == 0 {
                 app.party(json!({"legal_name": format!("Vendor {i}")})).await;

@@ -53,6 +53,18 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/exports/decisions.csv"), AUDIT),
         (("get", "/v1/exports/register.csv"), AUDIT),
         (("get", "/v1/exports/register.json"), AUDIT),
+        (("patch", "/v1/grants/{id}"), REGISTER_WRITE),
+        (("get", "/v1/entities"), REGISTER_READ),
+        (("post", "/v1/entities"), &["admin"][..]),
+        (("get", "/v1/entities/{key}"), REGISTER_READ),
+        (("patch", "/v1/entities/{key}"), &["admin"][..]),
+        (("get", "/v1/parties/{id}/agreements"), REGISTER_READ),
+        (("post", "/v1/parties/{id}/agreements"), REGISTER_WRITE),
+        (("get", "/v1/agreements/{id}"), REGISTER_READ),
+        (("patch", "/v1/agreements/{id}"), REGISTER_WRITE),
+        (("post", "/v1/agreements/{id}/withdraw"), REGISTER_WRITE),
+        (("get", "/v1/transfer-rules"), ALL),
+        (("get", "/v1/transfer-volumes"), REGISTER_READ),
     ])
 }
 
@@ -60,21 +72,32 @@ struct Objects {
     party: String,
     grant: String,
     decision: String,
+    agreement: String,
 }
 
 async fn objects(app: &TestApp) -> Objects {
-    app.service("newsletter", &["marketing.communications"])
+    app.entity("acme-us", "US").await;
+    app.service_for("newsletter", &["marketing.communications"], &["acme-us"])
         .await;
     let party = app.party(json!({})).await;
+    let agreement = app
+        .post(
+            &format!("/v1/parties/{}/agreements", party["id"].as_str().unwrap()),
+            &app.alice(),
+            &json!({"exporter": "acme-us", "kind": "dpa", "reference": "DPA-1", "valid_from": "2026-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(agreement.status, 201, "{}", agreement.text);
     let grant = app.grant(&party, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]})).await;
     let d = app
         .share("newsletter", json!({"party_id": party["id"], "purpose": "marketing.communications", "categories": ["system"],
-            "destination_country": "US", "subject_region": "US"}))
+            "destination_country": "US", "subject_country": "US", "subject_count": 1}))
         .await;
     Objects {
         party: party["id"].as_str().unwrap().to_owned(),
         grant: grant["id"].as_str().unwrap().to_owned(),
         decision: d.body["id"].as_str().unwrap().to_owned(),
+        agreement: agreement.body["id"].as_str().unwrap().to_owned(),
     }
 }
 
@@ -83,10 +106,17 @@ fn concrete(path: &str, o: &Objects) -> String {
         &o.grant
     } else if path.starts_with("/v1/sharing-requests") {
         &o.decision
+    } else if path.starts_with("/v1/agreements") {
+        &o.agreement
     } else {
         &o.party
     };
-    path.replace("{key}", "newsletter")
+    let key = if path.starts_with("/v1/entities") {
+        "acme-us"
+    } else {
+        "newsletter"
+    };
+    path.replace("{key}", key)
         .replace("{id}", id)
         .replace("{seq}", "1")
         + if path == "/v1/audit/consistency" {
@@ -227,7 +257,12 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
             .unwrap_or_default();
         let role = match path.as_str() {
             "/v1/sharing-requests" => "service",
-            p if p.starts_with("/v1/taxonomy") || p.starts_with("/v1/services") => "admin",
+            p if p.starts_with("/v1/taxonomy")
+                || p.starts_with("/v1/services")
+                || p.starts_with("/v1/entities") =>
+            {
+                "admin"
+            }
             _ => "procurement",
         };
         let token = app.token(
@@ -250,6 +285,7 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
                 let read = uri
                     .trim_end_matches("/status")
                     .trim_end_matches("/revoke")
+                    .trim_end_matches("/withdraw")
                     .to_owned();
                 Some(app.get(&read, &app.admin()).await.etag())
             } else {

@@ -16,7 +16,7 @@ async fn world(app: &TestApp) -> (Value, Value) {
         .await;
     let party = app.set_status(&party, "trusted").await;
     let ask = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
-        "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+        "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
     (ask, grant)
 }
 

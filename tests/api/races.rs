@@ -34,7 +34,7 @@ on_each_backend! {
             .await;
         let party = app.party(json!({})).await;
         let body = json!({"party_id": party["id"], "purpose": "marketing.communications", "categories": ["system"],
-            "destination_country": "US", "subject_region": "US"});
+            "destination_country": "US", "subject_country": "US", "subject_count": 1});
         let head = app.get("/v1/audit/verify", &app.auditor()).await.body["head_seq"]
             .as_i64()
             .unwrap();
@@ -101,7 +101,7 @@ on_each_backend! {
             .await;
         app.set_status(&party, "trusted").await;
         let body = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
-            "categories": ["user.contact.email"], "destination_country": "US", "subject_region": "US"});
+            "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
         let revoked_at: std::cell::Cell<Option<std::time::Instant>> = std::cell::Cell::new(None);
         // The revoke waits for a first approval, so the load always overlaps it, however slowly
         // the machine runs the decisions.
