@@ -7,12 +7,14 @@
 pub mod batch;
 pub mod engine;
 pub mod few;
+mod fingerprint;
 pub mod follow;
 pub mod loading;
 pub mod reasons;
 pub mod record;
 pub mod snapshot;
 pub mod store;
+pub mod verdict;
 pub mod writer;
 
 #[cfg(test)]

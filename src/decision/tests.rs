@@ -584,6 +584,7 @@ fn request(a: &Ask) -> Request {
 }
 
 mod reference;
+mod statutes;
 
 /// `(code, category, regime)`.
 type Reasons = BTreeSet<(String, Option<String>, Option<String>)>;

@@ -86,17 +86,7 @@ pub fn parent_of(key: &str) -> Option<&str> {
     key.rfind('.').map(|i| &key[..i])
 }
 
-/// A well-formed key: dot-separated segments of lowercase letters, digits and underscores.
-pub fn is_well_formed(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 200
-        && key.split('.').all(|seg| {
-            !seg.is_empty()
-                && seg
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-        })
-}
+pub use crate::types::keys::is_well_formed;
 
 #[cfg(test)]
 mod tests {

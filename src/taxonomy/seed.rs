@@ -296,7 +296,7 @@ pub fn ensure_marks(conn: &mut DbConn) -> Result<usize, crate::error::DomainErro
     for mut c in super::store::all_categories(conn)? {
         let (sensitive, classes) = transfer_marks(&c.key);
         let missing_class = classes.iter().any(|k| !c.us_dsp_classes.contains(k));
-        if !(sensitive && !c.pipl_sensitive) && !missing_class {
+        if (!sensitive || c.pipl_sensitive) && !missing_class {
             continue;
         }
         let subject = Subject::Category(&c.key).to_string();

@@ -7,6 +7,7 @@
 //! runs it.
 
 pub mod activation;
+pub mod judge;
 pub mod law;
 pub mod plan;
 pub mod rules;

@@ -57,7 +57,7 @@ string_key!(
     /// A well-formed taxonomy key: dot-separated segments of lowercase letters, digits and
     /// underscores (whether the taxonomy holds it is the taxonomy's question).
     CategoryKey,
-    crate::taxonomy::is_well_formed,
+    is_well_formed,
     "must be dot-separated segments of lowercase letters, digits and underscores"
 );
 
@@ -68,6 +68,18 @@ string_key!(
     is_service_key,
     "must be 1-100 lowercase letters, digits, '-' or '_', starting with a letter or digit"
 );
+
+/// A well-formed key: dot-separated segments of lowercase letters, digits and underscores.
+pub fn is_well_formed(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 200
+        && key.split('.').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        })
+}
 
 /// The rule of a [`ServiceKey`].
 pub fn is_service_key(key: &str) -> bool {

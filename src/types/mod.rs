@@ -5,7 +5,7 @@
 //! silent default.
 
 mod country;
-mod keys;
+pub mod keys;
 mod list;
 pub mod sql;
 

@@ -18,8 +18,11 @@ impl World {
             .await;
         let party = app.party(json!({})).await;
         let g = app
-            .grant(&party, json!({"service": "newsletter", "categories": ["user.contact.email"],
-                "allowed_regions": ["US", "PRC", "OTHER"]}))
+            .grant(
+                &party,
+                json!({"service": "newsletter", "categories": ["user.contact.email"],
+                "allowed_regions": ["US", "PRC", "OTHER"]}),
+            )
             .await;
         let party = app.set_status(&party, "trusted").await;
         World {

@@ -296,7 +296,11 @@ impl TestApp {
                 &json!({"key": key, "legal_name": key, "country": country}),
             )
             .await;
-        assert_eq!(r.status, 201, "[{}] create entity: {}", self.backend, r.text);
+        assert_eq!(
+            r.status, 201,
+            "[{}] create entity: {}",
+            self.backend, r.text
+        );
         r.body
     }
 
@@ -309,7 +313,11 @@ impl TestApp {
                 &json!({"key": key, "name": key, "purposes": purposes, "entities": entities}),
             )
             .await;
-        assert_eq!(r.status, 201, "[{}] create service: {}", self.backend, r.text);
+        assert_eq!(
+            r.status, 201,
+            "[{}] create service: {}",
+            self.backend, r.text
+        );
         r.body
     }
 

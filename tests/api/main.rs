@@ -23,3 +23,5 @@ mod races;
 mod services;
 mod taxonomy;
 mod tokens;
+mod transfer_law;
+mod transfers;

@@ -138,3 +138,47 @@ async fn a_node_follows_register_changes_made_elsewhere_without_deciding() {
             .contains_key("newsletter")
     );
 }
+
+on_each_backend! {
+    async fn three_nodes_count_every_approval_once_and_never_judge_on_a_stale_counter(a: TestApp) {
+        // docs/TRANSFERS.md "Volumes": each share of 10,000 PRC subjects is exempt until the
+        // exporter's counter reaches 100,000 with it; a grant with no agreement then fails. So
+        // of 30 concurrent shares on three nodes exactly 9 are approved, and the counter is
+        // exactly 90,000: a lost increment would approve a tenth, a stale read more.
+        let nodes = [a.node().await, a.node().await];
+        let all = [&a, &nodes[0], &nodes[1]];
+        a.entity("acme-cn", "CN").await;
+        a.service_for("newsletter", &["marketing.communications"], &["acme-cn"]).await;
+        let party = a.party(json!({"country": "SG", "data_locations": ["SG"]})).await;
+        a.grant(&party, json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["OTHER"],
+            "pipia_reference": "PIPIA-1", "separate_consent": true})).await;
+        let party = a.set_status(&party, "trusted").await;
+        let ask = json!({"party_id": party["id"], "purpose": "marketing.communications.email",
+            "categories": ["user.contact.email"], "destination_country": "SG", "subject_country": "CN", "subject_count": 10_000});
+        let decided = join_all((0..30).map(|i| all[i % 3].share("newsletter", ask.clone()))).await;
+        let mut approved = 0;
+        for d in &decided {
+            assert_eq!(d.status, 201, "[{}] {}", a.backend, d.text);
+            if d.body["outcome"] == "approved" {
+                approved += 1;
+                let c = &d.body["regimes"][0]["counters"][0];
+                assert!(c["with_share"].as_i64().unwrap() < 100_000, "{}", d.text);
+            } else {
+                assert_eq!(d.body["reasons"][0]["code"], "transfer_mechanism_missing", "{}", d.text);
+            }
+        }
+        assert_eq!(approved, 9, "[{}]", a.backend);
+        for n in all {
+            let v = n.get("/v1/transfer-volumes?exporter=acme-cn", &n.auditor()).await;
+            assert_eq!(v.body["items"][0]["count"], 90_000, "[{}] {}", a.backend, v.text);
+        }
+        // Each approval recorded the counter before it and with it: the nine form one sequence.
+        let mut befores: Vec<i64> = decided
+            .iter()
+            .filter(|d| d.body["outcome"] == "approved")
+            .map(|d| d.body["regimes"][0]["counters"][0]["before"].as_i64().unwrap())
+            .collect();
+        befores.sort();
+        assert_eq!(befores, (0..9).map(|i| i * 10_000).collect::<Vec<_>>());
+    }
+}

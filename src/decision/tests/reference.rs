@@ -4,11 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::Months;
-
-use super::{
-    A, Ask, CATEGORIES, COUNTRIES, ENTITIES, G, KINDS, PARTIES, PURPOSES, Reasons, World, now,
+use super::statutes::{
+    ADEQUATE, CONCERN, EEA, bulk_more_than, covers, is_pii, marks, mechanism, region,
 };
+use super::{Ask, CATEGORIES, COUNTRIES, ENTITIES, G, PARTIES, PURPOSES, Reasons, World, now};
 
 /// The counters: `pipl|<exporter>|<class>` and `dsp|<exporter>|<party>|<class>`; every request
 /// of a world is decided at the same instant, so one year and one window.
@@ -19,116 +18,6 @@ pub struct Expected {
     pub reasons: Reasons,
     /// Approved category → the grant that approves it.
     pub grants: BTreeMap<String, String>,
-}
-
-const EEA: &[&str] = &["DE"];
-/// Adequate on 2026-06-01 among the test's countries (the US only with DPF).
-const ADEQUATE: &[&str] = &["JP"];
-const CONCERN: &[&str] = &["CN", "HK", "MO", "CU", "IR", "KP", "RU", "VE"];
-
-fn covers(grant_key: &str, key: &str) -> bool {
-    let g: Vec<&str> = grant_key.split('.').collect();
-    let k: Vec<&str> = key.split('.').collect();
-    g.len() <= k.len() && g.iter().zip(&k).all(|(a, b)| a == b)
-}
-
-fn is_pii(key: &str) -> bool {
-    CATEGORIES.iter().any(|(k, pii, ..)| *pii && covers(key, k))
-}
-
-fn marks(key: &str) -> (bool, bool, bool, Vec<&'static str>) {
-    let (_, pii, linkable, sensitive, classes) = CATEGORIES.iter().find(|c| c.0 == key).unwrap();
-    (is_pii(key) || *pii, *linkable, *sensitive, classes.to_vec())
-}
-
-fn region(country: &str) -> usize {
-    match country {
-        "CN" => 0,
-        "US" => 1,
-        _ => 2,
-    }
-}
-
-fn bulk_more_than(class: &str) -> i64 {
-    match class {
-        "genomic" => 100,
-        "biometric" | "precise_geolocation" => 1_000,
-        "health" | "financial" => 10_000,
-        "covered_identifier" => 100_000,
-        _ => unreachable!("{class}"),
-    }
-}
-
-/// 0 in force, 1 incomplete, 2 not yet valid, 3 expired, 4 withdrawn.
-fn state(a: &A, t: i64) -> u8 {
-    let kind = KINDS[a.kind].as_str();
-    let mut until = a.until;
-    if kind == "cac_security_assessment" {
-        let cap = chrono::DateTime::from_timestamp_micros(a.from)
-            .unwrap()
-            .checked_add_months(Months::new(36))
-            .unwrap()
-            .timestamp_micros();
-        until = Some(until.map_or(cap, |u| u.min(cap)));
-    }
-    if a.withdrawn {
-        4
-    } else if t < a.from {
-        2
-    } else if until.is_some_and(|u| t >= u) {
-        3
-    } else {
-        let complete = match kind {
-            "pipl_standard_contract" => a.pipia && (a.filing || t < a.from + 14 * super::DAY),
-            "pipl_certification" | "cac_security_assessment" => a.pipia,
-            "eu_scc" => a.tia,
-            _ => true,
-        };
-        if complete { 0 } else { 1 }
-    }
-}
-
-/// The code for the grant's agreements under a regime at a tier, or None when backed.
-fn mechanism(
-    p: &super::P,
-    g: &G,
-    exporter: Option<usize>,
-    accepted: &[&str],
-    family: &[&str],
-    pipl: bool,
-    t: i64,
-) -> Option<&'static str> {
-    let mine: Vec<&A> = g
-        .agreements
-        .iter()
-        .filter_map(|i| p.agreements.get(*i))
-        .filter(|a| Some(a.exporter) == exporter)
-        .collect();
-    let ok: Vec<&&A> = mine
-        .iter()
-        .filter(|a| accepted.contains(&KINDS[a.kind].as_str()))
-        .collect();
-    if ok.is_empty() {
-        return Some(
-            if pipl
-                && mine
-                    .iter()
-                    .any(|a| family.contains(&KINDS[a.kind].as_str()))
-            {
-                "transfer_mechanism_insufficient"
-            } else {
-                "transfer_mechanism_missing"
-            },
-        );
-    }
-    let best = ok.iter().map(|a| state(a, t)).min().unwrap();
-    [
-        None,
-        Some("transfer_mechanism_incomplete"),
-        Some("transfer_mechanism_not_yet_valid"),
-        Some("transfer_mechanism_expired"),
-        Some("transfer_mechanism_withdrawn"),
-    ][best as usize]
 }
 
 pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
@@ -265,9 +154,7 @@ pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
     let plain_with = counters.0.get(&pipl_key("plain")).copied().unwrap_or(0) + a.count;
     let sensitive_with = counters.0.get(&pipl_key("sensitive")).copied().unwrap_or(0) + a.count;
     // 0 exempt, 1 contract, 2 assessment.
-    let plain_tier = if ciio {
-        2
-    } else if plain_with >= 1_000_000 {
+    let plain_tier = if ciio || plain_with >= 1_000_000 {
         2
     } else if plain_with >= 100_000 {
         1
