@@ -105,6 +105,7 @@ fn build(
             ServiceEntry {
                 active: rng.gen_bool(0.95),
                 purposes,
+                entities: Vec::new(),
                 id: 0,
             },
         );
@@ -146,10 +147,10 @@ fn build(
                 id: format!("g{n}"),
                 category_ids: snap.ids_of(SCOPES.choose_multiple(rng, scopes).copied()),
                 regions: [rng.gen_bool(0.6), rng.gen_bool(0.8), rng.gen_bool(0.6)],
-                mechanism_is_pipl: rng.gen_bool(0.5),
                 valid_from: from,
                 valid_until: until,
                 revoked: rng.gen_bool(0.05),
+                facts: Default::default(),
             };
             entry
                 .grants
@@ -233,11 +234,6 @@ fn requests(reg: &Register, count: usize, rng: &mut StdRng) -> Vec<Case> {
                 }
                 _ => (*COUNTRIES.choose(rng).unwrap_or(&"US")).to_owned(),
             };
-            let subject = if rng.gen_bool(0.7) {
-                Region::of(&destination)
-            } else {
-                [Region::Prc, Region::Us, Region::Other][rng.gen_range(0..3)]
-            };
             Case {
                 request: Request {
                     service: service_key(service),
@@ -245,7 +241,16 @@ fn requests(reg: &Register, count: usize, rng: &mut StdRng) -> Vec<Case> {
                     purpose,
                     categories,
                     destination_country: destination,
-                    subject_region: subject,
+                    // Subjects outside every cross-border regime: the comparison is of the
+                    // scope rules, with our engine still judging (and finding no) regimes.
+                    subject_country: "JP".into(),
+                    data_origin_country: "JP".into(),
+                    subject_count: 1,
+                    device_count: None,
+                    exporter: None,
+                    exemption: None,
+                    subjects_include_minors_under_14: false,
+                    us_government_related: false,
                 },
                 party,
                 service,
@@ -363,15 +368,10 @@ forbid(principal, action, resource) unless { context.party has locations && cont
                     .valid_until
                     .map(|u| format!(" && context.now < {u}"))
                     .unwrap_or_default();
-                let pipl = if g.mechanism_is_pipl {
-                    String::new()
-                } else {
-                    " && !context.needs_pipl".to_owned()
-                };
                 for k in keys(&reg.snap, g) {
                     src.push_str(&format!(
                         "permit(principal == Service::\"{}\", action == Action::\"share\", resource in Category::\"{k}\") \
-                         when {{ context.party == Party::\"{}\" && [{}].contains(context.region) && context.now >= {}{until}{pipl} }};\n",
+                         when {{ context.party == Party::\"{}\" && [{}].contains(context.region) && context.now >= {}{until} }};\n",
                         service_key(s),
                         reg.parties.get(p).cloned().unwrap_or_default(),
                         regions.join(", "),
@@ -414,13 +414,11 @@ forbid(principal, action, resource) unless { context.party has locations && cont
     fn prepare(&self, case: &Case, now: i64) -> Vec<cedar_policy::Request> {
         let r = &case.request;
         let with_pii = r.categories.iter().any(|c| self.pii.contains(c));
-        let needs_pipl =
-            r.subject_region == Region::Prc && Region::of(&r.destination_country) != Region::Prc;
         let context = cedar_policy::Context::from_json_value(
             json!({"party": {"__entity": {"type": "Party", "id": r.party_id}},
                 "purpose": {"__entity": {"type": "Purpose", "id": r.purpose}},
                 "destination": r.destination_country, "region": Region::of(&r.destination_country).as_str(),
-                "needs_pipl": needs_pipl, "with_pii": with_pii, "now": now}),
+                "with_pii": with_pii, "now": now}),
             None,
         )
         .expect("context");
@@ -487,11 +485,6 @@ region := "PRC" if input.destination_country == "CN"
 region := "US" if input.destination_country == "US"
 region := "OTHER" if not input.destination_country in {"CN", "US"}
 
-needs_pipl if {
-    input.subject_region == "PRC"
-    region != "PRC"
-}
-
 with_pii if {
     some c in input.categories
     data.categories[c].pii
@@ -526,12 +519,9 @@ granted(c) if {
     g.valid_from <= input.now
     not expired(g)
     g.regions[region]
-    pipl_ok(g)
 }
 
 expired(g) if input.now >= g.valid_until
-pipl_ok(_) if not needs_pipl
-pipl_ok(g) if g.pipl
 
 allow if {
     request_ok
@@ -585,7 +575,6 @@ impl Rego {
                     (service_keys[s], gs.iter()
                         .map(|g| {
                             let mut v = json!({"categories": keys(&reg.snap, g).collect::<Vec<_>>(), "revoked": g.revoked, "valid_from": g.valid_from,
-                                "pipl": g.mechanism_is_pipl,
                                 "regions": {"PRC": g.regions[0], "US": g.regions[1], "OTHER": g.regions[2]}});
                             if let Some(u) = g.valid_until {
                                 v["valid_until"] = json!(u);
@@ -614,7 +603,7 @@ impl Rego {
     fn decide(&mut self, case: &Case, now: i64) -> bool {
         let r = &case.request;
         let input = json!({"service": r.service, "party_id": r.party_id, "purpose": r.purpose, "categories": r.categories,
-            "destination_country": r.destination_country, "subject_region": r.subject_region.as_str(), "now": now});
+            "destination_country": r.destination_country, "now": now});
         self.0
             .set_input(regorus::Value::from_json_str(&input.to_string()).expect("input"));
         self.0
