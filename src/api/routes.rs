@@ -44,6 +44,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(agreements::withdraw)
         .service(transfers::get_rules)
         .service(transfers::list_volumes)
+        .service(transfers::adjust)
+        .service(transfers::readiness)
         .service(imports::import_gvl)
         .service(sharing::list)
         .service(sharing::get)

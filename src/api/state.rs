@@ -42,6 +42,8 @@ pub struct AppState {
     pub writable: AtomicBool,
     /// Sign a checkpoint in any write that leaves this many entries unsigned.
     checkpoint_every: i64,
+    /// Whether transfer checks decide (`enforce`) or only advise (`report`).
+    pub enforcement: crate::transfers::Enforcement,
     /// Every documented path with its methods, to tell 405 from 404.
     pub(super) routes: Vec<(ResourceDef, Vec<Method>)>,
 }
@@ -113,6 +115,7 @@ impl AppState {
             writer,
             write_gate,
             checkpoint_every: config.checkpoint_every_entries,
+            enforcement: config.transfer_enforcement,
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,

@@ -1,13 +1,16 @@
 //! The transfer rule set and the volume counters.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use validator::Validate;
 
 use super::auth::Auth;
 use super::error::ApiError;
+use super::extract::JsonBody;
 use super::state::AppState;
-use crate::auth::{AnyRole, RegisterRead};
+use crate::auth::{AdminOnly, AnyRole, RegisterRead};
+use crate::transfers::audit::{self, Adjustment};
 use crate::transfers::rules::RuleSet;
 use crate::transfers::volumes::{self, Summary};
 
@@ -64,4 +67,104 @@ pub async fn list_volumes(
         .await?;
     let items = volumes::summarise(&rows, RuleSet::current(), crate::time::now());
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+}
+
+/// Record an adjustment of a volume counter.
+///
+/// Seeds a counter for transfers made before the service counted them (or corrects one), in
+/// the ledger as `volume.adjusted`; `GET /v1/audit/verify` rebuilds the counters from the
+/// decisions and these entries. A counter never goes below zero. Roles: admin.
+#[utoipa::path(
+    operation_id = "adjust_transfer_volume",
+    tag = "transfers",
+    request_body = Adjustment,
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(AdminOnly::NAMES))),
+    responses((status = 201, description = "Recorded; the counter's new count.", body = Object))
+)]
+#[post("/v1/transfer-volumes/adjustments")]
+pub async fn adjust(
+    auth: Auth<AdminOnly>,
+    state: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let actor = auth.0.actor();
+    let (count, key) = state
+        .write(move |conn| {
+            let a: AdjustmentBody = body.parse()?;
+            let key = a.key.clone();
+            let adjustment = Adjustment {
+                key: a.key,
+                period: a.period,
+                delta: a.delta,
+                reason: a.reason,
+                evidence_reference: a.evidence_reference,
+            };
+            audit::adjust(conn, &actor, adjustment).map(|c| (c, key))
+        })
+        .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({"key": key, "count": count})))
+}
+
+/// An adjustment as sent.
+#[derive(Debug, Deserialize, utoipa::ToSchema, Validate)]
+#[schema(example = json!({"key": "pipl:acme-cn:non_sensitive", "period": "2026", "delta": 42000,
+    "reason": "Exports from January to March, before the service counted them.", "evidence_reference": "DPO-2026-031"}))]
+pub struct AdjustmentBody {
+    #[validate(length(min = 1, max = 300))]
+    pub key: String,
+    #[validate(length(min = 4, max = 10))]
+    pub period: String,
+    #[validate(range(min = -1_000_000_000, max = 1_000_000_000))]
+    pub delta: i64,
+    #[validate(length(min = 1, max = 1000))]
+    pub reason: String,
+    #[validate(length(min = 1, max = 200))]
+    pub evidence_reference: String,
+}
+
+/// What enforcing the transfer checks would change.
+///
+/// `grants`: active grants that carry a `transfer_mechanism` label and list no agreement — a
+/// label is not evidence, so PRC exports that relied on one are denied until procurement
+/// records the agreement. `decisions`: the latest decisions (200 at most) with `advisories`,
+/// recorded under `VENDOR_REGISTRY_TRANSFER_ENFORCEMENT=report`, which enforcement would have
+/// denied. Roles: admin, procurement, auditor.
+#[utoipa::path(
+    operation_id = "get_transfer_readiness",
+    tag = "transfers",
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(RegisterRead::NAMES))),
+    responses((status = 200, description = "What would flip.", body = Object))
+)]
+#[get("/v1/transfer-readiness")]
+pub async fn readiness(
+    _auth: Auth<RegisterRead>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let (grants, decisions) = state
+        .read(move |conn| {
+            let g = crate::registry::grants::store::labelled_without_agreements(conn, 1000)?;
+            let d = crate::decision::store::with_advisories(conn, 200)?;
+            Ok::<_, ApiError>((g, d))
+        })
+        .await?;
+    let now = crate::time::now();
+    let grants: Vec<serde_json::Value> = grants
+        .into_iter()
+        .map(|g| {
+            let mechanism = g.transfer_mechanism;
+            serde_json::json!({"grant": g.view(now), "would_flip": format!(
+                "the label {mechanism} is not evidence: PRC exports under this grant need a recorded agreement")})
+        })
+        .collect();
+    let decisions = decisions
+        .into_iter()
+        .map(|r| serde_json::from_str::<serde_json::Value>(&r.body))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "enforcement": state.enforcement.as_str(),
+        "grants": grants,
+        "decisions": decisions,
+    })))
 }

@@ -125,6 +125,11 @@ pub fn decide_one(
         advisories: verdict.advisories(&request, rules),
         grants: verdict.grants(&request),
         regimes: verdict.regimes(&request),
+        volumes: if verdict.outcome == engine::Outcome::Approved {
+            verdict.plan.counted.clone()
+        } else {
+            Vec::new()
+        },
         exporter: verdict.exporter.map(str::to_owned),
         rules_version: rules.version().to_owned(),
         subject_region: request.subject_region(),

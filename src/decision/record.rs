@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::engine::{GrantUse, Outcome, Reason};
 use crate::transfers::Exemption;
-use crate::transfers::law::RegimeReport;
+use crate::transfers::law::{CounterUse, RegimeReport};
 use crate::types::Region;
 
 /// A decision: the request, its outcome, one reason per failed check, the grants that approved
@@ -70,6 +70,10 @@ pub struct Decision {
     /// Each cross-border regime that applied: tier or bulk, counters, agreements judged.
     #[serde(default)]
     pub regimes: Vec<RegimeReport>,
+    /// An approval's counter increments (`with_share - before` each): the ledger's record of
+    /// the volumes, from which `GET /v1/audit/verify` rebuilds the counters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<CounterUse>,
     pub decided_at: String,
     /// The ledger entry that records this decision.
     pub ledger_seq: i64,
@@ -110,6 +114,8 @@ struct DecisionChange<'a> {
     subjects_include_minors_under_14: bool,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     us_government_related: bool,
+    #[serde(skip_serializing_if = "<[CounterUse]>::is_empty")]
+    volumes: &'a [CounterUse],
 }
 
 pub fn canonical_change(decision: &Decision, revision: i64) -> serde_json::Result<String> {
@@ -138,6 +144,7 @@ pub fn canonical_change(decision: &Decision, revision: i64) -> serde_json::Resul
         subject_region: d.subject_region,
         subjects_include_minors_under_14: d.subjects_include_minors_under_14,
         us_government_related: d.us_government_related,
+        volumes: &d.volumes,
     };
     let text = serde_json::to_string(&change)?;
     debug_assert_eq!(
@@ -152,7 +159,7 @@ pub fn canonical_change(decision: &Decision, revision: i64) -> serde_json::Resul
 mod tests {
     use super::*;
     use crate::decision::engine::ReasonCode;
-    use crate::transfers::law::{AgreementUse, CounterUse};
+    use crate::transfers::law::AgreementUse;
     use crate::transfers::{AgreementState, Regime, Tier};
     use crate::types::Region;
 
@@ -217,6 +224,13 @@ mod tests {
                 exemption: Some("corporate_group".into()),
                 regime: Regime::UsDsp,
                 tier: Some(Tier::Contract),
+            }],
+            volumes: vec![CounterUse {
+                before: 0,
+                key: "pipl:acme-cn:sensitive".into(),
+                threshold: 10_000,
+                window: "2027".into(),
+                with_share: 5,
             }],
             decided_at: "2026-11-29T10:00:00.123456Z".into(),
             ledger_seq: 7,

@@ -85,3 +85,14 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Row>> {
         .first(conn)
         .optional()
 }
+
+/// The latest decisions that carry advisories (recorded under `report` enforcement): the ones
+/// enforcement would have denied. Newest first.
+pub fn with_advisories(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<Row>> {
+    sharing_requests::table
+        .filter(sharing_requests::body.like("%\"advisories\":[{%"))
+        .order(sharing_requests::id.desc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+}

@@ -131,6 +131,7 @@ pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResul
         .filter(ledger::seq.le(upto))
         .filter(ledger::action.ne(action::DECISION_RECORDED))
         .filter(ledger::action.ne(action::RULES_ACTIVATED))
+        .filter(ledger::action.ne(action::VOLUME_ADJUSTED))
         .select(ledger::subject)
         .load(conn)
 }

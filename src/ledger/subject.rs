@@ -95,6 +95,8 @@ pub mod action {
     pub const PURPOSE_MARKED: &str = "purpose.marked";
     /// A rule set a node started running; not a register change.
     pub const RULES_ACTIVATED: &str = "rules.activated";
+    /// A manual change to a volume counter; not a register change.
+    pub const VOLUME_ADJUSTED: &str = "volume.adjusted";
     /// A sharing decision: not a register change.
     pub const DECISION_RECORDED: &str = "decision.recorded";
 }

@@ -3,10 +3,12 @@
 //! the versioned rule set compiled into the binary; [`law`] the facts the regimes read and
 //! their small pure functions; [`plan`] the regimes over a share, which the decision engine
 //! calls with the snapshot's facts, the rule set and the counters; [`volumes`] the
-//! counters and their storage; [`activation`] records a rule set in the ledger when a node first
+//! counters and their storage, [`audit`] their rebuild from the ledger and their adjustments;
+//! [`activation`] records a rule set in the ledger when a node first
 //! runs it.
 
 pub mod activation;
+pub mod audit;
 pub mod judge;
 pub mod law;
 pub mod plan;

@@ -58,6 +58,9 @@ pub struct Plan {
     pub failures: Vec<Failure>,
     /// What approval adds to the counters.
     pub increments: Vec<(Counter, i64)>,
+    /// Every counter the share touches, as an approved decision records it (the DSP counts
+    /// US persons' shares even where the regime does not apply).
+    pub counted: Vec<CounterUse>,
     pub(super) now: i64,
 }
 
@@ -237,13 +240,9 @@ impl Plan {
                 .find(|b| with_share < *b)
                 .or(bounds.last().copied())
                 .unwrap_or(0);
-            pipl.counters.push(use_of(
-                &counter,
-                before,
-                with_share,
-                threshold,
-                year.clone(),
-            ));
+            let used = use_of(&counter, before, with_share, threshold, year.clone());
+            self.counted.push(used.clone());
+            pipl.counters.push(used);
             self.increments.push((counter, share.subject_count));
         }
         pipl
@@ -282,6 +281,7 @@ impl Plan {
                     window.clone(),
                 );
                 self.increments.push((counter, n));
+                self.counted.push(used.clone());
                 used
             })
             .collect()

@@ -65,6 +65,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("post", "/v1/agreements/{id}/withdraw"), REGISTER_WRITE),
         (("get", "/v1/transfer-rules"), ALL),
         (("get", "/v1/transfer-volumes"), REGISTER_READ),
+        (("post", "/v1/transfer-volumes/adjustments"), &["admin"][..]),
+        (("get", "/v1/transfer-readiness"), REGISTER_READ),
     ])
 }
 
@@ -259,7 +261,8 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
             "/v1/sharing-requests" => "service",
             p if p.starts_with("/v1/taxonomy")
                 || p.starts_with("/v1/services")
-                || p.starts_with("/v1/entities") =>
+                || p.starts_with("/v1/entities")
+                || p.starts_with("/v1/transfer-volumes") =>
             {
                 "admin"
             }

@@ -238,4 +238,75 @@ async fn report_mode_records_what_enforcement_would_deny_without_denying() {
         v.text
     );
     assert_eq!(v.body["items"][0]["tier"], "contract");
+    let ready = app.get("/v1/transfer-readiness", &app.auditor()).await;
+    assert_eq!(ready.body["enforcement"], "report");
+    assert_eq!(
+        ready.body["decisions"][0]["id"], r.body["id"],
+        "{}",
+        ready.text
+    );
+}
+
+fn sql(app: &TestApp, statement: &str) -> usize {
+    use diesel::RunQueryDsl;
+    let mut conn = app.state.pool.get().unwrap();
+    diesel::sql_query(statement).execute(&mut *conn).unwrap()
+}
+
+on_each_backend! {
+    async fn an_adjustment_seeds_a_counter_and_verify_rebuilds_every_counter_from_the_ledger(app: TestApp) {
+        use chrono::Datelike;
+        let (party, ask) = cn_world(&app).await;
+        app.grant(&party, json!({"service": "svc", "categories": ["user.contact"], "allowed_regions": ["OTHER"],
+            "pipia_reference": "P-1", "separate_consent": true})).await;
+        let year = (chrono::Utc::now() + chrono::Duration::hours(8)).year().to_string();
+        let adjust = |delta: i64| json!({"key": "pipl:acme-cn:non_sensitive", "period": year, "delta": delta,
+            "reason": "exports before the service counted them", "evidence_reference": "DPO-1"});
+        assert_eq!(app.post("/v1/transfer-volumes/adjustments", &app.alice(), &adjust(1)).await.status, 403);
+        let r = app.post("/v1/transfer-volumes/adjustments", &app.admin(), &adjust(-1)).await;
+        assert_eq!(r.status, 422, "never below zero: {}", r.text);
+        let mut bad = adjust(5);
+        bad["key"] = json!("pipl:nobody:non_sensitive");
+        bad["period"] = json!("2026-01-01");
+        let r = app.post("/v1/transfer-volumes/adjustments", &app.admin(), &bad).await;
+        assert_eq!(r.error_fields(), vec!["key", "period"], "{}", r.text);
+        let r = app.post("/v1/transfer-volumes/adjustments", &app.admin(), &adjust(95_000)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["count"], 95_000);
+        let mut small = ask.clone();
+        small["subject_count"] = json!(4_999);
+        assert_eq!(app.share("svc", small).await.body["outcome"], "approved");
+        let mut one = ask.clone();
+        one["subject_count"] = json!(1);
+        let r = app.share("svc", one).await;
+        assert_eq!(r.body["outcome"], "denied", "99,999 + 1 reaches the contract tier: {}", r.text);
+        assert_eq!(r.body["reasons"][0]["code"], "transfer_mechanism_missing");
+        let v = app.get("/v1/audit/verify", &app.auditor()).await;
+        assert_eq!(v.body["ok"], true, "{}", v.text);
+        assert_eq!(v.body["volumes"]["ok"], true, "{}", v.text);
+        assert_eq!(v.body["volumes"]["counters"], 1);
+        // The counters are a cache of the ledger: an altered count is named.
+        assert_eq!(sql(&app, "UPDATE transfer_volumes SET count = count + 7"), 1);
+        let v = app.get("/v1/audit/verify", &app.auditor()).await;
+        assert_eq!(v.body["volumes"]["ok"], false);
+        assert_eq!(v.body["volumes"]["first_mismatch"], json!({"key": "pipl:acme-cn:non_sensitive",
+            "period": year, "stored": 100_006, "rebuilt": 99_999}));
+    }
+}
+
+on_each_backend! {
+    async fn readiness_lists_the_grants_that_relied_on_a_label(app: TestApp) {
+        let (party, _) = cn_world(&app).await;
+        let g = app.grant(&party, json!({"service": "svc", "categories": ["user.contact"], "allowed_regions": ["OTHER"]})).await;
+        let r = app.get("/v1/transfer-readiness", &app.alice()).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["grants"], json!([]));
+        assert_eq!(r.body["enforcement"], "enforce");
+        // A grant from before agreements were evidence keeps its label (the migration).
+        let id = g["id"].as_str().unwrap();
+        assert_eq!(sql(&app, &format!("UPDATE grants SET transfer_mechanism = 'pipl_standard_contract' WHERE id = '{id}'")), 1);
+        let r = app.get("/v1/transfer-readiness", &app.alice()).await;
+        assert_eq!(r.body["grants"][0]["grant"]["id"], id, "{}", r.text);
+        assert!(r.body["grants"][0]["would_flip"].as_str().unwrap().contains("not evidence"));
+    }
 }

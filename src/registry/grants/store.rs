@@ -153,3 +153,16 @@ pub fn decision_columns_of_party(
         .select(DecisionColumns::as_select())
         .load(conn)
 }
+
+/// Active grants that carry a `transfer_mechanism` label and list no agreement: what relied on
+/// a label before agreements were evidence (for `GET /v1/transfer-readiness`).
+pub fn labelled_without_agreements(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<GrantRow>> {
+    grants::table
+        .filter(grants::status.eq(super::GrantStatus::Active))
+        .filter(grants::transfer_mechanism.ne(super::TransferMechanism::None))
+        .filter(grants::agreements.eq("[]"))
+        .order(grants::id.asc())
+        .limit(limit)
+        .select(GrantRow::as_select())
+        .load(conn)
+}
