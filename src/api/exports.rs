@@ -190,7 +190,7 @@ pub async fn decisions_csv(
     Ok(res)
 }
 
-const REGISTER_HEADER: [&str; 26] = [
+const REGISTER_HEADER: [&str; 34] = [
     "party_id",
     "kind",
     "legal_name",
@@ -217,6 +217,14 @@ const REGISTER_HEADER: [&str; 26] = [
     "grant_status",
     "effective",
     "revoked_reason",
+    "principal_place_of_business",
+    "us_dsp_covered",
+    "pipl_restricted",
+    "dpf_certified_until",
+    "grant_agreements",
+    "grant_exemptions",
+    "pipia_reference",
+    "separate_consent",
 ];
 
 fn register_lines(p: Party, gs: Vec<Grant>) -> String {
@@ -237,9 +245,17 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
         opt(&p.external_ref),
         p.version.to_string(),
     ];
+    let facts = [
+        opt(&p.principal_place_of_business),
+        p.us_dsp_covered.to_string(),
+        p.pipl_restricted.to_string(),
+        opt(&p.dpf_certified_until),
+    ];
     if gs.is_empty() {
         let mut fields = party;
         fields.extend(std::iter::repeat_n(String::new(), 11));
+        fields.extend(facts);
+        fields.extend(std::iter::repeat_n(String::new(), 4));
         return csv_line(&fields);
     }
     gs.into_iter()
@@ -261,6 +277,17 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
                 g.status.as_str().to_owned(),
                 g.effective.as_str().to_owned(),
                 opt(&g.revoked_reason),
+            ]);
+            fields.extend(facts.clone());
+            fields.extend([
+                g.agreements.join(";"),
+                g.exemptions
+                    .iter()
+                    .map(|e| e.as_str())
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                opt(&g.pipia_reference),
+                g.separate_consent.to_string(),
             ]);
             csv_line(&fields)
         })
@@ -310,7 +337,8 @@ pub async fn register_csv(_auth: Auth<AuditRead>, state: web::Data<AppState>) ->
 
 /// Export the register as JSON.
 ///
-/// An array of parties, each with its `grants`, streamed. Roles: auditor, admin.
+/// An array of parties, each with its transfer-law facts, its `agreements` and its `grants`,
+/// streamed. Roles: auditor, admin.
 #[utoipa::path(
     tag = "exports",
     security(("bearer" = [])),
@@ -325,6 +353,8 @@ pub async fn register_json(_auth: Auth<AuditRead>, state: web::Data<AppState>) -
         (String::new(), true),
         move |conn, (after, first): (String, bool)| {
             let page = page_with_grants(conn, &after, PAGE)?;
+            let ids: Vec<&str> = page.iter().map(|(p, _)| p.id.as_str()).collect();
+            let mut agreements = crate::registry::export::agreements_of(conn, &ids)?;
             let last = (page.len() as i64) < PAGE;
             let mut text = if first { "[".to_owned() } else { String::new() };
             let next_after = page.last().map(|(p, _)| p.id.clone()).unwrap_or_default();
@@ -332,7 +362,13 @@ pub async fn register_json(_auth: Auth<AuditRead>, state: web::Data<AppState>) -
                 if !(first && i == 0) {
                     text.push(',');
                 }
+                let own = agreements.remove(&p.id).unwrap_or_default();
                 let mut v = serde_json::to_value(Party::from(p))?;
+                v["agreements"] = serde_json::to_value(
+                    own.into_iter()
+                        .map(crate::registry::agreements::Agreement::from)
+                        .collect::<Vec<_>>(),
+                )?;
                 v["grants"] = serde_json::to_value(
                     gs.into_iter().map(|g| g.view(now)).collect::<Vec<Grant>>(),
                 )?;

@@ -2,6 +2,7 @@
 
 use diesel::QueryResult;
 
+use super::agreements::{self, AgreementRow};
 use super::grants::{self, GrantRow};
 use super::parties::{self, PartyRow};
 use crate::db::DbConn;
@@ -22,4 +23,12 @@ pub fn page_with_grants(
             (p, g)
         })
         .collect())
+}
+
+/// The agreements of a page of parties, by party (for the JSON export).
+pub fn agreements_of(
+    conn: &mut DbConn,
+    party_ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Vec<AgreementRow>>> {
+    agreements::store::of_parties(conn, party_ids)
 }

@@ -90,8 +90,10 @@ on_each_backend! {
             lines[2]
         );
         assert!(lines[3].starts_with(b["id"].as_str().unwrap()));
+        // Party version 1, eleven empty grant columns, then the transfer-law columns
+        // (docs/TRANSFERS.md appended party facts and grant evidence): empty grant evidence.
         assert!(
-            lines[3].ends_with(",,,,,,,,,,,"),
+            lines[3].ends_with(",1,,,,,,,,,,,,CN,false,false,,,,,"),
             "no grant columns: {}",
             lines[3]
         );
@@ -106,6 +108,8 @@ on_each_backend! {
         assert_eq!(parties[0]["grants"].as_array().unwrap().len(), 2);
         assert_eq!(parties[0]["grants"][1]["effective"], "expired");
         assert_eq!(parties[1]["grants"], json!([]));
+        assert_eq!(parties[1]["agreements"], json!([]));
+        assert_eq!(parties[1]["principal_place_of_business"], "CN");
         assert_eq!(
             app.get("/v1/exports/register.json", &app.alice())
                 .await

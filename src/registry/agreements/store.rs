@@ -84,3 +84,20 @@ pub fn save(conn: &mut DbConn, row: &AgreementRow) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// The agreements of these parties, oldest first, by party.
+pub fn of_parties(
+    conn: &mut DbConn,
+    party_ids: &[&str],
+) -> QueryResult<std::collections::HashMap<String, Vec<AgreementRow>>> {
+    let rows: Vec<AgreementRow> = agreements::table
+        .filter(agreements::party_id.eq_any(party_ids))
+        .order(agreements::id.asc())
+        .select(AgreementRow::as_select())
+        .load(conn)?;
+    let mut by_party: std::collections::HashMap<String, Vec<AgreementRow>> = Default::default();
+    for a in rows {
+        by_party.entry(a.party_id.clone()).or_default().push(a);
+    }
+    Ok(by_party)
+}
