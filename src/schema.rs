@@ -166,6 +166,7 @@ diesel::table! {
         created_at -> Text,
         pipl_sensitive -> Bool,
         us_dsp_classes -> Text,
+        version -> BigInt,
     }
 }
 
@@ -178,6 +179,7 @@ diesel::table! {
         prohibited -> Bool,
         created_at -> Text,
         us_dsp_ancillary -> Bool,
+        version -> BigInt,
     }
 }
 

@@ -1,17 +1,18 @@
 //! Taxonomy endpoints: read for every role, extend for admins.
 
-use actix_web::{HttpResponse, get, http::header, post, web};
+use actix_web::{HttpResponse, get, http::header, patch, post, web};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use super::auth::Auth;
 use super::error::ApiError;
-use super::extract::JsonBody;
+use super::extract::{IfMatch, JsonBody, versioned};
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
 use crate::auth::{AdminOnly, AnyRole};
-use crate::taxonomy::{Category, Purpose, commands, store};
+use crate::error::DomainError;
+use crate::taxonomy::{Category, Purpose, commands, marks, store};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -188,4 +189,178 @@ pub async fn create_purpose(
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, "/v1/taxonomy/purposes"))
         .json(created))
+}
+
+/// New transfer-law marks for a category; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"pipl_sensitive": true, "us_dsp_classes": ["financial"]}))]
+pub struct CategoryMarksPatch {
+    /// Sensitive personal information under PIPL Art. 28.
+    pub pipl_sensitive: Option<bool>,
+    /// The DSP classes of the key (28 CFR 202.249); `covered_identifier` is never marked.
+    pub us_dsp_classes: Option<Vec<crate::transfers::DspClass>>,
+}
+
+/// New transfer-law mark for a purpose.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"us_dsp_ancillary": true}))]
+pub struct PurposeMarksPatch {
+    /// Ancillary to the corporate group's business (28 CFR 202.506).
+    pub us_dsp_ancillary: Option<bool>,
+}
+
+/// Change a category's transfer-law marks.
+///
+/// A key's marks are its own and its ancestors': a key cannot clear a mark its parent holds
+/// (422), and the change reaches every descendant, one ledger entry per key changed. Requires
+/// `If-Match` with the key's `version`. Roles: admin.
+#[utoipa::path(
+    operation_id = "mark_category",
+    tag = "taxonomy",
+    params(("key" = String, Path, description = "The category key."),
+        ("If-Match" = String, Header, description = "The key's version, quoted.")),
+    request_body = CategoryMarksPatch,
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(AdminOnly::NAMES))),
+    responses((status = 200, description = "The category with its new marks.", body = Category,
+        headers(("ETag" = String, description = "The new version."))))
+)]
+#[patch("/v1/taxonomy/categories/{key}")]
+pub async fn mark_category(
+    auth: Auth<AdminOnly>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let actor = auth.0.actor();
+    let c = state
+        .write(move |conn| {
+            marks::mark_category(conn, &actor, &key, &if_match.0, || {
+                let p: CategoryMarksPatch = body.parse()?;
+                if p.us_dsp_classes
+                    .as_ref()
+                    .is_some_and(|c| c.contains(&crate::transfers::DspClass::CoveredIdentifier))
+                {
+                    return Err(DomainError::field(
+                        "us_dsp_classes",
+                        "covered_identifier is a combination of listed identifiers, never a mark",
+                    ));
+                }
+                Ok(marks::CategoryMarks {
+                    pipl_sensitive: p.pipl_sensitive,
+                    us_dsp_classes: p.us_dsp_classes,
+                })
+            })
+        })
+        .await?;
+    Ok(versioned(
+        actix_web::http::StatusCode::OK,
+        c.version,
+        None,
+        &c,
+    ))
+}
+
+/// Change a purpose's transfer-law mark.
+///
+/// A purpose cannot clear a mark its parent holds (422); the change reaches every descendant.
+/// Requires `If-Match` with the key's `version`. Roles: admin.
+#[utoipa::path(
+    operation_id = "mark_purpose",
+    tag = "taxonomy",
+    params(("key" = String, Path, description = "The purpose key."),
+        ("If-Match" = String, Header, description = "The key's version, quoted.")),
+    request_body = PurposeMarksPatch,
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(AdminOnly::NAMES))),
+    responses((status = 200, description = "The purpose with its new mark.", body = Purpose,
+        headers(("ETag" = String, description = "The new version."))))
+)]
+#[patch("/v1/taxonomy/purposes/{key}")]
+pub async fn mark_purpose(
+    auth: Auth<AdminOnly>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let actor = auth.0.actor();
+    let p = state
+        .write(move |conn| {
+            marks::mark_purpose(conn, &actor, &key, &if_match.0, || {
+                Ok(body.parse::<PurposeMarksPatch>()?.us_dsp_ancillary)
+            })
+        })
+        .await?;
+    Ok(versioned(
+        actix_web::http::StatusCode::OK,
+        p.version,
+        None,
+        &p,
+    ))
+}
+
+/// Get a category, with its effective marks.
+///
+/// Roles: any.
+#[utoipa::path(
+    operation_id = "get_category",
+    tag = "taxonomy",
+    params(("key" = String, Path, description = "The category key.")),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(AnyRole::NAMES))),
+    responses((status = 200, description = "The category; `ETag` carries its version.", body = Category,
+        headers(("ETag" = String, description = "The version, for If-Match."))))
+)]
+#[get("/v1/taxonomy/categories/{key}")]
+pub async fn get_category(
+    _auth: Auth<AnyRole>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let c = state
+        .read(move |conn| store::find_category(conn, &key))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(versioned(
+        actix_web::http::StatusCode::OK,
+        c.version,
+        None,
+        &c,
+    ))
+}
+
+/// Get a purpose, with its effective marks.
+///
+/// Roles: any.
+#[utoipa::path(
+    operation_id = "get_purpose",
+    tag = "taxonomy",
+    params(("key" = String, Path, description = "The purpose key.")),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(AnyRole::NAMES))),
+    responses((status = 200, description = "The purpose; `ETag` carries its version.", body = Purpose,
+        headers(("ETag" = String, description = "The version, for If-Match."))))
+)]
+#[get("/v1/taxonomy/purposes/{key}")]
+pub async fn get_purpose(
+    _auth: Auth<AnyRole>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key = path.into_inner();
+    let p = state
+        .read(move |conn| store::find_purpose(conn, &key))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(versioned(
+        actix_web::http::StatusCode::OK,
+        p.version,
+        None,
+        &p,
+    ))
 }

@@ -78,6 +78,7 @@ pub fn create_category(
         // Transfer-law marks are inherited: a child can neither drop nor clear one.
         pipl_sensitive: parent.pipl_sensitive,
         us_dsp_classes: parent.us_dsp_classes,
+        version: 1,
     };
     store::insert_category(conn, &category)?;
     let change = serde_json::to_value(&category)?;
@@ -115,6 +116,7 @@ pub fn create_purpose(
         parent: Some(new.parent),
         created_at: crate::time::format(crate::time::now()),
         us_dsp_ancillary: parent.us_dsp_ancillary,
+        version: 1,
     };
     store::insert_purpose(conn, &purpose)?;
     let change = serde_json::to_value(&purpose)?;

@@ -2,6 +2,7 @@
 //! itself and its descendants.
 
 pub mod commands;
+pub mod marks;
 pub mod seed;
 pub mod store;
 
@@ -40,6 +41,13 @@ pub struct Category {
     #[serde(default)]
     #[schema(value_type = Vec<crate::transfers::DspClass>)]
     pub us_dsp_classes: List<DspClass>,
+    /// Increases with every change of its marks; send it back in `If-Match`.
+    #[serde(default = "first")]
+    pub version: i64,
+}
+
+fn first() -> i64 {
+    1
 }
 
 /// A purpose (data use).
@@ -63,6 +71,9 @@ pub struct Purpose {
     /// legal, support, security, fraud); inherited by descendants.
     #[serde(default)]
     pub us_dsp_ancillary: bool,
+    /// Increases with every change of its marks; send it back in `If-Match`.
+    #[serde(default = "first")]
+    pub version: i64,
 }
 
 /// Which part of the taxonomy a list of keys must come from.

@@ -204,6 +204,7 @@ pub fn categories(at: &str) -> Vec<Category> {
             Category {
                 pipl_sensitive,
                 us_dsp_classes: classes.into(),
+                version: 1,
                 key,
                 name,
                 description,
@@ -234,6 +235,7 @@ pub fn purposes(at: &str) -> Vec<Purpose> {
         }))
         .map(|(key, name, description, parent, prohibited)| Purpose {
             us_dsp_ancillary: ancillary(&key),
+            version: 1,
             key,
             name,
             description,
@@ -309,6 +311,7 @@ pub fn ensure_marks(conn: &mut DbConn) -> Result<usize, crate::error::DomainErro
         all.sort();
         all.dedup();
         c.us_dsp_classes = all.into();
+        c.version += 1;
         super::store::set_category_marks(conn, &c)?;
         let change = serde_json::to_value(&c)?;
         crate::ledger::append(
@@ -330,6 +333,7 @@ pub fn ensure_marks(conn: &mut DbConn) -> Result<usize, crate::error::DomainErro
             continue;
         }
         p.us_dsp_ancillary = true;
+        p.version += 1;
         super::store::set_purpose_marks(conn, &p)?;
         let change = serde_json::to_value(&p)?;
         crate::ledger::append(

@@ -115,6 +115,7 @@ pub fn set_category_marks(conn: &mut DbConn, c: &Category) -> QueryResult<()> {
         .set((
             taxonomy_categories::pipl_sensitive.eq(c.pipl_sensitive),
             taxonomy_categories::us_dsp_classes.eq(&c.us_dsp_classes),
+            taxonomy_categories::version.eq(c.version),
         ))
         .execute(conn)
         .map(|_| ())
@@ -123,7 +124,10 @@ pub fn set_category_marks(conn: &mut DbConn, c: &Category) -> QueryResult<()> {
 /// Writes a purpose's transfer-law mark.
 pub fn set_purpose_marks(conn: &mut DbConn, p: &Purpose) -> QueryResult<()> {
     diesel::update(taxonomy_purposes::table.find(&p.key))
-        .set(taxonomy_purposes::us_dsp_ancillary.eq(p.us_dsp_ancillary))
+        .set((
+            taxonomy_purposes::us_dsp_ancillary.eq(p.us_dsp_ancillary),
+            taxonomy_purposes::version.eq(p.version),
+        ))
         .execute(conn)
         .map(|_| ())
 }

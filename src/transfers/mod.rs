@@ -177,3 +177,6 @@ text_enum! {
         UsDspProhibited = "us_dsp_prohibited",
     }
 }
+
+#[cfg(test)]
+mod tests;

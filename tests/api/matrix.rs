@@ -26,6 +26,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/taxonomy/purposes"), ALL),
         (("post", "/v1/taxonomy/categories"), &["admin"][..]),
         (("post", "/v1/taxonomy/purposes"), &["admin"][..]),
+        (("patch", "/v1/taxonomy/categories/{key}"), &["admin"][..]),
+        (("get", "/v1/taxonomy/categories/{key}"), ALL),
+        (("get", "/v1/taxonomy/purposes/{key}"), ALL),
+        (("patch", "/v1/taxonomy/purposes/{key}"), &["admin"][..]),
         (("get", "/v1/services"), REGISTER_READ),
         (("get", "/v1/services/{key}"), REGISTER_READ),
         (("post", "/v1/services"), &["admin"][..]),
@@ -115,6 +119,10 @@ fn concrete(path: &str, o: &Objects) -> String {
     };
     let key = if path.starts_with("/v1/entities") {
         "acme-us"
+    } else if path.starts_with("/v1/taxonomy/categories") {
+        "user.contact.email"
+    } else if path.starts_with("/v1/taxonomy/purposes") {
+        "marketing"
     } else {
         "newsletter"
     };

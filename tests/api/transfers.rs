@@ -310,3 +310,39 @@ on_each_backend! {
         assert!(r.body["grants"][0]["would_flip"].as_str().unwrap().contains("not evidence"));
     }
 }
+
+on_each_backend! {
+    async fn marks_are_inherited_and_a_change_reaches_every_descendant(app: TestApp) {
+        let key = "/v1/taxonomy/categories/user.behavior";
+        let c = app.get(key, &app.alice()).await;
+        assert_eq!(c.body["pipl_sensitive"], false);
+        let r = app.patch_if(key, &app.alice(), &json!({"pipl_sensitive": true}), &c.etag()).await;
+        assert_eq!(r.status, 403);
+        let r = app.request(actix_web::http::Method::PATCH, key, Some(&app.admin()), Some(&json!({"pipl_sensitive": true})), None).await;
+        assert_eq!(r.status, 428);
+        let r = app.patch_if(key, &app.admin(), &json!({"pipl_sensitive": true, "us_dsp_classes": ["listed_identifier"]}), &c.etag()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let child = app.get("/v1/taxonomy/categories/user.behavior.browsing_history", &app.auditor()).await;
+        assert_eq!(child.body["pipl_sensitive"], true, "{}", child.text);
+        assert_eq!(child.body["us_dsp_classes"], json!(["listed_identifier"]));
+        // A child cannot clear what its parent holds.
+        let r = app.patch_if("/v1/taxonomy/categories/user.behavior.browsing_history", &app.admin(),
+            &json!({"pipl_sensitive": false}), &child.etag()).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.error_fields(), vec!["pipl_sensitive"]);
+        let r = app.patch_if(key, &app.admin(), &json!({"us_dsp_classes": ["covered_identifier"]}), "\"2\"").await;
+        assert_eq!(r.status, 422);
+        // Clearing at the parent clears the descendants it reached.
+        let r = app.patch_if(key, &app.admin(), &json!({"pipl_sensitive": false}), "\"2\"").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let child = app.get("/v1/taxonomy/categories/user.behavior.browsing_history", &app.auditor()).await;
+        assert_eq!(child.body["pipl_sensitive"], false);
+        let events = app.get("/v1/audit/events?action=category.marked&limit=200", &app.auditor()).await;
+        assert!(events.body["items"].as_array().unwrap().len() >= 4, "{}", events.text);
+        // Purposes.
+        let p = app.get("/v1/taxonomy/purposes/employment.recruitment", &app.auditor()).await;
+        assert_eq!(p.body["us_dsp_ancillary"], true);
+        let r = app.patch_if("/v1/taxonomy/purposes/employment.recruitment", &app.admin(), &json!({"us_dsp_ancillary": false}), &p.etag()).await;
+        assert_eq!(r.status, 422, "inherited from employment: {}", r.text);
+    }
+}

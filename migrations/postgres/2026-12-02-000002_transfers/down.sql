@@ -1,6 +1,8 @@
 DROP TABLE transfer_volumes;
 DROP TABLE agreements;
 DROP TABLE entities;
+ALTER TABLE taxonomy_purposes DROP COLUMN version;
+ALTER TABLE taxonomy_categories DROP COLUMN version;
 ALTER TABLE taxonomy_purposes DROP COLUMN us_dsp_ancillary;
 ALTER TABLE taxonomy_categories DROP COLUMN us_dsp_classes;
 ALTER TABLE taxonomy_categories DROP COLUMN pipl_sensitive;

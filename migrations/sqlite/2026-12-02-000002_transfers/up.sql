@@ -54,6 +54,9 @@ ALTER TABLE grants ADD COLUMN separate_consent BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE taxonomy_categories ADD COLUMN pipl_sensitive BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE taxonomy_categories ADD COLUMN us_dsp_classes TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE taxonomy_purposes ADD COLUMN us_dsp_ancillary BOOLEAN NOT NULL DEFAULT FALSE;
+-- Marks change with If-Match: a version per key.
+ALTER TABLE taxonomy_categories ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE taxonomy_purposes ADD COLUMN version BIGINT NOT NULL DEFAULT 1;
 
 -- Volumes sent under a regime: PIPL per exporter and calendar year (period "2027", party_id
 -- ''), the DSP per exporter, party and class and UTC day (period "2026-12-02"). A cache of the
