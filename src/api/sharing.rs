@@ -50,6 +50,7 @@ pub struct SharingRequest {
     pub data_origin_country: Option<String>,
     /// Distinct people in this share, 1–1,000,000,000 (required): the volumes the law counts.
     #[validate(range(min = 1, max = 1_000_000_000))]
+    #[schema(required = true, minimum = 1, maximum = 1_000_000_000)]
     pub subject_count: Option<i64>,
     /// Devices, counted instead of people for precise geolocation (28 CFR 202.205(c)).
     #[validate(range(min = 1, max = 1_000_000_000))]

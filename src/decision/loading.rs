@@ -26,8 +26,6 @@ impl Snapshot {
         snap.revision = revision;
         for c in crate::taxonomy::store::all_categories(conn)? {
             snap.add_category(&c.key, c.pii, c.linkable);
-        }
-        for c in crate::taxonomy::store::all_categories(conn)? {
             let bits = c.us_dsp_classes.iter().fold(0u8, |b, k| b | k.bit());
             if c.pipl_sensitive || bits != 0 {
                 snap.marks.insert(c.key, (c.pipl_sensitive, bits));
