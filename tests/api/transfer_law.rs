@@ -417,3 +417,33 @@ on_each_backend! {
         approved(&app, ask).await;
     }
 }
+
+on_each_backend! {
+    async fn dsp_counts_devices_for_precise_geolocation_and_combines_listed_identifiers(app: TestApp) {
+        let law = Law::new(&app, &[("us", "US", false)], json!({"country": "RU", "data_locations": ["SG"]})).await;
+        let next = app.set_status(&app.party(json!({"country": "RU", "data_locations": ["SG"]})).await, "trusted").await;
+        law.grant(&app, &["user"], &[]).await;
+        app.grant(&next, json!({"service": "svc", "categories": ["user"], "allowed_regions": ["OTHER"]})).await;
+        // Devices, not people, for precise geolocation (202.205(c)): 1,000 is not bulk, 1,001 is.
+        let mut ask = law.ask(&["user.location.precise"], "SG", "US", 10, "us");
+        ask["device_count"] = json!(1_000);
+        approved(&app, ask.clone()).await;
+        ask["device_count"] = json!(1_001);
+        ask["party_id"] = next["id"].clone();
+        let r = denied(&app, ask).await;
+        assert_eq!(codes(&r), vec![("transfer_mechanism_missing".to_owned(), "us_dsp".to_owned())]);
+        assert_eq!(r.body["regimes"][0]["counters"][0]["with_share"], 1_001);
+        // An email alone is no covered identifier; with a cookie id it is one (202.212), bulk
+        // above 100,000.
+        let r = approved(&app, law.ask(&["user.contact.email"], "SG", "US", 150_000, "us")).await;
+        assert_eq!(r.body["regimes"], json!([]));
+        let r = denied(&app, law.ask(&["user.contact.email", "user.device.cookie_id"], "SG", "US", 100_001, "us")).await;
+        assert_eq!(r.body["regimes"][0]["bulk"]["covered_identifier"], true, "{}", r.text);
+        assert_eq!(r.body["reasons"].as_array().unwrap().len(), 2, "both identifiers: {}", r.text);
+        // Government-related data is restricted at any volume (202.222).
+        let mut gov = law.ask(&["user.contact.email"], "SG", "US", 1, "us");
+        gov["us_government_related"] = json!(true);
+        let r = denied(&app, gov).await;
+        assert_eq!(codes(&r), vec![("transfer_mechanism_missing".to_owned(), "us_dsp".to_owned())]);
+    }
+}

@@ -208,9 +208,9 @@ on_each_backend! {
     }
 }
 
-#[actix_web::test]
-async fn report_mode_records_what_enforcement_would_deny_without_denying() {
-    let app = TestApp::spawn_configured(tempfile::tempdir().unwrap(), None, None, |c| {
+on_each_backend! {
+async fn report_mode_records_what_enforcement_would_deny_without_denying(enforcing: TestApp) {
+    let app = TestApp::spawn_configured(tempfile::tempdir().unwrap(), enforcing.pg_base(), None, |c| {
         c.transfer_enforcement = vendor_registry::transfers::Enforcement::Report;
     })
     .await;
@@ -245,6 +245,7 @@ async fn report_mode_records_what_enforcement_would_deny_without_denying() {
         "{}",
         ready.text
     );
+}
 }
 
 fn sql(app: &TestApp, statement: &str) -> usize {
