@@ -130,15 +130,11 @@ fn as_it_was(
     at: &str,
 ) -> Result<Option<Agreement>, DomainError> {
     let subject = Subject::Agreement(id).to_string();
-    let Some(last) = crate::ledger::store::subject_history(conn, &subject, at)?
-        .into_iter()
-        .last()
-    else {
-        return Ok(None);
-    };
-    let mut a: Agreement = serde_json::from_str(&last.change)?;
-    a.as_of_ledger_seq = Some(last.seq);
-    Ok(Some(a))
+    let found = crate::ledger::store::state_at::<Agreement>(conn, &subject, at)?;
+    Ok(found.map(|(mut a, seq)| {
+        a.as_of_ledger_seq = Some(seq);
+        a
+    }))
 }
 
 /// List a party's agreements, oldest first (now, or as they were at `as_of`).

@@ -127,12 +127,11 @@ pub async fn get(
     let key = path.into_inner();
     if let Some(at) = as_of(query.as_of.as_deref())? {
         let subject = Subject::Entity(&key).to_string();
-        let rows = state
-            .read(move |conn| crate::ledger::store::subject_history(conn, &subject, &at))
-            .await?;
-        let last = rows.into_iter().last().ok_or(ApiError::NotFound)?;
-        let mut entity: Entity = serde_json::from_str(&last.change)?;
-        entity.as_of_ledger_seq = Some(last.seq);
+        let (mut entity, seq) = state
+            .read(move |conn| crate::ledger::store::state_at::<Entity>(conn, &subject, &at))
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        entity.as_of_ledger_seq = Some(seq);
         return Ok(HttpResponse::Ok().json(entity));
     }
     let row = state

@@ -248,3 +248,16 @@ pub fn insert_checkpoint(conn: &mut DbConn, cp: &Checkpoint) -> QueryResult<bool
         Err(e) => Err(e),
     }
 }
+
+/// What the ledger last recorded of `subject` up to the instant `until`: the change, parsed,
+/// with its `seq` (point-in-time reads of register objects, whose entries hold their whole state).
+pub fn state_at<T: serde::de::DeserializeOwned>(
+    conn: &mut DbConn,
+    subject: &str,
+    until: &str,
+) -> Result<Option<(T, i64)>, DomainError> {
+    let Some(last) = subject_history(conn, subject, until)?.into_iter().last() else {
+        return Ok(None);
+    };
+    Ok(Some((serde_json::from_str(&last.change)?, last.seq)))
+}

@@ -74,12 +74,11 @@ pub async fn get(
     let id = path.into_inner();
     if let Some(at) = as_of(query.as_of.as_deref())? {
         let subject = Subject::Party(&id).to_string();
-        let rows = state
-            .read(move |conn| crate::ledger::store::subject_history(conn, &subject, &at))
-            .await?;
-        let last = rows.into_iter().last().ok_or(ApiError::NotFound)?;
-        let mut party: Party = serde_json::from_str(&last.change)?;
-        party.as_of_ledger_seq = Some(last.seq);
+        let (mut party, seq) = state
+            .read(move |conn| crate::ledger::store::state_at::<Party>(conn, &subject, &at))
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        party.as_of_ledger_seq = Some(seq);
         return Ok(HttpResponse::Ok().json(party));
     }
     let row = state
