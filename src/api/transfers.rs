@@ -44,9 +44,9 @@ pub struct VolumesQuery {
 /// The volume counters.
 ///
 /// PIPL counters per exporter and calendar year (UTC+8) with the tier reached; DSP counters
-/// per exporter, party and class over the 366 days ending today with their bulk status. They
-/// count approved shares only, in the decision's own transaction. Roles: admin, procurement,
-/// auditor.
+/// per exporter, party and class over the 366 days ending today with their bulk status; each
+/// with the adjustments recorded for it. They count approved shares only, in the decision's own
+/// transaction. Roles: admin, procurement, auditor.
 #[utoipa::path(
     operation_id = "list_transfer_volumes",
     tag = "transfers",
@@ -62,10 +62,29 @@ pub async fn list_volumes(
     query: web::Query<VolumesQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
-    let rows = state
-        .read(move |conn| volumes::store::list(conn, q.exporter.as_deref(), q.party_id.as_deref()))
+    let (rows, adjustments) = state
+        .read(move |conn| {
+            let rows = volumes::store::list(conn, q.exporter.as_deref(), q.party_id.as_deref())?;
+            Ok::<_, ApiError>((rows, audit::adjustments(conn)?))
+        })
         .await?;
-    let items = volumes::summarise(&rows, RuleSet::current(), crate::time::now());
+    let items: Vec<serde_json::Value> =
+        volumes::summarise(&rows, RuleSet::current(), crate::time::now())
+            .into_iter()
+            .map(|s| {
+                let mine: Vec<serde_json::Value> = adjustments
+                    .iter()
+                    .filter(|(_, a)| a.key == s.key)
+                    .map(|(seq, a)| {
+                        serde_json::json!({"ledger_seq": seq, "period": a.period, "delta": a.delta,
+                    "reason": a.reason, "evidence_reference": a.evidence_reference})
+                    })
+                    .collect();
+                let mut v = serde_json::to_value(&s).unwrap_or_default();
+                v["adjustments"] = mine.into();
+                v
+            })
+            .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
 }
 

@@ -64,6 +64,23 @@ fn entries(
     }
 }
 
+/// Every recorded adjustment, oldest first, with the `seq` of its ledger entry.
+pub fn adjustments(conn: &mut DbConn) -> Result<Vec<(i64, Adjustment)>, DomainError> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let rows =
+            crate::ledger::store::list(conn, after, Some(action::VOLUME_ADJUSTED), None, 1000)?;
+        let Some(last) = rows.last().map(|r| r.seq) else {
+            return Ok(out);
+        };
+        for row in rows {
+            out.push((row.seq, serde_json::from_str(&row.change)?));
+        }
+        after = last;
+    }
+}
+
 /// Rebuilds every counter from the ledger and compares it with the stored counts.
 pub fn rebuild(conn: &mut DbConn) -> Result<VolumeCheck, DomainError> {
     let mut rebuilt: BTreeMap<(String, String), i64> = BTreeMap::new();

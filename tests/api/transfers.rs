@@ -282,6 +282,10 @@ on_each_backend! {
         let r = app.share("svc", one).await;
         assert_eq!(r.body["outcome"], "denied", "99,999 + 1 reaches the contract tier: {}", r.text);
         assert_eq!(r.body["reasons"][0]["code"], "transfer_mechanism_missing");
+        let vols = app.get("/v1/transfer-volumes", &app.auditor()).await;
+        assert_eq!(vols.body["items"][0]["count"], 99_999, "{}", vols.text);
+        assert_eq!(vols.body["items"][0]["adjustments"][0]["delta"], 95_000);
+        assert_eq!(vols.body["items"][0]["adjustments"][0]["evidence_reference"], "DPO-1");
         let v = app.get("/v1/audit/verify", &app.auditor()).await;
         assert_eq!(v.body["ok"], true, "{}", v.text);
         assert_eq!(v.body["volumes"]["ok"], true, "{}", v.text);
