@@ -216,10 +216,11 @@ pub fn agreement_state(a: &AgreementFacts, now: i64, rules: &RuleSet) -> Agreeme
     if effective_until(a, rules).is_some_and(|u| now >= u) {
         return AgreementState::Expired;
     }
-    let filing_due = a.valid_from
-        + Duration::days(pipl.filing_due_days)
+    let filing_due = a.valid_from.saturating_add(
+        Duration::days(pipl.filing_due_days)
             .num_microseconds()
-            .unwrap_or(0);
+            .unwrap_or(0),
+    );
     let complete = match a.kind {
         AgreementKind::PiplStandardContract => a.pipia && (a.filing || now < filing_due),
         AgreementKind::PiplCertification | AgreementKind::CacSecurityAssessment => a.pipia,
