@@ -8,7 +8,7 @@ use super::{Category, Purpose, covers, parent_of, store};
 use crate::db::DbConn;
 use crate::error::{DomainError, Expected};
 use crate::ledger::{Subject, action};
-use crate::transfers::DspClass;
+use crate::types::DspClass;
 
 /// New marks for a category; `None` leaves one as it is.
 #[derive(Debug, Clone, Default)]

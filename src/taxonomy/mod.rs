@@ -11,7 +11,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::schema::{taxonomy_categories, taxonomy_purposes};
-use crate::transfers::DspClass;
+use crate::types::DspClass;
 use crate::types::List;
 
 /// A data category.
@@ -39,7 +39,7 @@ pub struct Category {
     pub pipl_sensitive: bool,
     /// Classes of the US Data Security Program (28 CFR 202.249; inherited by descendants).
     #[serde(default)]
-    #[schema(value_type = Vec<crate::transfers::DspClass>)]
+    #[schema(value_type = Vec<crate::types::DspClass>)]
     pub us_dsp_classes: List<DspClass>,
     /// Increases with every change of its marks; send it back in `If-Match`.
     #[serde(default = "first")]

@@ -31,7 +31,7 @@ use crate::db::DbConn;
 use crate::ledger::{Subject, action};
 use crate::schema::{taxonomy_categories, taxonomy_purposes};
 use crate::taxonomy::covers;
-use crate::transfers::DspClass;
+use crate::types::DspClass;
 
 const CATEGORIES_JSON: &str = include_str!("../../assets/fideslang/data_categories.json");
 const USES_JSON: &str = include_str!("../../assets/fideslang/data_uses.json");

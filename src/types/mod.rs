@@ -5,11 +5,13 @@
 //! silent default.
 
 mod country;
+mod dsp;
 pub mod keys;
 mod list;
 pub mod sql;
 
 pub use country::{Countries, CountryCode, Region};
+pub use dsp::DspClass;
 pub use keys::{CategoryKey, ServiceKey};
 pub use list::List;
 
