@@ -12,7 +12,7 @@ use super::state::AppState;
 use crate::auth::{AdminOnly, AnyRole, RegisterRead};
 use crate::transfers::audit::{self, Adjustment};
 use crate::transfers::rules::RuleSet;
-use crate::transfers::volumes::{self, Summary};
+use crate::transfers::volumes::{self, AdjustmentRecord, VolumeList};
 
 /// The transfer rule set this node runs.
 ///
@@ -53,7 +53,7 @@ pub struct VolumesQuery {
     params(VolumesQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(RegisterRead::NAMES))),
-    responses((status = 200, description = "The counters.", body = Vec<Summary>))
+    responses((status = 200, description = "The counters.", body = VolumeList))
 )]
 #[get("/v1/transfer-volumes")]
 pub async fn list_volumes(
@@ -68,24 +68,21 @@ pub async fn list_volumes(
             Ok::<_, ApiError>((rows, audit::adjustments(conn)?))
         })
         .await?;
-    let items: Vec<serde_json::Value> =
-        volumes::summarise(&rows, RuleSet::current(), crate::time::now())
-            .into_iter()
-            .map(|s| {
-                let mine: Vec<serde_json::Value> = adjustments
-                    .iter()
-                    .filter(|(_, a)| a.key == s.key)
-                    .map(|(seq, a)| {
-                        serde_json::json!({"ledger_seq": seq, "period": a.period, "delta": a.delta,
-                    "reason": a.reason, "evidence_reference": a.evidence_reference})
-                    })
-                    .collect();
-                let mut v = serde_json::to_value(&s).unwrap_or_default();
-                v["adjustments"] = mine.into();
-                v
+    let mut items = volumes::summarise(&rows, RuleSet::current(), crate::time::now());
+    for s in &mut items {
+        s.adjustments = adjustments
+            .iter()
+            .filter(|(_, a)| a.key == s.key)
+            .map(|(seq, a)| AdjustmentRecord {
+                ledger_seq: *seq,
+                period: a.period.clone(),
+                delta: a.delta,
+                reason: a.reason.clone(),
+                evidence_reference: a.evidence_reference.clone(),
             })
             .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items })))
+    }
+    Ok(HttpResponse::Ok().json(VolumeList { items }))
 }
 
 /// Record an adjustment of a volume counter.

@@ -323,6 +323,24 @@ pub struct Summary {
     /// DSP: whether the count is over the bulk threshold.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bulk: Option<bool>,
+    /// The adjustments recorded for this counter, oldest first.
+    pub adjustments: Vec<AdjustmentRecord>,
+}
+
+/// An adjustment as the counters list shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AdjustmentRecord {
+    pub ledger_seq: i64,
+    pub period: String,
+    pub delta: i64,
+    pub reason: String,
+    pub evidence_reference: String,
+}
+
+/// The counters.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct VolumeList {
+    pub items: Vec<Summary>,
 }
 
 /// The counters of `rows` as they stand at `now`: every PIPL year stored, and each DSP series
@@ -359,6 +377,7 @@ pub fn summarise(
                 thresholds,
                 tier: Some(super::law::pipl_tier(r.count, sensitive, false, rules)),
                 bulk: None,
+                adjustments: Vec::new(),
             });
             continue;
         }
@@ -381,6 +400,7 @@ pub fn summarise(
                     .unwrap_or_default(),
                 tier: None,
                 bulk: None,
+                adjustments: Vec::new(),
             }),
         }
     }
