@@ -12,7 +12,8 @@ use super::state::AppState;
 use crate::auth::{AdminOnly, AnyRole, RegisterRead};
 use crate::transfers::audit::{self, Adjustment};
 use crate::transfers::rules::RuleSet;
-use crate::transfers::volumes::{self, AdjustmentRecord, VolumeList};
+use crate::transfers::summary::{self, AdjustmentRecord, VolumeList};
+use crate::transfers::volumes;
 
 /// The transfer rule set this node runs.
 ///
@@ -68,7 +69,7 @@ pub async fn list_volumes(
             Ok::<_, ApiError>((rows, audit::adjustments(conn)?))
         })
         .await?;
-    let mut items = volumes::summarise(&rows, RuleSet::current(), crate::time::now());
+    let mut items = summary::summarise(&rows, RuleSet::current(), crate::time::now());
     for s in &mut items {
         s.adjustments = adjustments
             .iter()

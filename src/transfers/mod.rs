@@ -13,6 +13,7 @@ pub mod judge;
 pub mod law;
 pub mod plan;
 pub mod rules;
+pub mod summary;
 pub mod volumes;
 
 pub use crate::types::DspClass;

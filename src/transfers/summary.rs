@@ -1,0 +1,115 @@
+//! The counters as `GET /v1/transfer-volumes` shows them: each with its thresholds, its tier
+//! or bulk status, and its adjustments.
+
+use super::Regime;
+use super::volumes::store;
+
+/// A counter as `GET /v1/transfer-volumes` shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Summary {
+    pub regime: Regime,
+    /// `pipl:<exporter>:<class>` or `us_dsp:<exporter>:<party>:<class>`.
+    pub key: String,
+    pub exporter: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub party_id: String,
+    pub class: String,
+    /// The PIPL year (UTC+8), or the DSP window ending today.
+    pub window: String,
+    pub count: i64,
+    /// PIPL: the tier boundaries; DSP: the bulk threshold ("more than").
+    pub thresholds: Vec<i64>,
+    /// PIPL: the tier the count has reached (`exempt`, `contract`, `assessment`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tier: Option<super::Tier>,
+    /// DSP: whether the count is over the bulk threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bulk: Option<bool>,
+    /// The adjustments recorded for this counter, oldest first.
+    pub adjustments: Vec<AdjustmentRecord>,
+}
+
+/// An adjustment as the counters list shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AdjustmentRecord {
+    pub ledger_seq: i64,
+    pub period: String,
+    pub delta: i64,
+    pub reason: String,
+    pub evidence_reference: String,
+}
+
+/// The counters.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct VolumeList {
+    pub items: Vec<Summary>,
+}
+
+/// The counters of `rows` as they stand at `now`: every PIPL year stored, and each DSP series
+/// summed over the window ending today.
+pub fn summarise(
+    rows: &[store::Row],
+    rules: &super::rules::RuleSet,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<Summary> {
+    let p = &rules.published.pipl;
+    let day = now.date_naive();
+    let window_start = super::law::dsp_window_start(day, rules).to_string();
+    let mut out: Vec<Summary> = Vec::new();
+    for r in rows {
+        let c = r.counter();
+        if r.regime == Regime::Pipl {
+            let sensitive = r.class == "sensitive";
+            let thresholds = if sensitive {
+                vec![p.sensitive_assessment_from]
+            } else {
+                vec![
+                    p.non_sensitive_contract_from,
+                    p.non_sensitive_assessment_from,
+                ]
+            };
+            out.push(Summary {
+                regime: r.regime,
+                key: c.key(),
+                exporter: r.exporter.clone(),
+                party_id: String::new(),
+                class: r.class.clone(),
+                window: r.period.clone(),
+                count: r.count,
+                thresholds,
+                tier: Some(super::law::pipl_tier(r.count, sensitive, false, rules)),
+                bulk: None,
+                adjustments: Vec::new(),
+            });
+            continue;
+        }
+        if r.period < window_start || r.period > day.to_string() {
+            continue;
+        }
+        let key = c.key();
+        match out.iter_mut().find(|s| s.key == key) {
+            Some(s) => s.count += r.count,
+            None => out.push(Summary {
+                regime: r.regime,
+                key,
+                exporter: r.exporter.clone(),
+                party_id: r.party_id.clone(),
+                class: r.class.clone(),
+                window: format!("{window_start}/{day}"),
+                count: r.count,
+                thresholds: super::DspClass::parse(&r.class)
+                    .map(|k| vec![rules.bulk_more_than(k)])
+                    .unwrap_or_default(),
+                tier: None,
+                bulk: None,
+                adjustments: Vec::new(),
+            }),
+        }
+    }
+    for s in &mut out {
+        if s.regime == Regime::UsDsp {
+            s.bulk = s.thresholds.first().map(|t| s.count > *t);
+        }
+    }
+    out
+}
