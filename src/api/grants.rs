@@ -172,13 +172,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-/// Get a grant.
+/// Get a grant, now or as it was at `as_of`.
 ///
-/// Roles: admin, procurement, auditor.
+/// With `as_of`, `effective` is computed at that instant. Roles: admin, procurement, auditor.
 #[utoipa::path(
     operation_id = "get_grant",
     tag = "grants",
-    params(("id" = String, Path, description = "The grant id.")),
+    params(("id" = String, Path, description = "The grant id."), super::entities::AsOfQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(RegisterRead::NAMES))),
     responses((status = 200, description = "The grant; `ETag` carries its version.", body = Grant,
@@ -189,8 +189,19 @@ pub async fn get(
     _auth: Auth<RegisterRead>,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<super::entities::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
+    if let Some(at) = as_of(query.as_of())? {
+        let then = state
+            .read(move |conn| -> Result<Vec<Grant>, DomainError> {
+                let rows: Vec<GrantRow> = store::find(conn, &id)?.into_iter().collect();
+                as_they_were(conn, rows, &at)
+            })
+            .await?;
+        let grant = then.into_iter().next().ok_or(ApiError::NotFound)?;
+        return Ok(HttpResponse::Ok().json(grant));
+    }
     let row = state
         .read(move |conn| store::find(conn, &id))
         .await?

@@ -113,13 +113,13 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(result))
 }
 
-/// Get a service.
+/// Get a service, now or as it was at `as_of`.
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
     operation_id = "get_service",
     tag = "services",
-    params(("key" = String, Path, description = "The service key.")),
+    params(("key" = String, Path, description = "The service key."), super::entities::AsOfQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(RegisterRead::NAMES))),
     responses((status = 200, description = "The service; `ETag` carries its version.", body = Service,
@@ -130,8 +130,18 @@ pub async fn get(
     _auth: Auth<RegisterRead>,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<super::entities::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
+    if let Some(at) = super::validators::as_of(query.as_of())? {
+        let subject = crate::ledger::Subject::Service(&key).to_string();
+        let (mut service, seq) = state
+            .read(move |conn| crate::ledger::store::state_at::<Service>(conn, &subject, &at))
+            .await?
+            .ok_or(ApiError::NotFound)?;
+        service.as_of_ledger_seq = Some(seq);
+        return Ok(HttpResponse::Ok().json(service));
+    }
     let row = state
         .read(move |conn| store::find(conn, &key))
         .await?

@@ -12,6 +12,7 @@ mod decisions;
 mod errors;
 mod exports;
 mod grants;
+mod history;
 mod imports;
 mod integrity;
 mod ledger;

@@ -233,6 +233,9 @@ pub struct ListQuery {
     review_due_before: Option<String>,
     /// Only the party with this external reference (e.g. `gvl:755`).
     external_ref: Option<String>,
+    /// Not supported on the list (a 422 rather than today's answer to another question): read
+    /// one party with `GET /v1/parties/{id}?as_of=…`.
+    as_of: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -249,6 +252,12 @@ pub struct AsOfQuery {
 
 impl ListQuery {
     pub(super) fn filter(self) -> Result<store::Filter, ApiError> {
+        if self.as_of.is_some() {
+            return Err(ApiError::field(
+                "as_of",
+                "is not supported on the list: read one party with GET /v1/parties/{id}?as_of=",
+            ));
+        }
         let kind = optional(
             "kind",
             self.kind.as_deref(),

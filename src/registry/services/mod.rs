@@ -4,7 +4,7 @@ pub mod commands;
 pub mod store;
 
 use diesel::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::schema::services;
@@ -26,7 +26,7 @@ pub struct ServiceRow {
 }
 
 /// An internal service in whose name data is shared. A service token's `sub` is its key.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"key": "newsletter", "name": "Newsletter", "description": "Monthly news by email.",
     "purposes": ["marketing.communications.email"], "active": true, "created_at": "2026-11-29T10:00:00.000000Z",
     "updated_at": "2026-11-29T10:00:00.000000Z", "version": 1}))]
@@ -44,7 +44,11 @@ pub struct Service {
     /// Increases with every change; send it back in `If-Match`.
     pub version: i64,
     /// The company's entities it operates for: a share's exporter is one of them.
+    #[serde(default)]
     pub entities: Vec<String>,
+    /// Only with `as_of`: the ledger entry that recorded this state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of_ledger_seq: Option<i64>,
 }
 
 impl From<ServiceRow> for Service {
@@ -59,6 +63,7 @@ impl From<ServiceRow> for Service {
             updated_at: r.updated_at,
             version: r.version,
             entities: r.entities.0,
+            as_of_ledger_seq: None,
         }
     }
 }
