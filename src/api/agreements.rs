@@ -84,6 +84,7 @@ pub struct Withdrawal {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Answer what the register said at this instant (RFC 3339); then no paging.
     as_of: Option<String>,

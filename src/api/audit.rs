@@ -17,6 +17,7 @@ use crate::ledger::{Entry, checkpoints, verify::verify_log};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct EventsQuery {
     /// Only entries with a greater `seq`.
     #[param(minimum = 0)]
@@ -172,6 +173,7 @@ fn wants_note(req: &actix_web::HttpRequest) -> bool {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct CheckpointsQuery {
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -226,6 +228,7 @@ pub async fn public_key(state: web::Data<AppState>) -> HttpResponse {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ProofQuery {
     /// The tree size to prove against; defaults to the latest checkpoint (signed first if needed).
     #[param(minimum = 1)]
@@ -265,6 +268,7 @@ pub async fn proof(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ConsistencyQuery {
     /// The smaller tree size (≥ 1), e.g. an old checkpoint's.
     #[param(minimum = 1)]
@@ -303,6 +307,7 @@ pub async fn consistency(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ExportQuery {
     /// The first entry (default 1).
     #[param(minimum = 1)]

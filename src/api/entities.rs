@@ -47,6 +47,7 @@ pub struct EntityPatch {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -57,6 +58,7 @@ pub struct ListQuery {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
     /// Answer what the register said at this instant (RFC 3339).
     as_of: Option<String>,

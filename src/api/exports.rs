@@ -57,6 +57,7 @@ fn attachment(kind: &str, name: &str) -> HttpResponse {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct DecisionsQuery {
     /// Only decisions for this service.
     service: Option<String>,

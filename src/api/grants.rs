@@ -79,6 +79,7 @@ pub struct Revocation {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only grants for this service.
     service: Option<String>,

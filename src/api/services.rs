@@ -71,6 +71,7 @@ pub struct ServicePatch {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only active (true) or inactive (false) services.
     active: Option<bool>,

@@ -193,6 +193,7 @@ pub async fn create(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only decisions for this service.
     service: Option<String>,

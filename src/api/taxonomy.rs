@@ -16,6 +16,7 @@ use crate::taxonomy::{Category, Purpose, commands, marks, store};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]

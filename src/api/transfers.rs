@@ -35,6 +35,7 @@ pub async fn get_rules(_auth: Auth<AnyRole>) -> HttpResponse {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct VolumesQuery {
     /// Only counters of this exporting entity.
     exporter: Option<String>,

@@ -49,3 +49,16 @@ on_each_backend! {
         assert_eq!(r.error_fields(), vec!["as_of"]);
     }
 }
+
+on_each_backend! {
+    async fn an_unknown_query_parameter_is_refused_not_ignored(app: TestApp) {
+        for path in ["/v1/audit/events?reason=x", "/v1/parties?actor=alice", "/v1/sharing-requests?form=2026-01-01T00:00:00Z"] {
+            let r = app.get(path, &app.admin()).await;
+            assert_eq!(r.status, 400, "{path}: {}", r.text);
+            assert!(r.is_problem(), "{}", r.text);
+            let name = path.split('?').nth(1).unwrap().split('=').next().unwrap();
+            assert!(r.body["detail"].as_str().unwrap().contains(name), "names {name}: {}", r.text);
+        }
+        assert_eq!(app.get("/v1/audit/events?limit=1", &app.admin()).await.status, 200);
+    }
+}

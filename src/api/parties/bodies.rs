@@ -220,6 +220,7 @@ pub struct StatusChange {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `third_party` or `affiliate`.
     pub kind: Option<String>,
@@ -245,6 +246,7 @@ pub struct ListQuery {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
     /// Answer what the register said at this instant (RFC 3339).
     pub as_of: Option<String>,
