@@ -199,7 +199,7 @@ pub async fn get(
     _auth: Auth<RegisterRead>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<super::entities::AsOfQuery>,
+    query: web::Query<super::validators::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     if let Some(at) = as_of(query.as_of())? {

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::extract::{IfMatch, JsonBody, versioned};
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
-use super::validators::as_of;
+use super::validators::{AsOfQuery, as_of};
 use crate::auth::{AdminOnly, RegisterRead};
 use crate::error::DomainError;
 use crate::ledger::Subject;
@@ -54,20 +54,6 @@ pub struct ListQuery {
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AsOfQuery {
-    /// Answer what the register said at this instant (RFC 3339).
-    as_of: Option<String>,
-}
-
-impl AsOfQuery {
-    pub fn as_of(&self) -> Option<&str> {
-        self.as_of.as_deref()
-    }
 }
 
 fn entity_response(row: EntityRow, status: StatusCode, location: Option<String>) -> HttpResponse {

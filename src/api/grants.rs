@@ -179,7 +179,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "get_grant",
     tag = "grants",
-    params(("id" = String, Path, description = "The grant id."), super::entities::AsOfQuery),
+    params(("id" = String, Path, description = "The grant id."), super::validators::AsOfQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(RegisterRead::NAMES))),
     responses((status = 200, description = "The grant; `ETag` carries its version.", body = Grant,
@@ -190,7 +190,7 @@ pub async fn get(
     _auth: Auth<RegisterRead>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<super::entities::AsOfQuery>,
+    query: web::Query<super::validators::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = path.into_inner();
     if let Some(at) = as_of(query.as_of())? {

@@ -120,7 +120,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "get_service",
     tag = "services",
-    params(("key" = String, Path, description = "The service key."), super::entities::AsOfQuery),
+    params(("key" = String, Path, description = "The service key."), super::validators::AsOfQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(RegisterRead::NAMES))),
     responses((status = 200, description = "The service; `ETag` carries its version.", body = Service,
@@ -131,7 +131,7 @@ pub async fn get(
     _auth: Auth<RegisterRead>,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<super::entities::AsOfQuery>,
+    query: web::Query<super::validators::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
     if let Some(at) = super::validators::as_of(query.as_of())? {

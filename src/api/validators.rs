@@ -111,3 +111,18 @@ pub fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiEr
         })
         .transpose()
 }
+
+/// `?as_of=`: a point-in-time read, shared by every register object that answers one.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AsOfQuery {
+    /// Answer what the register said at this instant (RFC 3339).
+    pub as_of: Option<String>,
+}
+
+impl AsOfQuery {
+    pub fn as_of(&self) -> Option<&str> {
+        self.as_of.as_deref()
+    }
+}

@@ -244,14 +244,6 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct AsOfQuery {
-    /// Answer what the register said at this instant (RFC 3339).
-    pub as_of: Option<String>,
-}
-
 impl ListQuery {
     pub(super) fn filter(self) -> Result<store::Filter, ApiError> {
         if self.as_of.is_some() {

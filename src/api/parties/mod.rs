@@ -5,8 +5,9 @@ use actix_web::{HttpResponse, get, patch, post, web};
 
 mod bodies;
 
+pub use super::validators::AsOfQuery;
 use bodies::parse_country;
-pub use bodies::{AsOfQuery, ListQuery, NewParty, PartyPatch, StatusChange};
+pub use bodies::{ListQuery, NewParty, PartyPatch, StatusChange};
 
 use super::auth::Auth;
 use super::error::ApiError;
