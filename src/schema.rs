@@ -34,6 +34,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    cosignatures (checkpoint_size, witness_key) {
+        checkpoint_size -> BigInt,
+        witness_key -> Text,
+        witness -> Text,
+        timestamp -> BigInt,
+        signature_line -> Text,
+        received_at -> Text,
+        received_from -> Text,
+    }
+}
+
+diesel::table! {
     entities (key) {
         key -> Text,
         legal_name -> Text,
@@ -91,6 +103,15 @@ diesel::table! {
         seq -> BigInt,
         hash -> Text,
         register_revision -> BigInt,
+    }
+}
+
+diesel::table! {
+    ledger_tiles (level, idx) {
+        level -> Integer,
+        idx -> BigInt,
+        width -> Integer,
+        hashes -> Binary,
     }
 }
 
@@ -196,16 +217,19 @@ diesel::table! {
 
 diesel::joinable!(agreements -> entities (exporter));
 diesel::joinable!(agreements -> parties (party_id));
+diesel::joinable!(cosignatures -> checkpoints (checkpoint_size));
 diesel::joinable!(grants -> parties (party_id));
 diesel::joinable!(grants -> services (service));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agreements,
     checkpoints,
+    cosignatures,
     entities,
     grants,
     ledger,
     ledger_head,
+    ledger_tiles,
     parties,
     services,
     sharing_requests,

@@ -233,6 +233,8 @@ fn every_table_is_queried_only_by_the_domain_that_owns_it() {
         ("ledger", "ledger"),
         ("ledger_head", "ledger"),
         ("checkpoints", "ledger"),
+        ("ledger_tiles", "ledger"),
+        ("cosignatures", "ledger"),
         ("sharing_requests", "decision"),
         ("entities", "registry::entities"),
         ("agreements", "registry::agreements"),

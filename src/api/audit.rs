@@ -299,8 +299,9 @@ pub async fn consistency(
     if from < 1 || from > to {
         return Err(ApiError::field("from", "must be between 1 and `to`"));
     }
+    let keys = state.ledger_keys.clone();
     let answer = state
-        .read(move |conn| proofs::consistency(conn, from, to))
+        .write_checking_ledger(move |conn| proofs::consistency(conn, &keys, from, to))
         .await?;
     Ok(HttpResponse::Ok().json(answer))
 }

@@ -6,20 +6,20 @@ use diesel::QueryResult;
 
 use super::chain;
 use super::merkle;
-use super::signing::{Checkpoint, LedgerKeys, SignedTree};
-use super::store::{
-    between, checkpoint_at, hash_at, insert_checkpoint, latest_checkpoint, leaf_hashes,
-};
+use super::signing::{Checkpoint, LedgerKeys};
+use super::store::{between, checkpoint_at, insert_checkpoint, latest_checkpoint, lock_head};
+use super::tiles::{self, edge::Edge, proofs::FromTiles};
 use crate::db::DbConn;
 use crate::error::DomainError;
 
 /// The latest checkpoint, issuing a new one first when the head has moved past it.
 ///
-/// The service never signs a history rewritten since it last signed: entries after the tree it
-/// last signed or checked are re-hashed from their content and must chain on from that tree's
-/// last hash, and on a node's first checkpoint the whole log is checked against the latest
-/// signed tree head. Only entries newer than what this node already checked are read, so
-/// signing stays cheap however long the ledger grows.
+/// The service never signs a history rewritten since it last signed. The stored tiles must
+/// reproduce the latest checkpoint's root; the entry at its size, re-hashed from its content,
+/// must be the leaf the tiles hold, and every newer entry is re-hashed from its content and
+/// must chain on from it; and each tile they fill or grow must extend the one stored (a tile
+/// written before is never contradicted). Signing reads only the entries since the last
+/// checkpoint and O(log n) tiles, however long the ledger grows.
 /// A successful check clears the node's integrity alarm; a refusal is a `LedgerIntegrity` error,
 /// which whoever surfaces it records once (`Integrity::fail`).
 pub fn issue(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainError> {
@@ -39,89 +39,135 @@ pub fn sign_if_due(conn: &mut DbConn, keys: &LedgerKeys, every: i64) -> Result<(
     Ok(())
 }
 
+fn refuse(what: String) -> DomainError {
+    DomainError::LedgerIntegrity(format!("refusing to sign: {what}"))
+}
+
+/// Entries read per query while signing.
+const PAGE: i64 = 1000;
+
 fn sign_new(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainError> {
-    let (head, _, _) = super::head(conn)?;
+    // Signers queue behind writers and each other: the head cannot move while a tree is built.
+    let (head, _, _) = lock_head(conn)?;
     let last = latest_checkpoint(conn)?;
     if let Some(cp) = &last
         && cp.size >= head
     {
         return Ok(cp.clone());
     }
-    let signed_size = last.as_ref().map_or(0, |c| c.size);
-    let mut memo = keys.signed.lock();
-    let known = match memo.take() {
-        Some(tree) if tree.size <= signed_size => tree,
-        _ => checked_prefix(conn, last.as_ref())?,
-    };
-    let mut tree = known;
-    let newer = between(conn, tree.size, head)?;
-    let mut links = chain::Verifier::starting_at(tree.size + 1, &tree.last_hash);
-    for row in &newer {
-        let bytes = chain::leaf_bytes(row);
-        let Some(bytes) = bytes.filter(|b| links.push_canonical(row, Some(b))) else {
-            return Err(DomainError::LedgerIntegrity(format!(
-                "refusing to sign: entry {} does not chain on",
-                row.seq
-            )));
-        };
-        tree.frontier.push(merkle::leaf_hash(&bytes));
-        tree.size = row.seq;
-        tree.last_hash = row.hash.clone();
-        if let Some(cp) = &last
-            && tree.size == cp.size
-            && hex::encode(tree.frontier.root()) != cp.root_hash
-        {
-            return Err(DomainError::LedgerIntegrity(format!(
-                "refusing to sign: the ledger no longer matches checkpoint {}",
-                cp.size
-            )));
+    let signed = last.as_ref().map_or(0, |c| c.size);
+    let (mut edge, mut links) = signed_tree(conn, last.as_ref())?;
+    let mut after = signed;
+    while after < head {
+        let rows = between(conn, after, head.min(after + PAGE))?;
+        if rows.is_empty() {
+            return Err(refuse("the ledger has a gap".into()));
+        }
+        for row in &rows {
+            let bytes = chain::leaf_bytes(row);
+            let Some(bytes) = bytes.filter(|b| links.push_canonical(row, Some(b))) else {
+                return Err(refuse(format!("entry {} does not chain on", row.seq)));
+            };
+            edge.push(merkle::leaf_hash(&bytes));
+        }
+        after = rows.last().map_or(after, |r| r.seq);
+        // Full tiles as they fill, so memory stays flat however far the head moved.
+        for tile in edge.take_full() {
+            tiles::store::put(conn, &tile).map_err(as_refusal)?;
         }
     }
-    if tree.size != head {
-        return Err(DomainError::LedgerIntegrity(
-            "refusing to sign: the ledger has a gap".into(),
-        ));
+    if edge.size() != head as u64 {
+        return Err(refuse("the ledger has a gap".into()));
     }
+    tiles::store::save(conn, &mut edge).map_err(as_refusal)?;
     let cp = keys.sign(
         head,
-        &hex::encode(tree.frontier.root()),
+        &hex::encode(edge.root()),
         crate::time::format(crate::time::now()),
     );
-    let stored = if insert_checkpoint(conn, &cp)? {
-        cp
+    if insert_checkpoint(conn, &cp)? {
+        Ok(cp)
     } else {
-        // Another node signed the same size first: theirs stands.
-        checkpoint_at(conn, head)?.ok_or(DomainError::NotFound)?
-    };
-    *memo = Some(tree);
-    Ok(stored)
+        checkpoint_at(conn, head)?.ok_or(DomainError::NotFound)
+    }
 }
 
-/// The tree of the latest checkpoint, rebuilt from the stored leaf hashes and checked against it.
-fn checked_prefix(conn: &mut DbConn, last: Option<&Checkpoint>) -> Result<SignedTree, DomainError> {
-    let Some(cp) = last else {
-        return Ok(SignedTree {
-            size: 0,
-            last_hash: super::GENESIS_HASH.into(),
-            frontier: merkle::Frontier::default(),
-        });
-    };
-    let mut frontier = merkle::Frontier::default();
-    for leaf in leaf_hashes(conn, cp.size)? {
-        frontier.push(leaf);
+fn as_refusal(e: DomainError) -> DomainError {
+    match e {
+        DomainError::LedgerIntegrity(what) => refuse(what),
+        other => other,
     }
-    if hex::encode(frontier.root()) != cp.root_hash {
-        return Err(DomainError::LedgerIntegrity(format!(
-            "refusing to sign: the ledger no longer matches checkpoint {}",
+}
+
+/// The tree of the latest checkpoint, from the stored tiles and checked against it, and the
+/// chain checker positioned after its last entry (whose content must be the leaf signed).
+/// Tiles that do not reach it yet (a ledger from before tiles) are built from the entries'
+/// content once.
+fn signed_tree(
+    conn: &mut DbConn,
+    last: Option<&Checkpoint>,
+) -> Result<(Edge, chain::Verifier), DomainError> {
+    let Some(cp) = last else {
+        return Ok((Edge::default(), chain::Verifier::default()));
+    };
+    let size = cp.size as u64;
+    if !tiles::store::covers(conn, size)? {
+        return build_tiles(conn, cp);
+    }
+    let edge = tiles::store::edge_at(conn, size)?;
+    if hex::encode(edge.root()) != cp.root_hash {
+        return Err(refuse(format!(
+            "the stored tree no longer matches checkpoint {}",
             cp.size
         )));
     }
-    let last_hash = hash_at(conn, cp.size)?;
-    Ok(SignedTree {
-        size: cp.size,
-        last_hash,
-        frontier,
-    })
+    let row = between(conn, cp.size - 1, cp.size)?
+        .pop()
+        .ok_or_else(|| refuse(format!("entry {} is missing", cp.size)))?;
+    let signed_leaf = FromTiles::new(tiles::store::Db(conn)).leaf(size - 1)?;
+    let bytes = chain::leaf_bytes(&row)
+        .filter(|b| merkle::leaf_hash(b) == signed_leaf && row.seq == cp.size)
+        .ok_or_else(|| {
+            refuse(format!(
+                "entry {} no longer matches checkpoint {}",
+                row.seq, cp.size
+            ))
+        })?;
+    let links = chain::Verifier::starting_at(cp.size + 1, &chain::sha256_hex(&bytes));
+    Ok((edge, links))
+}
+
+/// Builds the tiles of checkpoint `cp` from the entries' content (each re-hashed and chained),
+/// and checks them against it.
+fn build_tiles(conn: &mut DbConn, cp: &Checkpoint) -> Result<(Edge, chain::Verifier), DomainError> {
+    let mut edge = Edge::default();
+    let mut links = chain::Verifier::default();
+    let mut after = 0;
+    while after < cp.size {
+        let rows = between(conn, after, cp.size.min(after + PAGE))?;
+        if rows.is_empty() {
+            return Err(refuse(format!(
+                "the ledger ends before checkpoint {}",
+                cp.size
+            )));
+        }
+        for row in &rows {
+            let bytes = chain::leaf_bytes(row);
+            let Some(bytes) = bytes.filter(|b| links.push_canonical(row, Some(b))) else {
+                return Err(refuse(format!("entry {} does not chain on", row.seq)));
+            };
+            edge.push(merkle::leaf_hash(&bytes));
+        }
+        after = rows.last().map_or(after, |r| r.seq);
+    }
+    if hex::encode(edge.root()) != cp.root_hash {
+        return Err(refuse(format!(
+            "the ledger no longer matches checkpoint {}",
+            cp.size
+        )));
+    }
+    tiles::store::save(conn, &mut edge).map_err(as_refusal)?;
+    Ok((edge, links))
 }
 
 /// When to sign on its own: every `every_entries` new entries or `every` time, if the head moved.

@@ -13,6 +13,7 @@ pub mod proofs;
 pub mod signing;
 pub mod store;
 pub mod subject;
+pub mod tiles;
 pub mod verify;
 
 pub use store::head;

@@ -5,8 +5,9 @@ use utoipa::ToSchema;
 
 use super::merkle::{self, Hash};
 use super::signing::{Checkpoint, LedgerKeys};
-use super::store::{checkpoint_at, head, leaf_hashes, list};
-use super::{Entry, Row, action, checkpoints};
+use super::store::{between, checkpoint_at, head, latest_checkpoint};
+use super::tiles::{self, proofs::FromTiles};
+use super::{Entry, Row, action, chain, checkpoints};
 use crate::auth::{Principal, Role};
 use crate::db::DbConn;
 use crate::error::DomainError;
@@ -53,8 +54,9 @@ fn may_read(principal: &Principal, row: &Row) -> bool {
 }
 
 /// The inclusion proof of entry `seq` in the tree of `size` entries, by default the latest
-/// checkpoint's (signed first when the head moved). Call inside a write transaction: it may
-/// sign a checkpoint.
+/// checkpoint's (signed first when the head moved). Built from the stored tiles, O(log n)
+/// hashes; the entry's leaf is re-hashed from its content and must be the one the tiles hold.
+/// Call inside a write transaction: it may sign a checkpoint.
 pub fn inclusion(
     conn: &mut DbConn,
     keys: &LedgerKeys,
@@ -66,9 +68,9 @@ pub fn inclusion(
         return Err(DomainError::NotFound);
     }
     let (head, _, _) = head(conn)?;
-    let row: Row = list(conn, seq - 1, None, None, 1)?
-        .into_iter()
-        .find(|r| r.seq == seq)
+    let row: Row = between(conn, seq - 1, seq)?
+        .pop()
+        .filter(|r| r.seq == seq)
         .ok_or(DomainError::NotFound)?;
     if !may_read(principal, &row) {
         return Err(DomainError::NotFound);
@@ -81,6 +83,7 @@ pub fn inclusion(
                     "must be at least seq and at most the ledger's size",
                 ));
             }
+            tiled_up_to(conn, keys, n)?;
             (n, checkpoint_at(conn, n)?)
         }
         None => {
@@ -88,22 +91,50 @@ pub fn inclusion(
             (cp.size, Some(cp))
         }
     };
-    let leaves = leaf_hashes(conn, size)?;
-    let index = (seq - 1) as usize;
+    let leaf = chain::leaf_bytes(&row)
+        .map(|b| merkle::leaf_hash(&b))
+        .ok_or_else(|| altered(seq))?;
+    let mut tree = FromTiles::new(tiles::store::Db(conn));
+    if tree.leaf(seq as u64 - 1)? != leaf {
+        return Err(altered(seq));
+    }
+    let (index, n) = (seq as u64 - 1, size as u64);
     Ok(InclusionProof {
         seq,
         leaf_index: seq - 1,
         tree_size: size,
-        leaf_hash: hex::encode(leaves[index]),
-        audit_path: hexes(&merkle::inclusion_proof(index, &leaves)),
-        root_hash: hex::encode(merkle::root(&leaves)),
+        leaf_hash: hex::encode(leaf),
+        audit_path: hexes(&tiles::proofs::inclusion(&mut tree, index, 0, n)?),
+        root_hash: hex::encode(tiles::proofs::tree_hash(&mut tree, 0, n)?),
         checkpoint: signed,
         entry: row.entry()?,
     })
 }
 
-/// The consistency proof between the trees of `from` and `to` entries (`1 ≤ from ≤ to`).
-pub fn consistency(conn: &mut DbConn, from: i64, to: i64) -> Result<ConsistencyProof, DomainError> {
+fn altered(seq: i64) -> DomainError {
+    DomainError::LedgerIntegrity(format!(
+        "entry {seq} no longer matches the leaf hash signed for it"
+    ))
+}
+
+/// Makes sure the tiles hold the first `size` entries, signing a checkpoint of the head first
+/// when they do not (what is not signed is not tiled).
+fn tiled_up_to(conn: &mut DbConn, keys: &LedgerKeys, size: i64) -> Result<(), DomainError> {
+    let signed = latest_checkpoint(conn)?.map_or(0, |c| c.size);
+    if size > signed {
+        checkpoints::issue(conn, keys)?;
+    }
+    Ok(())
+}
+
+/// The consistency proof between the trees of `from` and `to` entries (`1 ≤ from ≤ to`), from
+/// the stored tiles. Call inside a write transaction: it may sign a checkpoint.
+pub fn consistency(
+    conn: &mut DbConn,
+    keys: &LedgerKeys,
+    from: i64,
+    to: i64,
+) -> Result<ConsistencyProof, DomainError> {
     let (head, _, _) = head(conn)?;
     if to > head {
         return Err(DomainError::field(
@@ -111,12 +142,14 @@ pub fn consistency(conn: &mut DbConn, from: i64, to: i64) -> Result<ConsistencyP
             "must be at most the ledger's size",
         ));
     }
-    let leaves = leaf_hashes(conn, to)?;
+    tiled_up_to(conn, keys, to)?;
+    let mut tree = FromTiles::new(tiles::store::Db(conn));
+    let (m, n) = (from as u64, to as u64);
     Ok(ConsistencyProof {
         from,
         to,
-        from_root: hex::encode(merkle::root(&leaves[..from as usize])),
-        to_root: hex::encode(merkle::root(&leaves)),
-        proof: hexes(&merkle::consistency_proof(from as usize, &leaves)),
+        from_root: hex::encode(tiles::proofs::tree_hash(&mut tree, 0, m)?),
+        to_root: hex::encode(tiles::proofs::tree_hash(&mut tree, 0, n)?),
+        proof: hexes(&tiles::proofs::consistency(&mut tree, m, n)?),
     })
 }

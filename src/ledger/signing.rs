@@ -106,20 +106,10 @@ pub fn pkcs8_v1_pem(key: &SigningKey) -> String {
 pub struct LedgerKeys {
     signing: SigningKey,
     trusted: Vec<VerifyingKey>,
-    /// The tree this node last signed or checked, so the next checkpoint reads only newer entries.
-    pub(crate) signed: parking_lot::Mutex<Option<SignedTree>>,
     /// Whether this node's checks found the ledger altered.
     pub integrity: super::integrity::Integrity,
     /// The log's name in its C2SP checkpoints (their first line, and the signer's name).
     origin: String,
-}
-
-/// A prefix of the ledger whose Merkle frontier is known: `size` entries, the last one's hash.
-#[derive(Clone)]
-pub(crate) struct SignedTree {
-    pub size: i64,
-    pub last_hash: String,
-    pub frontier: super::merkle::Frontier,
 }
 
 impl LedgerKeys {
@@ -162,7 +152,6 @@ impl LedgerKeys {
             trusted: vec![signing.verifying_key()],
             origin: format!("vendor-registry/{}", key_id(&signing.verifying_key())),
             signing,
-            signed: parking_lot::Mutex::new(None),
             integrity: Default::default(),
         }
     }

@@ -3,7 +3,6 @@
 use diesel::prelude::*;
 
 use super::Row;
-use super::merkle::Hash;
 use super::signing::Checkpoint;
 use super::subject::action;
 use crate::db::DbConn;
@@ -87,11 +86,6 @@ pub fn between(conn: &mut DbConn, after: i64, upto: i64) -> QueryResult<Vec<Row>
         .load(conn)
 }
 
-/// The hash of entry `seq`.
-pub fn hash_at(conn: &mut DbConn, seq: i64) -> QueryResult<String> {
-    ledger::table.find(seq).select(ledger::hash).first(conn)
-}
-
 /// The entries of one subject up to an instant (for point-in-time reads).
 pub fn subject_history(conn: &mut DbConn, subject: &str, until: &str) -> QueryResult<Vec<Row>> {
     ledger::table
@@ -134,37 +128,6 @@ pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResul
         .filter(ledger::action.ne(action::VOLUME_ADJUSTED))
         .select(ledger::subject)
         .load(conn)
-}
-
-/// The leaf hashes of entries `1..=size`, computed from each entry's content and checked
-/// against the hash chain and the leaf hash stored beside it: a proof or a checkpoint is never
-/// built on a stored hash that its entry does not bear out.
-pub fn leaf_hashes(conn: &mut DbConn, size: i64) -> Result<Vec<Hash>, DomainError> {
-    let broken = |what: String| DomainError::LedgerIntegrity(what);
-    let mut leaves = Vec::with_capacity(size.max(0) as usize);
-    let mut chain = super::chain::Verifier::default();
-    while (leaves.len() as i64) < size {
-        let after = leaves.len() as i64;
-        let rows = list(conn, after, None, None, 1000.min(size - after))?;
-        if rows.is_empty() {
-            return Err(broken(format!("the ledger has {after} of {size} entries")));
-        }
-        for row in rows {
-            let seq = leaves.len() as i64 + 1;
-            let bytes = super::chain::leaf_bytes(&row);
-            let Some(bytes) = bytes.filter(|b| chain.push_canonical(&row, Some(b))) else {
-                return Err(broken(format!("entry {seq} does not chain on")));
-            };
-            let leaf = super::merkle::leaf_hash(&bytes);
-            if hex::encode(leaf) != row.leaf_hash {
-                return Err(broken(format!(
-                    "the stored leaf hash of entry {seq} does not match the entry"
-                )));
-            }
-            leaves.push(leaf);
-        }
-    }
-    Ok(leaves)
 }
 
 #[derive(Queryable, Insertable, Selectable)]

@@ -1,0 +1,2 @@
+DROP TABLE cosignatures;
+DROP TABLE ledger_tiles;
