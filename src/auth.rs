@@ -282,6 +282,8 @@ policy!(/// Changing parties and grants.
     RegisterWrite: Admin, Procurement);
 policy!(/// The ledger and exports.
     AuditRead: Admin, Auditor);
+policy!(/// Cosigning checkpoints as a witness: auditors only, never the operator.
+    AuditorOnly: Auditor);
 policy!(/// Filing sharing requests.
     ServiceOnly: Service);
 policy!(/// Reading decisions: auditors and admins all, services their own.

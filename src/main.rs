@@ -55,12 +55,67 @@ fn main() -> ExitCode {
                     file,
                     public_key,
                     checkpoints,
+                    witness_key,
+                    min_witnesses,
+                    origin,
                 },
-        } => match cli::run::audit_verify(&file, &public_key, &checkpoints) {
-            Ok(true) => ExitCode::SUCCESS,
-            Ok(false) => ExitCode::from(2),
-            Err(e) => fail(&e),
-        },
+        } => {
+            let witnesses = cli::run::Witnesses {
+                keys: witness_key,
+                min: min_witnesses,
+                origin,
+            };
+            match cli::run::audit_verify(&file, &public_key, &checkpoints, &witnesses) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(2),
+                Err(e) => fail(&e),
+            }
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Witness {
+                    url,
+                    token,
+                    log_key,
+                    state_dir,
+                    name,
+                    show_key,
+                },
+        } => {
+            let name = name.filter(|n| !n.is_empty());
+            if show_key {
+                return match cli::witness::verifier_key(&state_dir, name.as_deref()) {
+                    Ok(k) => {
+                        println!("{k}");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => fail(&e),
+                };
+            }
+            let (Some(token), Some(log_key)) = (token, log_key) else {
+                return fail("--token (or VENDOR_REGISTRY_TOKEN) and --log-key are required");
+            };
+            let w = cli::witness::Witness {
+                url: &url,
+                token: &token,
+                log_key: &log_key,
+                state_dir: &state_dir,
+                name: name.as_deref(),
+            };
+            match cli::witness::run(&w) {
+                Ok(done) => {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&done).unwrap_or_default()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
         Command::Healthcheck { bind } => match cli::run::probe(&bind) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&e),

@@ -13,7 +13,7 @@ use crate::ledger::chain::VerifyReport;
 use crate::ledger::proofs::{self, ConsistencyProof, InclusionProof};
 use crate::ledger::signing::{Checkpoint, PublicKeys};
 use crate::ledger::store::{checkpoint_page, list};
-use crate::ledger::{Entry, checkpoints, verify::verify_log};
+use crate::ledger::{Entry, checkpoints, verify::verify_log, witness};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -88,6 +88,11 @@ pub async fn events(
 /// Recomputes every entry's hash, checks that each links to the one before it and that `seq`
 /// has no gap, that the log reaches its recorded head, and that it matches every signed
 /// checkpoint ever issued (which catches a truncated tail and a rewritten, re-hashed chain).
+/// `witnessed` names the checkpoints that carry a valid witness cosignature and by whom, and
+/// `witnessed_size` the largest of them; a stored cosignature that no longer verifies against
+/// its checkpoint (which was then re-signed over another history) makes the report fail. The
+/// service checks every witness key it holds: an auditor names the ones they trust offline,
+/// with `vendor-registry audit verify --witness-key`.
 /// `volumes` rebuilds the transfer-volume counters from the approved decisions and the
 /// adjustments in the ledger and names the first counter whose stored count differs (the
 /// counters are a cache of the ledger; a mismatch does not make the ledger `ok: false`).
@@ -105,13 +110,20 @@ pub async fn verify(
 ) -> Result<HttpResponse, ApiError> {
     let keys = state.ledger_keys.clone();
     let checked = keys.clone();
-    let (report, volumes) = state
+    let ((mut report, problems), witnessed, volumes) = state
         .read(move |conn| {
             let report = verify_log(conn, checked.trusted())?;
+            let signed = crate::ledger::store::all_checkpoints(conn)?;
+            let (witnessed, problems) =
+                witness::check(&witness::attach(conn, signed)?, checked.origin(), None, 1);
             let volumes = crate::transfers::audit::rebuild(conn)?;
-            Ok::<_, ApiError>((report, volumes))
+            Ok::<_, ApiError>(((report, problems), witnessed, volumes))
         })
         .await?;
+    if !problems.is_empty() {
+        report.ok = false;
+        report.problems.extend(problems);
+    }
     match report.ok {
         true => keys.integrity.pass(),
         false => keys.integrity.fail(&format!(
@@ -120,6 +132,7 @@ pub async fn verify(
         )),
     }
     let mut body = serde_json::to_value(&report)?;
+    body["witnessed"] = serde_json::to_value(&witnessed)?;
     body["volumes"] = serde_json::to_value(&volumes)?;
     Ok(HttpResponse::Ok().json(body))
 }
@@ -148,7 +161,10 @@ pub async fn checkpoint(
     let keys = state.ledger_keys.clone();
     let signer = keys.clone();
     let cp = state
-        .write_checking_ledger(move |conn| checkpoints::issue(conn, &keys))
+        .write_checking_ledger(move |conn| {
+            let cp = checkpoints::issue(conn, &keys)?;
+            Ok(witness::attach(conn, vec![cp])?.remove(0))
+        })
         .await?;
     if wants_note(&req) {
         let note = signer
@@ -207,8 +223,9 @@ pub async fn list_checkpoints(
     };
     let result = state
         .read(move |conn| {
-            checkpoint_page(conn, after, page.fetch())
-                .map(|rows| page.finish(rows, |c| c.size.to_string(), |c| c))
+            let rows = checkpoint_page(conn, after, page.fetch())?;
+            let rows = witness::attach(conn, rows)?;
+            Ok::<_, ApiError>(page.finish(rows, |c| c.size.to_string(), |c| c))
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))

@@ -25,6 +25,7 @@ pub mod streaming;
 pub mod taxonomy;
 pub mod transfers;
 pub mod validators;
+pub mod witness;
 
 use actix_web::body::BoxBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
     agreements, audit, entities, exports, grants, imports, operations, parties, services, sharing,
-    taxonomy, transfers,
+    taxonomy, transfers, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -61,6 +61,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit::proof)
         .service(audit::consistency)
         .service(audit::export)
+        .service(witness::cosign)
+        .service(witness::tile)
         .service(exports::decisions_csv)
         .service(exports::register_csv)
         .service(exports::register_json);

@@ -137,6 +137,44 @@ pub enum AuditCommand {
         /// Signed checkpoints (GET /v1/audit/checkpoint or /v1/audit/checkpoints); repeatable.
         #[arg(long)]
         checkpoints: Vec<PathBuf>,
+        /// A witness you trust, as its verifier key (`name+hash+base64`, what
+        /// `audit witness --show-key` prints); repeatable. A cosignature by one of them that
+        /// does not verify fails the check.
+        #[arg(long)]
+        witness_key: Vec<String>,
+        /// How many of those witnesses must have cosigned a checkpoint for it to count as
+        /// witnessed; the check fails when no checkpoint is (default 1 with --witness-key).
+        #[arg(long)]
+        min_witnesses: Option<usize>,
+        /// The log's origin in its checkpoint notes; by default read from the public key JSON.
+        #[arg(long)]
+        origin: Option<String>,
+    },
+    /// Witness the log: check the latest checkpoint against the last one this witness cosigned
+    /// (a consistency proof verified against its own saved root), then cosign it and send the
+    /// cosignature (POST /v1/audit/cosignatures). Run it on your own machine, with your own
+    /// state directory; it refuses, and says why, on a fork or a rollback.
+    Witness {
+        /// The service, e.g. https://registry.example.com
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// An auditor token.
+        #[arg(long, env = "VENDOR_REGISTRY_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+        /// The log's note verifier key (`note_verifier` of GET /v1/audit/public-key), obtained
+        /// out of band and kept: the witness never takes the key from the server it checks.
+        #[arg(long)]
+        log_key: Option<String>,
+        /// Where the witness keeps its key (witness-key.pem) and the last checkpoint it cosigned
+        /// (state.json).
+        #[arg(long)]
+        state_dir: PathBuf,
+        /// The witness's name in its cosignatures, e.g. `auditor.example.com/w1`.
+        #[arg(long)]
+        name: Option<String>,
+        /// Print this witness's verifier key and exit.
+        #[arg(long)]
+        show_key: bool,
     },
 }
 

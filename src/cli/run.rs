@@ -59,15 +59,42 @@ pub fn import_gvl(file: &std::path::Path, actor: &str, config: &Config) -> Resul
     Ok(())
 }
 
+/// The witnesses an offline check trusts.
+pub struct Witnesses {
+    pub keys: Vec<String>,
+    pub min: Option<usize>,
+    pub origin: Option<String>,
+}
+
 pub fn audit_verify(
     file: &std::path::Path,
     public_key: &std::path::Path,
     checkpoint_files: &[PathBuf],
+    witnesses: &Witnesses,
 ) -> Result<bool, String> {
+    use vendor_registry::ledger::note::Verifier;
     let read = |p: &std::path::Path| {
         std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
     };
-    let keys = vendor_registry::ledger::offline::read_keys(&read(public_key)?)?;
+    let key_text = read(public_key)?;
+    let keys = vendor_registry::ledger::offline::read_keys(&key_text)?;
+    let trusted: Vec<Verifier> = witnesses
+        .keys
+        .iter()
+        .map(|k| {
+            Verifier::parse(k)
+                .filter(|v| v.witness)
+                .ok_or_else(|| format!("not a witness verifier key: {k}"))
+        })
+        .collect::<Result<_, _>>()?;
+    let origin = witnesses
+        .origin
+        .clone()
+        .or_else(|| vendor_registry::ledger::offline::origin_of(&key_text))
+        .unwrap_or_else(|| {
+            let id = keys.first().map(vendor_registry::ledger::signing::key_id);
+            format!("vendor-registry/{}", id.unwrap_or_default())
+        });
     let mut checkpoints = Vec::new();
     for f in checkpoint_files {
         checkpoints.extend(vendor_registry::ledger::offline::read_checkpoints(&read(
@@ -80,6 +107,9 @@ pub fn audit_verify(
         );
     }
     let given = !checkpoints.is_empty();
+    let min = witnesses.min.unwrap_or(usize::from(!trusted.is_empty()));
+    let (witnessed, witness_problems) =
+        vendor_registry::ledger::witness::check(&checkpoints, &origin, Some(&trusted), min);
     let entries =
         std::fs::File::open(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let report = vendor_registry::ledger::offline::verify(
@@ -87,10 +117,20 @@ pub fn audit_verify(
         checkpoints,
         &keys,
     )?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&report).unwrap_or_default()
-    );
+    let mut report = report;
+    if !witness_problems.is_empty() {
+        report.ok = false;
+        report.problems.extend(witness_problems);
+    }
+    if min > 0 && witnessed.witnessed_size == 0 {
+        report.ok = false;
+        report.problems.push(format!(
+            "no checkpoint is cosigned by {min} of the trusted witnesses"
+        ));
+    }
+    let mut out = serde_json::to_value(&report).map_err(|e| e.to_string())?;
+    out["witnessed"] = serde_json::to_value(&witnessed).map_err(|e| e.to_string())?;
+    println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     if given && report.checkpoints_checked == 0 {
         // Asked to check checkpoints, none applied (a partial export): not a pass.
         eprintln!(

@@ -15,6 +15,7 @@ pub mod store;
 pub mod subject;
 pub mod tiles;
 pub mod verify;
+pub mod witness;
 
 pub use store::head;
 pub use subject::{Subject, action};

@@ -73,8 +73,9 @@ pub struct Verifier {
 impl Verifier {
     /// Parses `name+hash+base64(type ‖ key)`, checking that the hash is the key's.
     pub fn parse(text: &str) -> Option<Verifier> {
-        let mut parts = text.trim().rsplitn(3, '+');
-        let (b64, hash, name) = (parts.next()?, parts.next()?, parts.next()?);
+        // The name and hash hold no `+`; the base64 key may.
+        let mut parts = text.trim().splitn(3, '+');
+        let (name, hash, b64) = (parts.next()?, parts.next()?, parts.next()?);
         let bytes = STANDARD.decode(b64).ok()?;
         let (&alg, raw) = bytes.split_first()?;
         let key = VerifyingKey::from_bytes(raw.try_into().ok()?).ok()?;
@@ -240,6 +241,12 @@ mod tests {
 
     #[test]
     fn a_cosignature_verifies_only_for_its_witness_checkpoint_and_time() {
+        // Keys whose base64 holds a `+` parse too.
+        for seed in 0u8..64 {
+            let k = SigningKey::from_bytes(&[seed; 32]).verifying_key();
+            let text = witness_verifier_key("w", &k);
+            assert_eq!(Verifier::parse(&text).map(|v| v.key), Some(k), "{text}");
+        }
         let witness = SigningKey::from_bytes(&[5u8; 32]);
         let vkey = witness_verifier_key("auditor.example/w1", &witness.verifying_key());
         let w = Verifier::parse(&vkey).unwrap();

@@ -25,6 +25,13 @@ pub fn read_keys(text: &str) -> Result<Vec<VerifyingKey>, String> {
         .ok_or_else(|| "not an Ed25519 public key".into())
 }
 
+/// The log's origin, from the `note_verifier` of the JSON of `GET /v1/audit/public-key`.
+pub fn origin_of(text: &str) -> Option<String> {
+    let published = serde_json::from_str::<PublicKeys>(text).ok()?;
+    let first = published.keys.first()?;
+    crate::ledger::note::Verifier::parse(&first.note_verifier).map(|v| v.name)
+}
+
 /// Reads checkpoints: one object, an array, a whole list (`{"items": [...]}` with a null
 /// `next_cursor`), or JSON Lines. One page of several is refused: checkpoints left out are a
 /// truncation that would go unseen.

@@ -26,6 +26,10 @@ pub struct Checkpoint {
     /// Base64 Ed25519 signature of the RFC 8785 serialisation of
     /// `{size, root_hash, signed_at, key_id}`.
     pub signature: String,
+    /// What witnesses sent for this checkpoint (C2SP cosignature/v1), oldest first; not part
+    /// of what the log signs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cosignatures: Vec<super::witness::Cosignature>,
 }
 
 impl Checkpoint {
@@ -171,6 +175,7 @@ impl LedgerKeys {
             signed_at,
             key_id,
             signature: STANDARD.encode(sig.to_bytes()),
+            cosignatures: Vec::new(),
         }
     }
 
@@ -198,11 +203,26 @@ impl LedgerKeys {
 
     /// `cp` as a C2SP signed note, signed by this node's key under the log's origin. Ed25519
     /// signatures are deterministic: the same checkpoint always gives the same note.
+    /// The witnesses' cosignature lines follow the log's own signature.
     pub fn note(&self, cp: &Checkpoint) -> Option<String> {
+        let text = self.note_text(cp)?;
+        let mut lines = vec![super::note::signature_line(
+            &text,
+            &self.origin,
+            &self.signing,
+        )];
+        lines.extend(
+            cp.cosignatures
+                .iter()
+                .map(|c| format!("{}\n", c.signature_line.trim_end())),
+        );
+        Some(super::note::signed(&text, &lines))
+    }
+
+    /// The text of `cp`'s note (what the log and its witnesses sign).
+    pub fn note_text(&self, cp: &Checkpoint) -> Option<String> {
         let root: [u8; 32] = hex::decode(&cp.root_hash).ok()?.try_into().ok()?;
-        let text = super::note::checkpoint_text(&self.origin, cp.size, &root);
-        let line = super::note::signature_line(&text, &self.origin, &self.signing);
-        Some(super::note::signed(&text, &[line]))
+        Some(super::note::checkpoint_text(&self.origin, cp.size, &root))
     }
 
     pub fn trusted(&self) -> &[VerifyingKey] {

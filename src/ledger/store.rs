@@ -148,6 +148,7 @@ impl From<CheckpointRow> for Checkpoint {
             signed_at: r.signed_at,
             key_id: r.key_id,
             signature: r.signature,
+            cosignatures: Vec::new(),
         }
     }
 }
