@@ -18,7 +18,6 @@ use crate::ledger::witness::{self, Cosignature};
 
 /// A witness's cosignature of a checkpoint, as `vendor-registry audit witness` sends it.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
-#[serde(deny_unknown_fields)]
 #[schema(example = json!({"checkpoint_size": 1234,
     "witness_key": "auditor.example/w1+8a1b2c3d+BL0Lq5v6…",
     "signature_line": "— auditor.example/w1 ilsyOQAAAABrDVh…"}))]

@@ -11,8 +11,9 @@ use ed25519_dalek::SigningKey;
 use ed25519_dalek::pkcs8::DecodePrivateKey;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use vendor_registry::ledger::merkle::{self, Hash};
+use vendor_registry::ledger::merkle::Hash;
 use vendor_registry::ledger::note::{self, Verifier};
+use vendor_registry::ledger::witness;
 
 /// What the witness remembers: the last checkpoint it cosigned, as the log signed it.
 #[derive(Debug, Serialize, Deserialize)]
@@ -204,40 +205,19 @@ fn check_consistent(
             prev.origin
         ));
     }
-    if size < prev.size {
-        return Err(format!(
-            "refusing to cosign: the log now shows {size} entries, but this witness cosigned {} (a rollback)",
-            prev.size
-        ));
-    }
-    if size == prev.size {
-        return if root == &old {
-            Ok(())
-        } else {
-            Err(format!(
-                "refusing to cosign: a fork: the checkpoint of size {size} has another root than the one this witness cosigned"
-            ))
-        };
-    }
-    let body = get(
-        agent,
-        w,
-        &format!("/v1/audit/consistency?from={}&to={size}", prev.size),
-        "application/json",
-    )?;
-    let v: Value = serde_json::from_str(&body)
-        .map_err(|e| format!("the consistency proof is not JSON: {e}"))?;
-    let proof: Option<Vec<Hash>> = v["proof"]
-        .as_array()
-        .and_then(|p| p.iter().map(hash_of).collect());
-    let proof = proof.ok_or("the consistency proof is malformed")?;
-    if !merkle::verify_consistency(prev.size as u64, size as u64, &proof, &old, root) {
-        return Err(format!(
-            "refusing to cosign: a fork: the checkpoint of size {size} does not extend the one of size {} this witness cosigned",
-            prev.size
-        ));
-    }
-    Ok(())
+    let proof = if size > prev.size {
+        let path = format!("/v1/audit/consistency?from={}&to={size}", prev.size);
+        let body = get(agent, w, &path, "application/json")?;
+        let v: Value = serde_json::from_str(&body)
+            .map_err(|e| format!("the consistency proof is not JSON: {e}"))?;
+        let proof: Option<Vec<Hash>> = v["proof"]
+            .as_array()
+            .and_then(|p| p.iter().map(hash_of).collect());
+        Some(proof.ok_or("the consistency proof is malformed")?)
+    } else {
+        None
+    };
+    witness::extends((prev.size, &old), (size, root), proof.as_deref())
 }
 
 fn w_origin(w: &Witness) -> Result<String, String> {

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::merkle::{self, Hash};
 use super::note::{self, Verifier};
 use super::signing::{Checkpoint, LedgerKeys};
 use super::store::checkpoint_at;
@@ -208,4 +209,72 @@ pub fn check(
         }
     }
     (witnessed, problems)
+}
+
+/// Whether a witness that cosigned the tree `(old_size, old_root)` may cosign `(size, root)`:
+/// never a smaller tree (a rollback), never another root at the same size (a fork), and a
+/// larger tree only with a consistency proof from the root the witness holds. The reason in
+/// words when not.
+pub fn extends(
+    (old_size, old_root): (i64, &Hash),
+    (size, root): (i64, &Hash),
+    proof: Option<&[Hash]>,
+) -> Result<(), String> {
+    if size < old_size {
+        return Err(format!(
+            "refusing to cosign: the log now shows {size} entries, but this witness cosigned \
+             {old_size} (a rollback)"
+        ));
+    }
+    if size == old_size {
+        return if root == old_root {
+            Ok(())
+        } else {
+            Err(format!(
+                "refusing to cosign: a fork: the checkpoint of size {size} has another root than \
+                 the one this witness cosigned"
+            ))
+        };
+    }
+    let consistent = proof.is_some_and(|p| {
+        merkle::verify_consistency(old_size as u64, size as u64, p, old_root, root)
+    });
+    if consistent {
+        Ok(())
+    } else {
+        Err(format!(
+            "refusing to cosign: a fork: the checkpoint of size {size} does not extend the one \
+             of size {old_size} this witness cosigned"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::merkle::{consistency_proof, leaf_hash, root};
+
+    #[test]
+    fn a_witness_cosigns_only_a_tree_that_extends_the_one_it_cosigned() {
+        let leaves: Vec<Hash> = (0u8..20).map(|i| leaf_hash(&[i])).collect();
+        let (old, new) = (root(&leaves[..7]), root(&leaves));
+        let proof = consistency_proof(7, &leaves);
+        assert_eq!(extends((7, &old), (20, &new), Some(&proof)), Ok(()));
+        assert_eq!(extends((7, &old), (7, &old), None), Ok(()));
+        // The same size, another root: a fork.
+        let fork = extends((7, &old), (7, &new), None).unwrap_err();
+        assert!(fork.contains("fork"), "{fork}");
+        // A rewritten history: its proof does not lead from the root the witness holds.
+        let mut rewritten = leaves.clone();
+        rewritten[3] = leaf_hash(b"forged");
+        let forged_proof = consistency_proof(7, &rewritten);
+        let err = extends((7, &old), (20, &root(&rewritten)), Some(&forged_proof)).unwrap_err();
+        assert!(err.contains("does not extend"), "{err}");
+        assert!(
+            extends((7, &old), (20, &new), None).is_err(),
+            "no proof, no cosignature"
+        );
+        let back = extends((20, &new), (7, &old), None).unwrap_err();
+        assert!(back.contains("rollback"), "{back}");
+    }
 }

@@ -63,6 +63,8 @@ pub struct Resp {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    /// The body as it came (for binary bodies, such as tiles).
+    pub bytes: Vec<u8>,
     /// False when the body stream broke off (a streamed export cut by an error).
     pub complete: bool,
 }
@@ -207,6 +209,7 @@ impl TestApp {
             headers,
             body,
             text,
+            bytes: bytes.to_vec(),
             complete,
         }
     }

@@ -26,3 +26,4 @@ mod taxonomy;
 mod tokens;
 mod transfer_law;
 mod transfers;
+mod witness;

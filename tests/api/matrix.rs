@@ -53,6 +53,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/audit/proof/{seq}"), DECISION_READ),
         (("get", "/v1/audit/consistency"), AUDIT),
         (("get", "/v1/audit/export"), AUDIT),
+        (("post", "/v1/audit/cosignatures"), &["auditor"][..]),
+        (("get", "/v1/audit/tile/{path}"), AUDIT),
         (("post", "/v1/imports/gvl"), REGISTER_WRITE),
         (("get", "/v1/exports/decisions.csv"), AUDIT),
         (("get", "/v1/exports/register.csv"), AUDIT),
@@ -129,6 +131,7 @@ fn concrete(path: &str, o: &Objects) -> String {
     path.replace("{key}", key)
         .replace("{id}", id)
         .replace("{seq}", "1")
+        .replace("{path}", "0/000.p/1")
         + if path == "/v1/audit/consistency" {
             "?from=1&to=2"
         } else {
@@ -267,6 +270,7 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
             .unwrap_or_default();
         let role = match path.as_str() {
             "/v1/sharing-requests" => "service",
+            "/v1/audit/cosignatures" => "auditor",
             p if p.starts_with("/v1/taxonomy")
                 || p.starts_with("/v1/services")
                 || p.starts_with("/v1/entities")
