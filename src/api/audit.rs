@@ -120,10 +120,7 @@ pub async fn verify(
             Ok::<_, ApiError>(((report, problems), witnessed, volumes))
         })
         .await?;
-    if !problems.is_empty() {
-        report.ok = false;
-        report.problems.extend(problems);
-    }
+    report.fail_with(problems);
     match report.ok {
         true => keys.integrity.pass(),
         false => keys.integrity.fail(&format!(

@@ -118,15 +118,11 @@ pub fn audit_verify(
         &keys,
     )?;
     let mut report = report;
-    if !witness_problems.is_empty() {
-        report.ok = false;
-        report.problems.extend(witness_problems);
-    }
+    report.fail_with(witness_problems);
     if min > 0 && witnessed.witnessed_size == 0 {
-        report.ok = false;
-        report.problems.push(format!(
+        report.fail_with(vec![format!(
             "no checkpoint is cosigned by {min} of the trusted witnesses"
-        ));
+        )]);
     }
     let mut out = serde_json::to_value(&report).map_err(|e| e.to_string())?;
     out["witnessed"] = serde_json::to_value(&witnessed).map_err(|e| e.to_string())?;

@@ -141,6 +141,12 @@ pub fn run(w: &Witness) -> Result<Value, String> {
         Err(e) => return Err(format!("cannot read the witness state: {e}")),
     };
     if let Some(prev) = &previous {
+        if prev.origin != origin {
+            return Err(format!(
+                "the witness state is of {}, not {origin}",
+                prev.origin
+            ));
+        }
         check_consistent(&agent, w, prev, size, &root)?;
     }
     let timestamp = std::time::SystemTime::now()
@@ -199,12 +205,6 @@ fn check_consistent(
         .ok()
         .and_then(|r| r.try_into().ok())
         .ok_or("the witness state holds no root")?;
-    if prev.origin != w_origin(w)? {
-        return Err(format!(
-            "the witness state is of {}, not this log",
-            prev.origin
-        ));
-    }
     let proof = if size > prev.size {
         let path = format!("/v1/audit/consistency?from={}&to={size}", prev.size);
         let body = get(agent, w, &path, "application/json")?;
@@ -218,10 +218,4 @@ fn check_consistent(
         None
     };
     witness::extends((prev.size, &old), (size, root), proof.as_deref())
-}
-
-fn w_origin(w: &Witness) -> Result<String, String> {
-    Verifier::parse(w.log_key)
-        .map(|v| v.name)
-        .ok_or_else(|| "bad --log-key".into())
 }

@@ -129,6 +129,16 @@ pub struct VerifyReport {
     pub problems: Vec<String>,
 }
 
+impl VerifyReport {
+    /// Adds problems found by a further check (the witnesses'); any makes the report fail.
+    pub fn fail_with(&mut self, problems: Vec<String>) {
+        if !problems.is_empty() {
+            self.ok = false;
+            self.problems.extend(problems);
+        }
+    }
+}
+
 /// Walks the rows in `seq` order, remembering the first defect.
 pub struct Verifier {
     expected_seq: i64,

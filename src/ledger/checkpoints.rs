@@ -7,7 +7,9 @@ use diesel::QueryResult;
 use super::chain;
 use super::merkle;
 use super::signing::{Checkpoint, LedgerKeys};
-use super::store::{between, checkpoint_at, insert_checkpoint, latest_checkpoint, lock_head};
+use super::store::{
+    between, checkpoint_at, entry_at, insert_checkpoint, latest_checkpoint, lock_head,
+};
 use super::tiles::{self, edge::Edge, proofs::FromTiles};
 use crate::db::DbConn;
 use crate::error::DomainError;
@@ -57,28 +59,7 @@ fn sign_new(conn: &mut DbConn, keys: &LedgerKeys) -> Result<Checkpoint, DomainEr
     }
     let signed = last.as_ref().map_or(0, |c| c.size);
     let (mut edge, mut links) = signed_tree(conn, last.as_ref())?;
-    let mut after = signed;
-    while after < head {
-        let rows = between(conn, after, head.min(after + PAGE))?;
-        if rows.is_empty() {
-            return Err(refuse("the ledger has a gap".into()));
-        }
-        for row in &rows {
-            let bytes = chain::leaf_bytes(row);
-            let Some(bytes) = bytes.filter(|b| links.push_canonical(row, Some(b))) else {
-                return Err(refuse(format!("entry {} does not chain on", row.seq)));
-            };
-            edge.push(merkle::leaf_hash(&bytes));
-        }
-        after = rows.last().map_or(after, |r| r.seq);
-        // Full tiles as they fill, so memory stays flat however far the head moved.
-        for tile in edge.take_full() {
-            tiles::store::put(conn, &tile).map_err(as_refusal)?;
-        }
-    }
-    if edge.size() != head as u64 {
-        return Err(refuse("the ledger has a gap".into()));
-    }
+    grow(conn, &mut edge, &mut links, signed, head)?;
     tiles::store::save(conn, &mut edge).map_err(as_refusal)?;
     let cp = keys.sign(
         head,
@@ -121,12 +102,11 @@ fn signed_tree(
             cp.size
         )));
     }
-    let row = between(conn, cp.size - 1, cp.size)?
-        .pop()
-        .ok_or_else(|| refuse(format!("entry {} is missing", cp.size)))?;
+    let row =
+        entry_at(conn, cp.size)?.ok_or_else(|| refuse(format!("entry {} is missing", cp.size)))?;
     let signed_leaf = FromTiles::new(tiles::store::Db(conn)).leaf(size - 1)?;
     let bytes = chain::leaf_bytes(&row)
-        .filter(|b| merkle::leaf_hash(b) == signed_leaf && row.seq == cp.size)
+        .filter(|b| merkle::leaf_hash(b) == signed_leaf)
         .ok_or_else(|| {
             refuse(format!(
                 "entry {} no longer matches checkpoint {}",
@@ -137,19 +117,34 @@ fn signed_tree(
     Ok((edge, links))
 }
 
-/// Builds the tiles of checkpoint `cp` from the entries' content (each re-hashed and chained),
-/// and checks them against it.
+/// Builds the tiles of checkpoint `cp` from the entries' content, and checks them against it.
 fn build_tiles(conn: &mut DbConn, cp: &Checkpoint) -> Result<(Edge, chain::Verifier), DomainError> {
-    let mut edge = Edge::default();
-    let mut links = chain::Verifier::default();
-    let mut after = 0;
-    while after < cp.size {
-        let rows = between(conn, after, cp.size.min(after + PAGE))?;
+    let (mut edge, mut links) = (Edge::default(), chain::Verifier::default());
+    grow(conn, &mut edge, &mut links, 0, cp.size)?;
+    if hex::encode(edge.root()) != cp.root_hash {
+        return Err(refuse(format!(
+            "the ledger no longer matches checkpoint {}",
+            cp.size
+        )));
+    }
+    tiles::store::save(conn, &mut edge).map_err(as_refusal)?;
+    Ok((edge, links))
+}
+
+/// Pushes entries `after + 1 ..= upto` into `edge`, each re-hashed from its content and
+/// required to chain on (`links` checks `seq` too, so the tree ends exactly at `upto`), storing
+/// every tile as it fills: memory stays flat however far the head moved.
+fn grow(
+    conn: &mut DbConn,
+    edge: &mut Edge,
+    links: &mut chain::Verifier,
+    mut after: i64,
+    upto: i64,
+) -> Result<(), DomainError> {
+    while after < upto {
+        let rows = between(conn, after, upto.min(after + PAGE))?;
         if rows.is_empty() {
-            return Err(refuse(format!(
-                "the ledger ends before checkpoint {}",
-                cp.size
-            )));
+            return Err(refuse(format!("the ledger has a gap after entry {after}")));
         }
         for row in &rows {
             let bytes = chain::leaf_bytes(row);
@@ -159,15 +154,11 @@ fn build_tiles(conn: &mut DbConn, cp: &Checkpoint) -> Result<(Edge, chain::Verif
             edge.push(merkle::leaf_hash(&bytes));
         }
         after = rows.last().map_or(after, |r| r.seq);
+        for tile in edge.take_full() {
+            tiles::store::put(conn, &tile).map_err(as_refusal)?;
+        }
     }
-    if hex::encode(edge.root()) != cp.root_hash {
-        return Err(refuse(format!(
-            "the ledger no longer matches checkpoint {}",
-            cp.size
-        )));
-    }
-    tiles::store::save(conn, &mut edge).map_err(as_refusal)?;
-    Ok((edge, links))
+    Ok(())
 }
 
 /// When to sign on its own: every `every_entries` new entries or `every` time, if the head moved.

@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 
 use super::merkle::{self, Hash};
 use super::signing::{Checkpoint, LedgerKeys};
-use super::store::{between, checkpoint_at, head, latest_checkpoint};
+use super::store::{checkpoint_at, entry_at, head, latest_checkpoint};
 use super::tiles::{self, proofs::FromTiles};
 use super::{Entry, Row, action, chain, checkpoints};
 use crate::auth::{Principal, Role};
@@ -68,10 +68,7 @@ pub fn inclusion(
         return Err(DomainError::NotFound);
     }
     let (head, _, _) = head(conn)?;
-    let row: Row = between(conn, seq - 1, seq)?
-        .pop()
-        .filter(|r| r.seq == seq)
-        .ok_or(DomainError::NotFound)?;
+    let row: Row = entry_at(conn, seq)?.ok_or(DomainError::NotFound)?;
     if !may_read(principal, &row) {
         return Err(DomainError::NotFound);
     }

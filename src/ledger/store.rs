@@ -86,6 +86,15 @@ pub fn between(conn: &mut DbConn, after: i64, upto: i64) -> QueryResult<Vec<Row>
         .load(conn)
 }
 
+/// Entry `seq`, when there is one.
+pub fn entry_at(conn: &mut DbConn, seq: i64) -> QueryResult<Option<Row>> {
+    ledger::table
+        .find(seq)
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The entries of one subject up to an instant (for point-in-time reads).
 pub fn subject_history(conn: &mut DbConn, subject: &str, until: &str) -> QueryResult<Vec<Row>> {
     ledger::table

@@ -35,6 +35,30 @@ pub struct Cosignature {
     pub received_at: String,
 }
 
+/// A stored row, in the table's column order.
+#[derive(Queryable)]
+struct Stored {
+    checkpoint_size: i64,
+    witness_key: String,
+    witness: String,
+    timestamp: i64,
+    signature_line: String,
+    received_at: String,
+    _received_from: String,
+}
+
+impl From<Stored> for Cosignature {
+    fn from(r: Stored) -> Self {
+        Cosignature {
+            witness: r.witness,
+            witness_key: r.witness_key,
+            timestamp: r.timestamp,
+            signature_line: r.signature_line,
+            received_at: r.received_at,
+        }
+    }
+}
+
 /// Checks `line` as `witness_key`'s cosignature of the checkpoint of `size` and stores it.
 /// `Ok((cosignature, false))` when that witness had already cosigned that checkpoint: the first
 /// one stands.
@@ -79,11 +103,13 @@ pub fn record(
         signature_line: line.trim_end().to_owned(),
         received_at: crate::time::format(now),
     };
-    if let Some(existing) = of(conn, &[size])?.remove(&size).and_then(|all| {
-        all.into_iter()
-            .find(|c| c.witness_key == cosignature.witness_key)
-    }) {
-        return Ok((existing, false));
+    let stored = cosignatures::table
+        .find((size, &cosignature.witness_key))
+        .select(cosignatures::all_columns)
+        .first::<Stored>(conn)
+        .optional()?;
+    if let Some(existing) = stored {
+        return Ok((existing.into(), false));
     }
     diesel::insert_into(cosignatures::table)
         .values((
@@ -101,27 +127,14 @@ pub fn record(
 
 /// The cosignatures of the checkpoints of `sizes`, oldest first for each.
 pub fn of(conn: &mut DbConn, sizes: &[i64]) -> QueryResult<BTreeMap<i64, Vec<Cosignature>>> {
-    let rows: Vec<(i64, String, String, i64, String, String)> = cosignatures::table
+    let rows: Vec<Stored> = cosignatures::table
         .filter(cosignatures::checkpoint_size.eq_any(sizes))
         .order((cosignatures::checkpoint_size, cosignatures::received_at))
-        .select((
-            cosignatures::checkpoint_size,
-            cosignatures::witness,
-            cosignatures::witness_key,
-            cosignatures::timestamp,
-            cosignatures::signature_line,
-            cosignatures::received_at,
-        ))
+        .select(cosignatures::all_columns)
         .load(conn)?;
     let mut out: BTreeMap<i64, Vec<Cosignature>> = BTreeMap::new();
-    for (size, witness, witness_key, timestamp, signature_line, received_at) in rows {
-        out.entry(size).or_default().push(Cosignature {
-            witness,
-            witness_key,
-            timestamp,
-            signature_line,
-            received_at,
-        });
+    for row in rows {
+        out.entry(row.checkpoint_size).or_default().push(row.into());
     }
     Ok(out)
 }

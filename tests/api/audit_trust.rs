@@ -9,7 +9,7 @@ use vendor_registry::schema::{ledger, ledger_head};
 
 use crate::helpers::{TestApp, on_each_backend};
 
-fn h(s: &str) -> Hash {
+pub(crate) fn h(s: &str) -> Hash {
     hex::decode(s).unwrap().try_into().unwrap()
 }
 

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use crate::audit_trust::{checkpoint, rechain, rewrite, some_changes, verify};
+use crate::audit_trust::{checkpoint, h, rechain, rewrite, some_changes, verify};
 use crate::helpers::{Resp, TestApp, on_each_backend};
 
 fn is_integrity_problem(r: &Resp) -> bool {
@@ -113,11 +113,9 @@ on_each_backend! {
             .get(&format!("/v1/audit/proof/5?size={}", cp.size), &app.auditor())
             .await;
         assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
-        let entry: vendor_registry::ledger::Row = {
-            use diesel::prelude::*;
-            use vendor_registry::schema::ledger;
+        let entry = {
             let mut conn = app.state.pool.get().unwrap();
-            ledger::table.find(5i64).select(vendor_registry::ledger::Row::as_select()).first(&mut *conn).unwrap()
+            vendor_registry::ledger::store::entry_at(&mut conn, 5).unwrap().unwrap()
         };
         let content = vendor_registry::ledger::chain::leaf_bytes(&entry).unwrap();
         let leaf = vendor_registry::ledger::merkle::leaf_hash(&content);
@@ -127,9 +125,9 @@ on_each_backend! {
             .as_array()
             .unwrap()
             .iter()
-            .map(|p| hex::decode(p.as_str().unwrap()).unwrap().try_into().unwrap())
+            .map(|p| h(p.as_str().unwrap()))
             .collect();
-        let root: [u8; 32] = hex::decode(&cp.root_hash).unwrap().try_into().unwrap();
+        let root = h(&cp.root_hash);
         assert!(vendor_registry::ledger::merkle::verify_inclusion(4, cp.size as u64, &leaf, &path, &root));
     }
 }

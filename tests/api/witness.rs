@@ -12,7 +12,7 @@ use vendor_registry::ledger::signing::Checkpoint;
 use vendor_registry::ledger::{Row, checkpoints, witness};
 use vendor_registry::schema::{cosignatures, ledger};
 
-use crate::audit_trust::{checkpoint, rechain, rewrite, some_changes, verify};
+use crate::audit_trust::{checkpoint, h, rechain, rewrite, some_changes, verify};
 use crate::helpers::{TestApp, on_each_backend};
 
 const NAME: &str = "auditor.example/w1";
@@ -33,10 +33,6 @@ fn cosignature(app: &TestApp, cp: &Checkpoint, at: u64) -> Value {
     let text = app.state.ledger_keys.note_text(cp).unwrap();
     let line = note::cosignature_line(&text, NAME, &witness_key(), at);
     json!({"checkpoint_size": cp.size, "witness_key": vkey(), "signature_line": line.trim_end()})
-}
-
-fn h(s: &str) -> Hash {
-    hex::decode(s).unwrap().try_into().unwrap()
 }
 
 /// Turns the append-only triggers of the audit tables off, as an insider with database access
