@@ -17,5 +17,5 @@ diff -u src/schema.rs "$work/sqlite.rs" && echo "schema.rs matches the SQLite mi
 su postgres -c "psql -qc \"CREATE DATABASE $db OWNER vr\""
 url="postgres://vr:vr@127.0.0.1:5432/$db"
 diesel migration run --database-url "$url" --migration-dir migrations/postgres >/dev/null
-diesel print-schema --database-url "$url" | sed -e 's/-> Int8,/-> BigInt,/' -e 's/-> Int4,/-> Integer,/' -e 's/-> Bytea,/-> Binary,/' > "$work/pg.rs"
+diesel print-schema --database-url "$url" | sed -e 's/\bInt8\b/BigInt/g' -e 's/\bInt4\b/Integer/g' -e 's/\bBytea\b/Binary/g' > "$work/pg.rs"
 diff -u src/schema.rs "$work/pg.rs" && echo "schema.rs matches the PostgreSQL migrations"

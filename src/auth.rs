@@ -26,6 +26,8 @@ pub enum Role {
     Procurement,
     Service,
     Auditor,
+    /// Counsel: reads the register and every decision, writes legal requests and incidents.
+    Legal,
 }
 
 impl Role {
@@ -36,6 +38,7 @@ impl Role {
             Role::Procurement => "procurement",
             Role::Service => "service",
             Role::Auditor => "auditor",
+            Role::Legal => "legal",
         }
     }
 
@@ -45,6 +48,7 @@ impl Role {
             "procurement" => Some(Role::Procurement),
             "service" => Some(Role::Service),
             "auditor" => Some(Role::Auditor),
+            "legal" => Some(Role::Legal),
             _ => None,
         }
     }
@@ -273,11 +277,13 @@ macro_rules! policy {
 }
 
 policy!(/// Any authenticated role.
-    AnyRole: Admin, Procurement, Service, Auditor);
+    AnyRole: Admin, Procurement, Service, Auditor, Legal);
 policy!(/// Admins only.
     AdminOnly: Admin);
 policy!(/// Reading the register.
-    RegisterRead: Admin, Procurement, Auditor);
+    RegisterRead: Admin, Procurement, Auditor, Legal);
+policy!(/// Reading transfer volumes and readiness.
+    TransferRead: Admin, Procurement, Auditor);
 policy!(/// Changing parties and grants.
     RegisterWrite: Admin, Procurement);
 policy!(/// The ledger and exports.
@@ -286,5 +292,11 @@ policy!(/// Cosigning checkpoints as a witness: auditors only, never the operato
     AuditorOnly: Auditor);
 policy!(/// Filing sharing requests.
     ServiceOnly: Service);
-policy!(/// Reading decisions: auditors and admins all, services their own.
-    DecisionRead: Admin, Auditor, Service);
+policy!(/// Reading decisions: auditors, admins and counsel all, services their own.
+    DecisionRead: Admin, Auditor, Service, Legal);
+policy!(/// Filing and following legal requests and incidents: counsel and admins.
+    DisclosureWrite: Admin, Legal);
+policy!(/// Reading legal requests, exposures and the transparency report.
+    DisclosureRead: Admin, Legal, Auditor);
+policy!(/// Reading incidents (not their exposure): procurement too.
+    IncidentRead: Admin, Legal, Auditor, Procurement);

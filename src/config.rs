@@ -14,6 +14,8 @@ pub mod defaults {
     pub const CHECKPOINT_EVERY_SECS: u64 = 60;
     pub const DECISION_BATCH: usize = 256;
     pub const MIN_FREE_BYTES: u64 = 16 * 1024 * 1024;
+    /// PIPL Art. 57: notify at once.
+    pub const PIPL_NOTICE_HOURS: i64 = 0;
 }
 
 /// Everything the service needs to start.
@@ -44,6 +46,8 @@ pub struct Config {
     pub min_free_bytes: u64,
     /// `enforce`: transfer checks decide; `report`: they are recorded as advisories only.
     pub transfer_enforcement: crate::transfers::Enforcement,
+    /// Hours after becoming aware of an incident within which PIPL Art. 57's notices fall due.
+    pub pipl_notice_hours: i64,
 }
 
 impl Config {
@@ -63,6 +67,7 @@ impl Config {
             min_free_bytes: defaults::MIN_FREE_BYTES,
             decision_batch: defaults::DECISION_BATCH,
             transfer_enforcement: crate::transfers::Enforcement::Enforce,
+            pipl_notice_hours: defaults::PIPL_NOTICE_HOURS,
         }
     }
 

@@ -110,6 +110,32 @@ pub fn migrate(conn: &mut DbConn) -> Result<(), Box<dyn std::error::Error + Send
     }
 }
 
+/// Applies the embedded migrations whose version is at most `version` (`2026-12-02-000003`),
+/// one at a time: an upgrade test stops here, writes data of that schema, then migrates on.
+pub fn migrate_through(
+    conn: &mut DbConn,
+    version: &str,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    fn through<C: MigrationHarness<B>, B: diesel::backend::Backend>(
+        c: &mut C,
+        source: EmbeddedMigrations,
+        version: &str,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let version = version.replace('-', "");
+        for m in c.pending_migrations(source)? {
+            if m.name().version().to_string().replace('-', "") > version {
+                break;
+            }
+            c.run_migration(&*m)?;
+        }
+        Ok(())
+    }
+    match conn {
+        DbConn::Pg(c) => through(c, PG_MIGRATIONS, version),
+        DbConn::Sqlite(c) => through(c, SQLITE_MIGRATIONS, version),
+    }
+}
+
 /// Runs `f` in a write transaction: `BEGIN IMMEDIATE` on SQLite (the write lock is taken up
 /// front, so two writers never deadlock upgrading a read lock), a plain transaction on
 /// PostgreSQL. Commits on `Ok`, rolls back on `Err`.

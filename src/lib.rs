@@ -1,7 +1,8 @@
 //! vendor-registry: the register of trusted third parties and affiliates, and the service that
 //! decides whether personal data may be shared with them.
 //!
-//! The domains — [`taxonomy`], [`registry`], [`decision`], [`ledger`], [`imports`] — hold the
+//! The domains — [`taxonomy`], [`registry`], [`decision`], [`disclosures`], [`ledger`],
+//! [`imports`] — hold the
 //! rules, their storage and their commands, and know nothing of HTTP. [`api`] is the one HTTP
 //! wing over them: [`api::app`] builds the whole application around an [`api::AppState`], so
 //! tests run it in process; `main.rs` adds the command line. Plumbing: [`config`], [`db`],
@@ -11,7 +12,9 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod db;
+
 pub mod decision;
+pub mod disclosures;
 pub mod error;
 pub mod imports;
 pub mod jcs;

@@ -194,3 +194,10 @@ impl Metrics {
         out
     }
 }
+
+/// Appends one gauge with its help and type lines.
+pub fn gauge(out: &mut String, name: &str, help: &str, value: i64) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} gauge");
+    let _ = writeln!(out, "{name} {value}");
+}

@@ -46,6 +46,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    decision_categories (decision_id, category) {
+        decision_id -> Text,
+        category -> Text,
+        party_id -> Text,
+        service -> Text,
+        subject_country -> Nullable<Text>,
+        subject_region -> Text,
+        exporter -> Nullable<Text>,
+        subject_count -> Nullable<BigInt>,
+        decided_at -> Text,
+        ledger_seq -> BigInt,
+        grant_id -> Nullable<Text>,
+        agreements -> Text,
+    }
+}
+
+diesel::table! {
     entities (key) {
         key -> Text,
         legal_name -> Text,
@@ -84,6 +101,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    incident_duties (id) {
+        id -> Text,
+        incident_id -> Text,
+        regime -> Text,
+        exporter -> Text,
+        addressee -> Text,
+        rule -> Text,
+        due_at -> Nullable<Text>,
+        status -> Text,
+        done_at -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        created_at -> Text,
+    }
+}
+
+diesel::table! {
+    incidents (id) {
+        id -> Text,
+        party_id -> Text,
+        status -> Text,
+        body -> Text,
+        created_by -> Text,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     ledger (seq) {
         seq -> BigInt,
         at -> Text,
@@ -112,6 +159,22 @@ diesel::table! {
         idx -> BigInt,
         width -> Integer,
         hashes -> Binary,
+    }
+}
+
+diesel::table! {
+    legal_requests (id) {
+        id -> Text,
+        status -> Text,
+        outcome -> Text,
+        authority_country -> Text,
+        instrument -> Text,
+        received_at -> Text,
+        body -> Text,
+        created_by -> Text,
+        idempotency_key -> Nullable<Text>,
+        request_hash -> Nullable<Text>,
+        version -> BigInt,
     }
 }
 
@@ -218,18 +281,25 @@ diesel::table! {
 diesel::joinable!(agreements -> entities (exporter));
 diesel::joinable!(agreements -> parties (party_id));
 diesel::joinable!(cosignatures -> checkpoints (checkpoint_size));
+diesel::joinable!(decision_categories -> sharing_requests (decision_id));
 diesel::joinable!(grants -> parties (party_id));
 diesel::joinable!(grants -> services (service));
+diesel::joinable!(incident_duties -> incidents (incident_id));
+diesel::joinable!(incidents -> parties (party_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     agreements,
     checkpoints,
     cosignatures,
+    decision_categories,
     entities,
     grants,
+    incident_duties,
+    incidents,
     ledger,
     ledger_head,
     ledger_tiles,
+    legal_requests,
     parties,
     services,
     sharing_requests,

@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::extract::{IfMatch, JsonBody, versioned};
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
-use super::validators::{as_of, nullable};
+use super::validators::{as_of, gather, nullable};
 use crate::auth::{RegisterRead, RegisterWrite};
 use crate::error::{DomainError, FieldError};
 use crate::ledger::Subject;
@@ -99,16 +99,6 @@ fn response(row: AgreementRow, status: StatusCode, location: Option<String>) -> 
     versioned(status, row.version, location, &Agreement::from(row))
 }
 
-fn instant(field: &str, value: &str) -> Result<String, FieldError> {
-    crate::time::parse(value)
-        .map(crate::time::format)
-        .ok_or_else(|| FieldError::new(field, "must be an RFC 3339 timestamp"))
-}
-
-fn optional_instant(field: &str, value: Option<&str>) -> Result<Option<String>, FieldError> {
-    value.map(|v| instant(field, v)).transpose()
-}
-
 fn check_sha(value: Option<&str>) -> Result<(), FieldError> {
     match value {
         Some(v) if !is_sha256_hex(v) => Err(FieldError::new(
@@ -117,11 +107,6 @@ fn check_sha(value: Option<&str>) -> Result<(), FieldError> {
         )),
         _ => Ok(()),
     }
-}
-
-/// The errors of several fields at once.
-fn gather(results: Vec<Result<(), FieldError>>) -> Result<(), DomainError> {
-    crate::error::collect(results.into_iter().filter_map(Result::err).collect())
 }
 
 /// The state of one agreement at `at`, from its last ledger entry.
@@ -245,8 +230,8 @@ pub async fn create(
             commands::create(conn, &actor, &party_id, || {
                 let n: NewAgreement = body.parse()?;
                 let (from, until) = (
-                    instant("valid_from", &n.valid_from),
-                    optional_instant("valid_until", n.valid_until.as_deref()),
+                    super::validators::stamp("valid_from", &n.valid_from),
+                    super::validators::optional_stamp("valid_until", n.valid_until.as_deref()),
                 );
                 gather(vec![
                     from.clone().map(|_| ()),
@@ -306,10 +291,12 @@ pub async fn update(
                 let from = p
                     .valid_from
                     .as_deref()
-                    .map(|v| instant("valid_from", v))
+                    .map(|v| super::validators::stamp("valid_from", v))
                     .transpose();
                 let until = match &p.valid_until {
-                    Some(Some(v)) => instant("valid_until", v).map(|v| Some(Some(v))),
+                    Some(Some(v)) => {
+                        super::validators::stamp("valid_until", v).map(|v| Some(Some(v)))
+                    }
                     Some(None) => Ok(Some(None)),
                     None => Ok(None),
                 };

@@ -31,7 +31,7 @@ pub fn csv_field(value: &str) -> String {
     }
 }
 
-fn csv_line(fields: &[String]) -> String {
+pub(super) fn csv_line(fields: &[String]) -> String {
     let mut line = fields
         .iter()
         .map(|f| csv_field(f))
@@ -45,7 +45,7 @@ fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
-fn attachment(kind: &str, name: &str) -> HttpResponse {
+pub(super) fn attachment(kind: &str, name: &str) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(kind)
         .insert_header((

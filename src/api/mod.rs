@@ -5,6 +5,7 @@
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+pub mod disclosure_exports;
 pub mod docs;
 pub mod entities;
 pub mod error;
@@ -12,6 +13,8 @@ pub mod exports;
 pub mod extract;
 pub mod grants;
 pub mod imports;
+pub mod incidents;
+pub mod legal;
 pub mod middleware;
 pub mod openapi;
 pub mod operations;

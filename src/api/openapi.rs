@@ -29,6 +29,7 @@ use super::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "parties", description = "Vendors and affiliates, and their lifecycle."),
         (name = "grants", description = "Scopes granted to parties."),
         (name = "sharing", description = "Sharing requests and their decisions."),
+        (name = "disclosures", description = "Legal-process requests and incidents: disclosures outside the grants (docs/DISCLOSURES.md)."),
         (name = "audit", description = "The ledger of every change and decision."),
         (name = "imports", description = "Bulk imports into the register (IAB TCF Global Vendor List)."),
         (name = "exports", description = "Streamed exports for auditors."),

@@ -40,18 +40,30 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 /// Prometheus metrics.
 ///
 /// Request latency by route and status, decisions by outcome and reason code, ledger batch size
-/// and commit latency, database pool use. No ids, principals or personal data. Public.
+/// and commit latency, database pool use, incident duties overdue. No ids, principals or personal data. Public.
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format.", content_type = "text/plain", body = String)))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut text = state
+        .metrics
+        .render(&state.pool, &crate::decision::engine::ALL_CODES, {
+            let integrity = &state.ledger_keys.integrity;
+            (!integrity.is_broken(), integrity.failures())
+        });
+    let now = crate::time::format(crate::time::now());
+    // Left out when storage cannot be read: an absent gauge alerts, a false zero would not.
+    if let Ok(overdue) = state
+        .read(move |conn| crate::disclosures::incidents::store::overdue_duties(conn, &now))
+        .await
+    {
+        crate::metrics::gauge(
+            &mut text,
+            "vendor_registry_incident_duties_overdue",
+            "Incident notification duties pending past their deadline.",
+            overdue,
+        );
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(
-            state
-                .metrics
-                .render(&state.pool, &crate::decision::engine::ALL_CODES, {
-                    let integrity = &state.ledger_keys.integrity;
-                    (!integrity.is_broken(), integrity.failures())
-                }),
-        )
+        .body(text)
 }

@@ -4,8 +4,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
-    agreements, audit, entities, exports, grants, imports, operations, parties, services, sharing,
-    taxonomy, transfers, witness,
+    agreements, audit, disclosure_exports, entities, exports, grants, imports, incidents, legal,
+    operations, parties, services, sharing, taxonomy, transfers, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -63,7 +63,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(audit::export)
         .service(witness::cosign)
         .service(witness::tile)
+        .service(legal::list)
+        .service(legal::create)
+        .service(legal::get)
+        .service(legal::change_status)
+        .service(legal::confirm_override)
+        .service(legal::transparency_report)
+        .service(incidents::list)
+        .service(incidents::create)
+        .service(incidents::get)
+        .service(incidents::update)
+        .service(incidents::change_status)
+        .service(incidents::update_duty)
+        .service(incidents::get_exposure)
         .service(exports::decisions_csv)
         .service(exports::register_csv)
-        .service(exports::register_json);
+        .service(exports::register_json)
+        .service(disclosure_exports::legal_requests_csv)
+        .service(disclosure_exports::incidents_csv);
 }

@@ -71,7 +71,7 @@ pub struct SharingRequest {
     pub service: Option<String>,
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub(super) fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {
         return Ok(None);
     };
@@ -85,6 +85,16 @@ fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
             "must be 1-255 printable ASCII characters",
         )),
     }
+}
+
+/// Marks an answer as the replay of an earlier one (`Idempotent-Replayed: true`): it repeats
+/// the first answer and says nothing of the register now.
+pub(super) fn mark_replayed(mut res: HttpResponse) -> HttpResponse {
+    res.headers_mut().insert(
+        header::HeaderName::from_static("idempotent-replayed"),
+        header::HeaderValue::from_static("true"),
+    );
+    res
 }
 
 fn decision_response(status: StatusCode, id: &str, body: String) -> HttpResponse {
@@ -111,7 +121,8 @@ fn decision_response(status: StatusCode, id: &str, body: String) -> HttpResponse
     responses(
         (status = 201, description = "Decided and recorded.", body = Decision,
             headers(("Location" = String, description = "The decision."))),
-        (status = 200, description = "A replay of the decision first made for this Idempotency-Key.", body = Decision),
+        (status = 200, description = "A replay of the decision first made for this Idempotency-Key.", body = Decision,
+            headers(("Idempotent-Replayed" = String, description = "`true`: this is the first answer, replayed; it says nothing of the register now."))),
     )
 )]
 #[post("/v1/sharing-requests")]
@@ -179,7 +190,7 @@ pub async fn create(
             );
             decision_response(StatusCode::CREATED, &decision.id, body)
         }
-        Made::Replayed { id, body } => decision_response(StatusCode::OK, &id, body),
+        Made::Replayed { id, body } => mark_replayed(decision_response(StatusCode::OK, &id, body)),
     };
     if deprecated {
         // RFC 9745: deprecated since the transfer-law release (2026-12-02T00:00:00Z).
@@ -212,9 +223,9 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-/// Auditors and admins see every decision; anyone else (a service) only its own.
+/// Auditors, admins and counsel see every decision; anyone else (a service) only its own.
 fn sees_all(p: &Principal) -> bool {
-    p.has(Role::Admin) || p.has(Role::Auditor)
+    p.has(Role::Admin) || p.has(Role::Auditor) || p.has(Role::Legal)
 }
 
 /// Parses the decision-list filters (shared with the CSV export).

@@ -44,6 +44,8 @@ pub struct AppState {
     checkpoint_every: i64,
     /// Whether transfer checks decide (`enforce`) or only advise (`report`).
     pub enforcement: crate::transfers::Enforcement,
+    /// PIPL Art. 57's notice deadline after becoming aware of an incident, in hours.
+    pub pipl_notice_hours: i64,
     /// Every documented path with its methods, to tell 405 from 404.
     pub(super) routes: Vec<(ResourceDef, Vec<Method>)>,
 }
@@ -116,6 +118,7 @@ impl AppState {
             write_gate,
             checkpoint_every: config.checkpoint_every_entries,
             enforcement: config.transfer_enforcement,
+            pipl_notice_hours: config.pipl_notice_hours,
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,

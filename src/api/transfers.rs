@@ -9,7 +9,7 @@ use super::auth::Auth;
 use super::error::ApiError;
 use super::extract::JsonBody;
 use super::state::AppState;
-use crate::auth::{AdminOnly, AnyRole, RegisterRead};
+use crate::auth::{AdminOnly, AnyRole, TransferRead};
 use crate::transfers::audit::{self, Adjustment};
 use crate::transfers::rules::RuleSet;
 use crate::transfers::summary::{self, AdjustmentRecord, VolumeList};
@@ -54,12 +54,12 @@ pub struct VolumesQuery {
     tag = "transfers",
     params(VolumesQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(RegisterRead::NAMES))),
+    extensions(("x-roles" = json!(TransferRead::NAMES))),
     responses((status = 200, description = "The counters.", body = VolumeList))
 )]
 #[get("/v1/transfer-volumes")]
 pub async fn list_volumes(
-    _auth: Auth<RegisterRead>,
+    _auth: Auth<TransferRead>,
     state: web::Data<AppState>,
     query: web::Query<VolumesQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -152,12 +152,12 @@ pub struct AdjustmentBody {
     operation_id = "get_transfer_readiness",
     tag = "transfers",
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(RegisterRead::NAMES))),
+    extensions(("x-roles" = json!(TransferRead::NAMES))),
     responses((status = 200, description = "What would flip.", body = Object))
 )]
 #[get("/v1/transfer-readiness")]
 pub async fn readiness(
-    _auth: Auth<RegisterRead>,
+    _auth: Auth<TransferRead>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let (grants, decisions) = state

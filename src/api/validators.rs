@@ -112,6 +112,26 @@ pub fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiEr
         .transpose()
 }
 
+/// The errors of several fields at once (422 listing each).
+pub fn gather(results: Vec<Result<(), crate::error::FieldError>>) -> Result<(), DomainError> {
+    crate::error::collect(results.into_iter().filter_map(Result::err).collect())
+}
+
+/// An RFC 3339 body field in the stored form, or the field's error.
+pub fn stamp(field: &str, value: &str) -> Result<String, crate::error::FieldError> {
+    crate::time::parse(value)
+        .map(crate::time::format)
+        .ok_or_else(|| crate::error::FieldError::new(field, "must be an RFC 3339 timestamp"))
+}
+
+/// [`stamp`] of an optional field.
+pub fn optional_stamp(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<String>, crate::error::FieldError> {
+    value.map(|v| stamp(field, v)).transpose()
+}
+
 /// `?as_of=`: a point-in-time read, shared by every register object that answers one.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

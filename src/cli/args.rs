@@ -59,6 +59,11 @@ pub struct Storage {
     #[arg(long, env = "VENDOR_REGISTRY_TRANSFER_ENFORCEMENT", default_value = "enforce",
         value_parser = ["enforce", "report"])]
     pub transfer_enforcement: String,
+    /// Hours after becoming aware of an incident within which PIPL Art. 57's notices fall due
+    /// (0: at once), 0–720.
+    #[arg(long, env = "VENDOR_REGISTRY_PIPL_NOTICE_HOURS", default_value_t = defaults::PIPL_NOTICE_HOURS,
+        value_parser = clap::value_parser!(i64).range(0..=720))]
+    pub pipl_notice_hours: i64,
 }
 
 #[derive(Subcommand)]
@@ -78,7 +83,7 @@ pub enum Command {
     },
     /// Print a signed token for local use.
     Token {
-        /// Role(s): admin, procurement, service, auditor (repeat or separate with commas).
+        /// Role(s): admin, procurement, service, auditor, legal (repeat or separate with commas).
         #[arg(long, required = true, value_delimiter = ',')]
         role: Vec<String>,
         /// The principal id; for a service, its service key.
@@ -199,5 +204,6 @@ pub fn config(storage: Storage, bind: String) -> Config {
             &storage.transfer_enforcement,
         )
         .unwrap_or(vendor_registry::transfers::Enforcement::Enforce),
+        pipl_notice_hours: storage.pipl_notice_hours,
     }
 }

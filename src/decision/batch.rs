@@ -169,6 +169,7 @@ pub fn decide_one(
         request_hash: idempotency.map(|i| i.request_hash),
     };
     batch.rows.push(row);
+    batch.categories.extend(super::exposure::rows_of(&decision));
     Ok(Ok(Made::New {
         decision: Box::new(decision),
         body,
@@ -179,6 +180,8 @@ pub fn decide_one(
 pub struct Batch {
     pub ledger: crate::ledger::Appender,
     rows: Vec<Row>,
+    /// What the approvals sent, per category (for incidents' exposure).
+    categories: Vec<super::exposure::CategoryRow>,
     /// The counters read for the batch and what its approvals added.
     tally: Tally,
     enforcement: Enforcement,
@@ -191,6 +194,7 @@ impl Batch {
         Ok(Batch {
             ledger: crate::ledger::Appender::lock(conn)?,
             rows: Vec::new(),
+            categories: Vec::new(),
             tally: Tally::new(RuleSet::current().published.us_dsp.window_days),
             enforcement,
         })
@@ -200,6 +204,7 @@ impl Batch {
     pub fn finish(mut self, conn: &mut DbConn) -> diesel::QueryResult<()> {
         self.ledger.finish(conn)?;
         store::insert_all(conn, &self.rows)?;
+        super::exposure::insert_all(conn, &self.categories)?;
         volumes::store::write(conn, &self.tally.take_pending())
     }
 }

@@ -45,12 +45,18 @@ fn hexes(p: &[Hash]) -> Vec<String> {
     p.iter().map(hex::encode).collect()
 }
 
-/// Whether `principal` may see entry `row`: admins and auditors any; a service its own decisions.
+/// Whether `principal` may see entry `row`: admins and auditors any; counsel every decision and
+/// disclosure; a service its own decisions.
 fn may_read(principal: &Principal, row: &Row) -> bool {
-    let own = row.action == action::DECISION_RECORDED
+    let decision = row.action == action::DECISION_RECORDED;
+    let own = decision
         && serde_json::from_str::<serde_json::Value>(&row.actor)
             .is_ok_and(|a| a["sub"] == principal.sub.as_str());
-    principal.has(Role::Admin) || principal.has(Role::Auditor) || own
+    let counsel = principal.has(Role::Legal)
+        && (decision
+            || row.subject.starts_with("legal_request:")
+            || row.subject.starts_with("incident:"));
+    principal.has(Role::Admin) || principal.has(Role::Auditor) || own || counsel
 }
 
 /// The inclusion proof of entry `seq` in the tree of `size` entries, by default the latest

@@ -16,6 +16,10 @@ pub enum Subject<'a> {
     Rules(&'a str),
     /// A volume counter, by key.
     Volume(&'a str),
+    /// A legal-process request (docs/DISCLOSURES.md).
+    LegalRequest(&'a str),
+    /// A security incident at a party.
+    Incident(&'a str),
 }
 
 impl<'a> Subject<'a> {
@@ -33,6 +37,8 @@ impl<'a> Subject<'a> {
             "agreement" => Subject::Agreement(id),
             "rules" => Subject::Rules(id),
             "volume" => Subject::Volume(id),
+            "legal_request" => Subject::LegalRequest(id),
+            "incident" => Subject::Incident(id),
             _ => return None,
         })
     }
@@ -49,6 +55,8 @@ impl<'a> Subject<'a> {
             Subject::Agreement(_) => "agreement",
             Subject::Rules(_) => "rules",
             Subject::Volume(_) => "volume",
+            Subject::LegalRequest(_) => "legal_request",
+            Subject::Incident(_) => "incident",
         }
     }
 
@@ -63,7 +71,9 @@ impl<'a> Subject<'a> {
             | Subject::Entity(id)
             | Subject::Agreement(id)
             | Subject::Rules(id)
-            | Subject::Volume(id) => id,
+            | Subject::Volume(id)
+            | Subject::LegalRequest(id)
+            | Subject::Incident(id) => id,
         }
     }
 }
@@ -99,6 +109,15 @@ pub mod action {
     pub const VOLUME_ADJUSTED: &str = "volume.adjusted";
     /// A sharing decision: not a register change.
     pub const DECISION_RECORDED: &str = "decision.recorded";
+    /// A legal-process request filed and judged; this and the others below are not register
+    /// changes (an incident's suspension is, as a party status change).
+    pub const LEGAL_REQUEST_DECIDED: &str = "legal_request.decided";
+    pub const LEGAL_REQUEST_STATUS_CHANGED: &str = "legal_request.status_changed";
+    pub const LEGAL_REQUEST_OVERRIDE_CONFIRMED: &str = "legal_request.override_confirmed";
+    pub const INCIDENT_OPENED: &str = "incident.opened";
+    pub const INCIDENT_UPDATED: &str = "incident.updated";
+    pub const INCIDENT_STATUS_CHANGED: &str = "incident.status_changed";
+    pub const INCIDENT_DUTY_UPDATED: &str = "incident.duty_updated";
 }
 
 #[cfg(test)]
@@ -118,6 +137,8 @@ mod tests {
             Subject::Agreement("a"),
             Subject::Rules("2026-01"),
             Subject::Volume("pipl:acme-cn:sensitive"),
+            Subject::LegalRequest("l"),
+            Subject::Incident("i"),
         ] {
             let text = s.to_string();
             assert_eq!(Subject::parse(&text), Some(s));

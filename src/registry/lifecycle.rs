@@ -113,6 +113,34 @@ pub fn change_status(
     Ok(row)
 }
 
+/// Suspends party `id` because of an incident, in the caller's transaction and without a
+/// version precondition (the incident is the reason). Only a trusted party is suspended;
+/// returns whether it was, with the status reason recorded or why it was left as it was.
+pub fn suspend_for_incident(
+    conn: &mut DbConn,
+    actor: &Principal,
+    id: &str,
+    reason: String,
+) -> Result<(bool, String), DomainError> {
+    let mut row = store::find(conn, id)?.ok_or(DomainError::NotFound)?;
+    if row.status != PartyStatus::Trusted {
+        return Ok((
+            false,
+            format!(
+                "the party is {}: only a trusted party is suspended",
+                row.status
+            ),
+        ));
+    }
+    row.status = PartyStatus::Suspended;
+    row.status_reason = Some(reason.clone());
+    row.version += 1;
+    row.updated_at = crate::time::format(crate::time::now());
+    store::save(conn, &row)?;
+    record(conn, &actor.actor(), action::PARTY_STATUS_CHANGED, &row)?;
+    Ok((true, reason))
+}
+
 /// Marks a party withdrawn from its upstream list (for good: it can never be trusted again),
 /// suspending it when it was trusted. Changes `row` only; the caller records it. Returns
 /// whether the party was suspended.

@@ -8,11 +8,17 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, on_each_backend};
 
-const ALL: &[&str] = &["admin", "procurement", "service", "auditor"];
-const REGISTER_READ: &[&str] = &["admin", "procurement", "auditor"];
+const ALL: &[&str] = &["admin", "procurement", "service", "auditor", "legal"];
+const REGISTER_READ: &[&str] = &["admin", "procurement", "auditor", "legal"];
+const TRANSFER_READ: &[&str] = &["admin", "procurement", "auditor"];
 const REGISTER_WRITE: &[&str] = &["admin", "procurement"];
 const AUDIT: &[&str] = &["admin", "auditor"];
-const DECISION_READ: &[&str] = &["admin", "auditor", "service"];
+const DECISION_READ: &[&str] = &["admin", "auditor", "service", "legal"];
+// DISCLOSURES.md "The legal role": counsel and admins write legal requests and incidents;
+// auditors read all of it; procurement reads incidents but not their exposure.
+const DISCLOSURE_WRITE: &[&str] = &["admin", "legal"];
+const DISCLOSURE_READ: &[&str] = &["admin", "legal", "auditor"];
+const INCIDENT_READ: &[&str] = &["admin", "legal", "auditor", "procurement"];
 const PUBLIC: &[&str] = &[];
 
 /// API.md's table: (method, path) → roles; an empty list is public.
@@ -70,9 +76,30 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("patch", "/v1/agreements/{id}"), REGISTER_WRITE),
         (("post", "/v1/agreements/{id}/withdraw"), REGISTER_WRITE),
         (("get", "/v1/transfer-rules"), ALL),
-        (("get", "/v1/transfer-volumes"), REGISTER_READ),
+        (("get", "/v1/transfer-volumes"), TRANSFER_READ),
         (("post", "/v1/transfer-volumes/adjustments"), &["admin"][..]),
-        (("get", "/v1/transfer-readiness"), REGISTER_READ),
+        (("get", "/v1/transfer-readiness"), TRANSFER_READ),
+        (("post", "/v1/legal-requests"), DISCLOSURE_WRITE),
+        (("get", "/v1/legal-requests"), DISCLOSURE_READ),
+        (("get", "/v1/legal-requests/{id}"), DISCLOSURE_READ),
+        (("post", "/v1/legal-requests/{id}/status"), DISCLOSURE_WRITE),
+        (
+            ("post", "/v1/legal-requests/{id}/confirm-override"),
+            DISCLOSURE_WRITE,
+        ),
+        (("get", "/v1/reports/legal-requests"), DISCLOSURE_READ),
+        (("post", "/v1/incidents"), DISCLOSURE_WRITE),
+        (("get", "/v1/incidents"), INCIDENT_READ),
+        (("get", "/v1/incidents/{id}"), INCIDENT_READ),
+        (("patch", "/v1/incidents/{id}"), DISCLOSURE_WRITE),
+        (("post", "/v1/incidents/{id}/status"), DISCLOSURE_WRITE),
+        (
+            ("post", "/v1/incidents/{id}/duties/{duty_id}"),
+            DISCLOSURE_WRITE,
+        ),
+        (("get", "/v1/incidents/{id}/exposure"), DISCLOSURE_READ),
+        (("get", "/v1/exports/legal-requests.csv"), DISCLOSURE_READ),
+        (("get", "/v1/exports/incidents.csv"), DISCLOSURE_READ),
     ])
 }
 
@@ -81,6 +108,9 @@ struct Objects {
     grant: String,
     decision: String,
     agreement: String,
+    legal_request: String,
+    incident: String,
+    duty: String,
 }
 
 async fn objects(app: &TestApp) -> Objects {
@@ -97,11 +127,31 @@ async fn objects(app: &TestApp) -> Objects {
         .await;
     assert_eq!(agreement.status, 201, "{}", agreement.text);
     let grant = app.grant(&party, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]})).await;
+    // Trusted, so the decision is approved and the incident below owes a duty.
+    app.set_status(&party, "trusted").await;
     let d = app
         .share("newsletter", json!({"party_id": party["id"], "purpose": "marketing.communications", "categories": ["system"],
             "destination_country": "US", "subject_country": "US", "subject_count": 1}))
         .await;
+    let legal = app
+        .post("/v1/legal-requests", &app.token("legal", "counsel"), &json!({"authority_name": "Court",
+            "authority_country": "US", "authority_kind": "court", "instrument": "subpoena", "reference": "C-1",
+            "received_at": "2026-11-30T09:00:00Z", "data_stored_in": ["US"], "categories": ["user.name"]}))
+        .await;
+    assert_eq!(legal.status, 201, "{}", legal.text);
+    let incident = app
+        .post("/v1/incidents", &app.token("legal", "counsel"), &json!({"party_id": party["id"], "title": "Breach",
+            "became_aware_at": "2026-11-30T09:00:00Z", "severity": "low", "categories": ["user.name"]}))
+        .await;
+    assert_eq!(incident.status, 201, "{}", incident.text);
+    assert_eq!(d.body["outcome"], "approved", "{}", d.text);
     Objects {
+        duty: incident.body["duties"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        legal_request: legal.body["id"].as_str().unwrap().to_owned(),
+        incident: incident.body["id"].as_str().unwrap().to_owned(),
         party: party["id"].as_str().unwrap().to_owned(),
         grant: grant["id"].as_str().unwrap().to_owned(),
         decision: d.body["id"].as_str().unwrap().to_owned(),
@@ -116,6 +166,10 @@ fn concrete(path: &str, o: &Objects) -> String {
         &o.decision
     } else if path.starts_with("/v1/agreements") {
         &o.agreement
+    } else if path.starts_with("/v1/legal-requests") {
+        &o.legal_request
+    } else if path.starts_with("/v1/incidents") {
+        &o.incident
     } else {
         &o.party
     };
@@ -132,10 +186,11 @@ fn concrete(path: &str, o: &Objects) -> String {
         .replace("{id}", id)
         .replace("{seq}", "1")
         .replace("{path}", "0/000.p/1")
-        + if path == "/v1/audit/consistency" {
-            "?from=1&to=2"
-        } else {
-            ""
+        .replace("{duty_id}", &o.duty)
+        + match path {
+            "/v1/audit/consistency" => "?from=1&to=2",
+            "/v1/reports/legal-requests" => "?year=2026",
+            _ => "",
         }
 }
 
@@ -271,6 +326,7 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
         let role = match path.as_str() {
             "/v1/sharing-requests" => "service",
             "/v1/audit/cosignatures" => "auditor",
+            p if p.starts_with("/v1/legal-requests") || p.starts_with("/v1/incidents") => "legal",
             p if p.starts_with("/v1/taxonomy")
                 || p.starts_with("/v1/services")
                 || p.starts_with("/v1/entities")
@@ -301,6 +357,7 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
                     .trim_end_matches("/status")
                     .trim_end_matches("/revoke")
                     .trim_end_matches("/withdraw")
+                    .trim_end_matches("/confirm-override")
                     .to_owned();
                 Some(app.get(&read, &app.admin()).await.etag())
             } else {

@@ -82,11 +82,19 @@ pub async fn get(
         party.as_of_ledger_seq = Some(seq);
         return Ok(HttpResponse::Ok().json(party));
     }
-    let row = state
-        .read(move |conn| store::find(conn, &id))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok(ok_party(row, StatusCode::OK, None))
+    let (row, open_incidents) = state
+        .read(move |conn| -> Result<_, crate::error::DomainError> {
+            let Some(row) = store::find(conn, &id)? else {
+                return Err(crate::error::DomainError::NotFound);
+            };
+            let open = crate::disclosures::incidents::store::open_of_party(conn, &id)?;
+            Ok((row, open))
+        })
+        .await?;
+    let version = row.version;
+    let mut party = Party::from(row);
+    party.open_incidents = open_incidents;
+    Ok(versioned(StatusCode::OK, version, None, &party))
 }
 
 /// Register a party.

@@ -158,6 +158,9 @@ pub struct Party {
     /// Only with `as_of`: the ledger entry that recorded this state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of_ledger_seq: Option<i64>,
+    /// On a read of one party now: its incidents that are not closed (docs/DISCLOSURES.md).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub open_incidents: Vec<String>,
 }
 
 impl From<PartyRow> for Party {
@@ -189,6 +192,7 @@ impl From<PartyRow> for Party {
             pipl_restricted: r.pipl_restricted,
             dpf_certified_until: r.dpf_certified_until,
             as_of_ledger_seq: None,
+            open_incidents: Vec::new(),
         }
     }
 }
