@@ -163,6 +163,22 @@ impl AuthKeys {
         })
     }
 
+    /// Loads the keys for minting (`vendor-registry token`): like [`AuthKeys::load`], but never
+    /// creates a secret. A secret made here would sign tokens no server accepts, so a missing
+    /// one is an error that says where it was looked for.
+    pub fn existing(settings: &JwtSettings, data_dir: &Path) -> Result<AuthKeys, String> {
+        let file = data_dir.join("jwt-secret");
+        if settings.secret.is_none() && settings.public_key.is_none() && !file.exists() {
+            return Err(format!(
+                "no token secret at {}: start the service once with the same --data-dir (serve \
+                 creates it), pass the server's --data-dir here, or set VENDOR_REGISTRY_JWT_SECRET \
+                 to the server's secret",
+                file.display()
+            ));
+        }
+        AuthKeys::load(settings, data_dir)
+    }
+
     /// Mints a token for local use (`vendor-registry token`).
     pub fn mint(&self, sub: &str, roles: &[String], ttl_secs: u64) -> Result<String, String> {
         let key = self.encoding.as_ref().ok_or(

@@ -40,9 +40,9 @@ pub enum DomainError {
     /// A change of a versioned object must name the version it was based on.
     #[error("version precondition required")]
     VersionRequired,
-    /// The object changed since the version named.
-    #[error("version precondition failed")]
-    VersionMismatch,
+    /// The object changed since the version named; `current` is its version now.
+    #[error("version precondition failed (now {current})")]
+    VersionMismatch { current: i64 },
     /// Storage cannot be read or written right now; nothing was changed.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
@@ -119,7 +119,7 @@ impl Expected {
         match &self.0 {
             None => Err(DomainError::VersionRequired),
             Some(versions) if versions.contains(&current) => Ok(()),
-            Some(_) => Err(DomainError::VersionMismatch),
+            Some(_) => Err(DomainError::VersionMismatch { current }),
         }
     }
 }

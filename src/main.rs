@@ -131,7 +131,7 @@ fn main() -> ExitCode {
                     eprintln!("warning: '{r}' is not a role this service knows; it grants nothing");
                 }
             }
-            let keys = match auth::AuthKeys::load(&Config::jwt_from_env(), &data_dir) {
+            let keys = match auth::AuthKeys::existing(&Config::jwt_from_env(), &data_dir) {
                 Ok(keys) => keys,
                 Err(e) => return fail(&e),
             };

@@ -112,3 +112,36 @@ fn a_generated_signing_key_is_pkcs8_v1_that_openssl_reads() {
     let again = vendor_registry::ledger::signing::LedgerKeys::load(None, dir.path(), &[]).unwrap();
     assert_eq!(again.key_id(), keys.key_id(), "the file is read back");
 }
+
+/// `token` outside the server's data directory used to make a secret of its own, whose tokens
+/// the server then refused with a bare 401 (issue: "Traps"). Now only `serve` creates it.
+#[test]
+fn token_never_creates_a_secret_and_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_vendor-registry"))
+            .args(["token", "--role", "admin", "--sub", "root", "--data-dir"])
+            .arg(dir)
+            .env_remove("VENDOR_REGISTRY_JWT_SECRET")
+            .env_remove("VENDOR_REGISTRY_JWT_PUBLIC_KEY")
+            .output()
+            .unwrap()
+    };
+    let out = token(dir.path());
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    let expected = dir.path().join("jwt-secret");
+    assert!(text.contains(&expected.display().to_string()), "{text}");
+    assert!(text.contains("serve"), "{text}");
+    assert!(!expected.exists(), "no secret was made");
+    // Once the server made it, the same command mints a token.
+    std::fs::write(&expected, "0123456789abcdef0123456789abcdef").unwrap();
+    let out = token(dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).split('.').count(), 3);
+}

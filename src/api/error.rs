@@ -32,6 +32,12 @@ pub struct Problem {
     /// The invalid fields, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// On a 412: the object's version now (also in the `ETag` header).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_version: Option<i64>,
+    /// On a 412: the ETag to send in `If-Match` after re-reading the object.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_etag: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +59,7 @@ pub enum ApiError {
     #[error("precondition required")]
     PreconditionRequired,
     #[error("precondition failed")]
-    PreconditionFailed,
+    PreconditionFailed(i64),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("conflict: {0}")]
@@ -98,10 +104,12 @@ impl ApiError {
                 "Precondition Required",
                 "Send If-Match with the object's current ETag.".into(),
             ),
-            ApiError::PreconditionFailed => (
+            ApiError::PreconditionFailed(current) => (
                 "precondition-failed",
                 "Precondition Failed",
-                "The object has changed since that ETag; fetch it again.".into(),
+                format!(
+                    "The object has changed since that ETag: it is at version {current} now (ETag \"{current}\"). Fetch it again, then retry with If-Match: \"{current}\"."
+                ),
             ),
             ApiError::Validation(_) => (
                 "validation",
@@ -141,6 +149,14 @@ impl ApiError {
                 ApiError::Validation(errors) => Some(errors.clone()),
                 _ => None,
             },
+            current_version: match self {
+                ApiError::PreconditionFailed(v) => Some(*v),
+                _ => None,
+            },
+            current_etag: match self {
+                ApiError::PreconditionFailed(v) => Some(super::extract::etag(*v)),
+                _ => None,
+            },
         }
     }
 }
@@ -156,7 +172,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
-            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) | ApiError::LedgerIntegrity(_) => {
@@ -185,6 +201,9 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
+            ApiError::PreconditionFailed(current) => {
+                res.insert_header((header::ETAG, super::extract::etag(*current)));
+            }
             ApiError::MethodNotAllowed(allowed) => {
                 let allow: Vec<&str> = allowed.iter().map(Method::as_str).collect();
                 res.insert_header((header::ALLOW, allow.join(", ")));
@@ -203,7 +222,7 @@ impl From<DomainError> for ApiError {
             DomainError::Conflict(why) => ApiError::Conflict(why),
             DomainError::NotPermitted(why) => ApiError::Forbidden(why),
             DomainError::VersionRequired => ApiError::PreconditionRequired,
-            DomainError::VersionMismatch => ApiError::PreconditionFailed,
+            DomainError::VersionMismatch { current } => ApiError::PreconditionFailed(current),
             DomainError::Unavailable(cause) => ApiError::Unavailable(cause),
             DomainError::LedgerIntegrity(cause) => ApiError::LedgerIntegrity(cause),
             DomainError::Internal(cause) => ApiError::Internal(cause),

@@ -192,27 +192,40 @@ impl FromRequest for IfMatch {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let value = req
-            .headers()
-            .get(header::IF_MATCH)
-            .map(|v| v.to_str().unwrap_or("").trim());
-        let versions = match value {
-            None | Some("*") | Some("") => None,
-            Some(value) => Some(
-                value
-                    .split(',')
-                    .filter_map(|tag| {
-                        let tag = tag.trim();
-                        tag.strip_prefix('"')?
-                            .strip_suffix('"')?
-                            .parse::<i64>()
-                            .ok()
-                    })
-                    .collect(),
-            ),
+        let Some(value) = req.headers().get(header::IF_MATCH) else {
+            return std::future::ready(Ok(IfMatch(Expected(None))));
         };
-        std::future::ready(Ok(IfMatch(Expected(versions))))
+        std::future::ready(parse_if_match(value.to_str().unwrap_or("\u{0}")).map(IfMatch))
     }
+}
+
+/// Reads `If-Match`: empty or `*` (which name no version, so the command answers 428) or a list of
+/// strong ETags of this API, `"<version>"`. Anything else is a 400 showing the expected form.
+fn parse_if_match(value: &str) -> Result<Expected, ApiError> {
+    let value = value.trim();
+    // An empty header is a missing one.
+    if value == "*" || value.is_empty() {
+        return Ok(Expected(None));
+    }
+    let malformed = |why: &str| {
+        ApiError::BadRequest(format!(
+            "Malformed If-Match: {why}. Send the ETag the object was read with, quotes included, e.g. If-Match: \"3\"."
+        ))
+    };
+    let mut versions = Vec::new();
+    for tag in value.split(',').map(str::trim) {
+        if tag.starts_with("W/") {
+            return Err(malformed("a weak ETag cannot match (RFC 9110 §13.1.1)"));
+        }
+        let version = tag
+            .strip_prefix('"')
+            .and_then(|t| t.strip_suffix('"'))
+            .ok_or_else(|| malformed("an ETag is quoted"))?
+            .parse::<i64>()
+            .map_err(|_| malformed("this API's ETags are versions, a number in quotes"))?;
+        versions.push(version);
+    }
+    Ok(Expected(Some(versions)))
 }
 
 /// `ETag` for a version.

@@ -32,7 +32,26 @@ pub async fn request_context(
         .app_data::<actix_web::web::Data<super::state::AppState>>()
         .cloned();
     let span = tracing::info_span!("request", request_id = %id);
-    let res = next.call(req).instrument(span.clone()).await?;
+    let unknown = match &state {
+        Some(state) if !req.query_string().is_empty() => {
+            state.unknown_query_parameters(&method, &path, req.query_string())
+        }
+        _ => Vec::new(),
+    };
+    let res = if unknown.is_empty() {
+        next.call(req)
+            .instrument(span.clone())
+            .await?
+            .map_into_boxed_body()
+    } else {
+        use actix_web::ResponseError;
+        let names: Vec<String> = unknown.iter().map(|n| format!("`{n}`")).collect();
+        let refusal = super::error::ApiError::BadRequest(format!(
+            "This operation takes no query parameter {}: it would be ignored, and the answer would not be the one asked for. The spec lists the parameters it takes.",
+            names.join(", ")
+        ));
+        req.into_response(refusal.error_response())
+    };
     let status = res.status();
     if let Some(state) = &state {
         let route = res
@@ -58,6 +77,8 @@ pub async fn request_context(
             status: status.as_u16(),
             detail: status.canonical_reason().unwrap_or("Error").to_owned(),
             errors: None,
+            current_version: None,
+            current_etag: None,
         };
         let mut replacement = HttpResponse::build(status);
         for (name, value) in res.headers() {

@@ -94,7 +94,7 @@ async fn fallback(
         .routes
         .iter()
         .filter(|(def, _)| def.is_match(req.path()))
-        .flat_map(|(_, methods)| methods.iter().cloned())
+        .flat_map(|(_, methods)| methods.iter().map(|(m, _)| m.clone()))
         .collect();
     if allowed.is_empty() {
         Err(ApiError::NotFound)

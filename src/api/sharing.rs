@@ -27,7 +27,8 @@ use crate::types::Region;
     "exporter": "acme-cn"}))]
 pub struct SharingRequest {
     /// The party that would receive the data.
-    #[validate(length(min = 1, max = 100))]
+    #[validate(custom(function = "crate::api::validators::uuid"))]
+    #[schema(format = "uuid")]
     pub party_id: String,
     /// A purpose key of the taxonomy.
     #[validate(length(min = 1, max = 200))]

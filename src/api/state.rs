@@ -20,6 +20,9 @@ use crate::error::DomainError;
 use crate::ledger::signing::LedgerKeys;
 use crate::metrics::Metrics;
 
+/// A documented method of a path, with the query parameters it takes.
+pub(super) type Operation = (Method, Vec<String>);
+
 pub struct AppState {
     pub pool: Pool,
     pub keys: AuthKeys,
@@ -46,8 +49,9 @@ pub struct AppState {
     pub enforcement: crate::transfers::Enforcement,
     /// PIPL Art. 57's notice deadline after becoming aware of an incident, in hours.
     pub pipl_notice_hours: i64,
-    /// Every documented path with its methods, to tell 405 from 404.
-    pub(super) routes: Vec<(ResourceDef, Vec<Method>)>,
+    /// Every documented path with its methods and each method's query parameters: to tell 405
+    /// from 404, and to refuse a query parameter an operation does not take.
+    pub(super) routes: Vec<(ResourceDef, Vec<Operation>)>,
 }
 
 impl AppState {
@@ -70,14 +74,26 @@ impl AppState {
             .iter()
             .map(|(path, item)| {
                 let methods = [
-                    (Method::GET, item.get.is_some()),
-                    (Method::POST, item.post.is_some()),
-                    (Method::PUT, item.put.is_some()),
-                    (Method::PATCH, item.patch.is_some()),
-                    (Method::DELETE, item.delete.is_some()),
+                    (Method::GET, &item.get),
+                    (Method::POST, &item.post),
+                    (Method::PUT, &item.put),
+                    (Method::PATCH, &item.patch),
+                    (Method::DELETE, &item.delete),
                 ]
                 .into_iter()
-                .filter_map(|(m, present)| present.then_some(m))
+                .filter_map(|(m, op)| {
+                    let op = op.as_ref()?;
+                    let query = op
+                        .parameters
+                        .iter()
+                        .flatten()
+                        .filter(|p| {
+                            matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query)
+                        })
+                        .map(|p| p.name.clone())
+                        .collect();
+                    Some((m, query))
+                })
                 .collect();
                 (ResourceDef::new(path.as_str()), methods)
             })
@@ -220,6 +236,38 @@ impl AppState {
             self.ledger_keys.integrity.fail(problem);
         }
         result.map_err(ApiError::from)
+    }
+
+    /// The query parameters of `query` that the operation `method path` does not take (none
+    /// when no documented operation matches: that request is answered 404 or 405 anyway).
+    pub(super) fn unknown_query_parameters(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &str,
+    ) -> Vec<String> {
+        let allowed: Vec<&String> = self
+            .routes
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .flat_map(|(_, methods)| methods.iter())
+            .filter(|(m, _)| m == method)
+            .flat_map(|(_, names)| names.iter())
+            .collect();
+        if allowed.is_empty()
+            && !self
+                .routes
+                .iter()
+                .any(|(def, ms)| def.is_match(path) && ms.iter().any(|(m, _)| m == method))
+        {
+            return Vec::new();
+        }
+        let mut unknown: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(k, _)| k.into_owned())
+            .filter(|k| !allowed.contains(&k))
+            .collect();
+        unknown.dedup();
+        unknown
     }
 
     /// Whether storage takes writes: known good unless a write failed, then probed again.

@@ -14,7 +14,19 @@ pub fn country(code: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(ValidationError::new("country")
-            .with_message("must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"CN\"".into()))
+            .with_message(crate::types::hints::country_message(code).into()))
+    }
+}
+
+/// An id this API issued: a UUID in its hyphenated form.
+pub fn uuid(id: &str) -> Result<(), ValidationError> {
+    if id.len() == 36 && uuid::Uuid::try_parse(id).is_ok() {
+        Ok(())
+    } else {
+        Err(ValidationError::new("uuid").with_message(
+            "must be an id this API issued (a UUID such as 0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f)"
+                .into(),
+        ))
     }
 }
 
@@ -31,7 +43,7 @@ pub fn countries(codes: &[String]) -> Result<(), ValidationError> {
     for (i, c) in codes.iter().enumerate() {
         if CountryCode::parse(c).is_none() {
             return Err(ValidationError::new("country").with_message(
-                format!("item {i} must be an ISO 3166-1 alpha-2 code in upper case").into(),
+                format!("item {i} {}", crate::types::hints::country_message(c)).into(),
             ));
         }
         if codes[..i].contains(c) {

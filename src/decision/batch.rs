@@ -11,6 +11,7 @@ use crate::ledger::{Subject, action};
 use crate::transfers::rules::RuleSet;
 use crate::transfers::volumes::{self, Tally};
 use crate::transfers::{Enforcement, Regime};
+use crate::types::hints;
 
 /// What the transaction produced: a new decision, or the replay of an earlier one.
 pub enum Made {
@@ -216,10 +217,17 @@ fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), DomainEr
         .iter()
         .enumerate()
         .filter(|(_, c)| !snap.categories.contains_key(*c))
-        .map(|(i, _)| FieldError::new(format!("categories[{i}]"), "is not a key of the taxonomy"))
+        .map(|(i, c)| {
+            let known = snap.categories.keys().map(String::as_str);
+            FieldError::new(format!("categories[{i}]"), hints::key_message(c, known))
+        })
         .collect();
     if !snap.purposes.contains_key(&request.purpose) {
-        errors.push(FieldError::new("purpose", "is not a key of the taxonomy"));
+        let known = snap.purposes.keys().map(String::as_str);
+        errors.push(FieldError::new(
+            "purpose",
+            hints::key_message(&request.purpose, known),
+        ));
     }
     if let Some(e) = &request.exporter
         && !snap.entities.contains_key(e)

@@ -100,11 +100,31 @@ pub fn check_known(
             .select(taxonomy_purposes::key)
             .load(conn)?,
     };
-    let errors: Vec<FieldError> = keys
+    let unknown: Vec<(usize, &String)> = keys
         .iter()
         .enumerate()
         .filter(|(_, k)| !known.contains(k))
-        .map(|(i, _)| FieldError::new(format!("{field}[{i}]"), "is not a key of the taxonomy"))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    // Only now every key, for the hints.
+    let all: Vec<String> = match part {
+        Part::Categories => taxonomy_categories::table
+            .select(taxonomy_categories::key)
+            .load(conn)?,
+        Part::Purposes => taxonomy_purposes::table
+            .select(taxonomy_purposes::key)
+            .load(conn)?,
+    };
+    let errors = unknown
+        .into_iter()
+        .map(|(i, k)| {
+            FieldError::new(
+                format!("{field}[{i}]"),
+                crate::types::hints::key_message(k, all.iter().map(String::as_str)),
+            )
+        })
         .collect();
     crate::error::collect(errors)
 }

@@ -32,6 +32,14 @@ pub fn is_country(code: &str) -> bool {
     false
 }
 
+/// The static spelling of an assigned code (for hints that outlive their input).
+pub(super) fn static_code(code: &str) -> Option<&'static str> {
+    if !is_country(code) {
+        return None;
+    }
+    CODES.split(' ').find(|c| *c == code)
+}
+
 /// An assigned ISO 3166-1 alpha-2 code in upper case: only a valid code can be held.
 #[derive(
     Debug,
@@ -79,9 +87,8 @@ impl Serialize for CountryCode {
 impl<'de> Deserialize<'de> for CountryCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = std::borrow::Cow::<str>::deserialize(d)?;
-        CountryCode::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom("must be an ISO 3166-1 alpha-2 code in upper case")
-        })
+        CountryCode::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(super::hints::country_message(&text)))
     }
 }
 

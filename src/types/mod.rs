@@ -6,6 +6,7 @@
 
 mod country;
 mod dsp;
+pub mod hints;
 pub mod keys;
 mod list;
 pub mod sql;

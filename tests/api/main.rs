@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod answers;
 mod audit_trust;
 mod auth;
 mod checkpoint_note;

@@ -17,7 +17,8 @@ use crate::error::{DomainError, FieldError};
     "became_aware_at": "2026-12-01T08:00:00Z", "severity": "high", "categories": ["user.contact.email"],
     "description": "Vendor reports access to its mailing database."}))]
 pub struct NewIncident {
-    #[validate(length(min = 1, max = 100))]
+    #[validate(custom(function = "crate::api::validators::uuid"))]
+    #[schema(format = "uuid")]
     pub party_id: String,
     #[validate(length(min = 1, max = 200))]
     pub title: String,

@@ -1,0 +1,166 @@
+//! Answers people can act on (issue "Answers people can act on"): each test is one bullet of
+//! what was found, failing on the API before it and passing after.
+
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, on_each_backend};
+
+async fn head(app: &TestApp) -> Value {
+    app.get("/v1/audit/verify", &app.auditor()).await.body["head_seq"].clone()
+}
+
+/// A trusted party granted e-mail for `newsletter`, exporting from the US.
+async fn world(app: &TestApp) -> Value {
+    app.entity("acme-us", "US").await;
+    app.service_for("newsletter", &["marketing.communications"], &["acme-us"])
+        .await;
+    let party = app.party(json!({})).await;
+    app.grant(
+        &party,
+        json!({"service": "newsletter", "categories": ["user.contact.email"],
+        "allowed_regions": ["US", "PRC", "OTHER"]}),
+    )
+    .await;
+    app.set_status(&party, "trusted").await
+}
+
+fn ask(party: &Value) -> Value {
+    json!({"party_id": party["id"], "purpose": "marketing.communications.email", "categories": ["user.contact.email"],
+        "destination_country": "US", "subject_country": "US", "subject_count": 1})
+}
+
+on_each_backend! {
+    async fn a_query_parameter_an_operation_does_not_take_is_a_400_on_every_endpoint(app: TestApp) {
+        let party = world(&app).await;
+        let before = head(&app).await;
+        // `as_of` on the decision endpoint used to be ignored, recording a live decision.
+        let r = app.post("/v1/sharing-requests?as_of=2026-01-01T00:00:00Z",
+            &app.token("service", "newsletter"), &ask(&party)).await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(r.is_problem());
+        assert!(r.body["detail"].as_str().unwrap().contains("`as_of`"), "{}", r.text);
+        assert_eq!(head(&app).await, before, "nothing was recorded");
+        for (path, name) in [
+            ("/v1/transfer-rules?version=2025", "version"),
+            ("/v1/healthz?verbose=1", ""),
+            ("/healthz?verbose=1", "verbose"),
+            ("/v1/audit/public-key?format=pem&x=1", "format"),
+        ] {
+            let r = app.get(path, &app.admin()).await;
+            if name.is_empty() {
+                assert_eq!(r.status, 404, "{path}: no such operation");
+                continue;
+            }
+            assert_eq!(r.status, 400, "{path}: {}", r.text);
+            assert!(r.body["detail"].as_str().unwrap().contains(&format!("`{name}`")), "{path}: {}", r.text);
+        }
+        let patch = app.patch_if(&format!("/v1/parties/{}?reason=x", party["id"].as_str().unwrap()),
+            &app.alice(), &json!({"contact_email": "a@b.example"}), &party_etag(&app, &party).await).await;
+        assert_eq!(patch.status, 400, "{}", patch.text);
+        // What an operation documents still passes.
+        assert_eq!(app.get("/v1/parties?limit=1", &app.alice()).await.status, 200);
+        assert_eq!(app.get("/v1/audit/events?limit=1&after_seq=0", &app.auditor()).await.status, 200);
+    }
+}
+
+async fn party_etag(app: &TestApp, party: &Value) -> String {
+    app.get(
+        &format!("/v1/parties/{}", party["id"].as_str().unwrap()),
+        &app.alice(),
+    )
+    .await
+    .etag()
+}
+
+on_each_backend! {
+    async fn a_malformed_if_match_is_a_400_and_a_412_names_the_current_etag(app: TestApp) {
+        let party = app.party(json!({})).await;
+        let path = format!("/v1/parties/{}", party["id"].as_str().unwrap());
+        let body = json!({"contact_email": "new@acme.example"});
+        for bad in ["1", "W/\"1\"", "\"one\"", "\"1\", 2"] {
+            let r = app.patch_if(&path, &app.alice(), &body, bad).await;
+            assert_eq!(r.status, 400, "If-Match: {bad}: {}", r.text);
+            assert!(r.body["detail"].as_str().unwrap().contains("If-Match: \"3\""), "{}", r.text);
+        }
+        let stale = app.patch_if(&path, &app.alice(), &body, "\"7\"").await;
+        assert_eq!(stale.status, 412);
+        assert_eq!(stale.body["current_version"], 1);
+        assert_eq!(stale.body["current_etag"], "\"1\"");
+        assert_eq!(stale.header("etag").as_deref(), Some("\"1\""));
+        // Either of two ETags may match.
+        let ok = app.patch_if(&path, &app.alice(), &body, "\"7\", \"1\"").await;
+        assert_eq!(ok.status, 200, "{}", ok.text);
+    }
+}
+
+on_each_backend! {
+    async fn a_party_id_that_is_no_id_is_a_422_not_a_recorded_denial(app: TestApp) {
+        let party = world(&app).await;
+        let before = head(&app).await;
+        let mut body = ask(&party);
+        body["party_id"] = json!("acme-mail");
+        let r = app.share("newsletter", body).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.error_fields(), ["party_id"]);
+        assert_eq!(head(&app).await, before);
+        // A well-formed id of no party is still a decision: party_unknown, recorded.
+        let mut body = ask(&party);
+        body["party_id"] = json!("0193a0c4-0000-7000-8000-000000000000");
+        let r = app.share("newsletter", body).await;
+        assert_eq!(r.status, 201);
+        assert_eq!(r.body["reasons"][0]["code"], "party_unknown");
+    }
+}
+
+on_each_backend! {
+    async fn near_misses_get_a_did_you_mean_hint(app: TestApp) {
+        let party = world(&app).await;
+        let mut body = ask(&party);
+        body["categories"] = json!(["user.email"]);
+        body["purpose"] = json!("marketing.comunications.email");
+        let r = app.share("newsletter", body).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        let messages: Vec<&str> = r.body["errors"].as_array().unwrap().iter()
+            .map(|e| e["message"].as_str().unwrap()).collect();
+        assert!(messages.iter().any(|m| m.contains("did you mean \"user.contact.email\"")), "{}", r.text);
+        assert!(messages.iter().any(|m| m.contains("did you mean \"marketing.communications.email\"")), "{}", r.text);
+        let g = app.post(&format!("/v1/parties/{}/grants", party["id"].as_str().unwrap()), &app.alice(),
+            &json!({"service": "newsletter", "categories": ["user.contact.emial"], "allowed_regions": ["US"]})).await;
+        assert_eq!(g.status, 422);
+        assert!(g.text.contains("did you mean \\\"user.contact.email\\\""), "{}", g.text);
+        for (code, hint) in [("UK", "GB"), ("USA", "US"), ("cn", "CN")] {
+            let r = app.post("/v1/parties", &app.alice(),
+                &json!({"kind": "third_party", "legal_name": "X", "country": code, "data_locations": ["US"],
+                    "privacy_policy_url": "https://x.example/p", "contact_email": "dpo@x.example"})).await;
+            assert_eq!(r.status, 422, "{code}: {}", r.text);
+            assert!(r.text.contains(&format!("did you mean \\\"{hint}\\\"")), "{code}: {}", r.text);
+        }
+    }
+}
+
+on_each_backend! {
+    async fn a_replayed_answer_says_it_is_a_replay_even_after_a_revoke(app: TestApp) {
+        let party = world(&app).await;
+        let send = || {
+            TestRequest::post()
+                .uri("/v1/sharing-requests")
+                .insert_header(("Authorization", format!("Bearer {}", app.token("service", "newsletter"))))
+                .insert_header(("Idempotency-Key", "k-1"))
+                .set_json(ask(&party))
+        };
+        let first = app.send(send()).await;
+        assert_eq!(first.status, 201);
+        assert_eq!(first.body["outcome"], "approved");
+        assert!(first.header("idempotent-replayed").is_none());
+        let grants = app.get(&format!("/v1/parties/{}/grants", party["id"].as_str().unwrap()), &app.alice()).await;
+        let g = &grants.body["items"][0];
+        let revoked = app.post_if(&format!("/v1/grants/{}/revoke", g["id"].as_str().unwrap()), &app.bob(),
+            &json!({"reason": "contract ended"}), &format!("\"{}\"", g["version"])).await;
+        assert_eq!(revoked.status, 200, "{}", revoked.text);
+        let replay = app.send(send()).await;
+        assert_eq!(replay.status, 200);
+        assert_eq!(replay.body["outcome"], "approved", "the first answer, replayed");
+        assert_eq!(replay.header("idempotent-replayed").as_deref(), Some("true"));
+    }
+}
