@@ -119,12 +119,21 @@ pub fn decide_one(
             batch.tally.add(counter.clone(), *n);
         }
     }
+    let explained = |mut reasons: Vec<engine::Reason>| {
+        super::explain::explain(snap, &request, now, &mut reasons);
+        reasons
+    };
     let mut decision = Decision {
         id: uuid::Uuid::now_v7().to_string(),
         outcome: verdict.outcome,
-        reasons: verdict.reasons(&request, rules),
-        advisories: verdict.advisories(&request, rules),
-        grants: verdict.grants(&request),
+        reasons: explained(verdict.reasons(&request, rules)),
+        advisories: explained(verdict.advisories(&request, rules)),
+        // A denial relies on no grant: listing the ones that matched would read as approval.
+        grants: if verdict.outcome == engine::Outcome::Approved {
+            verdict.grants(&request)
+        } else {
+            Vec::new()
+        },
         regimes: verdict.regimes(&request),
         volumes: if verdict.outcome == engine::Outcome::Approved {
             verdict.plan.counted.clone()

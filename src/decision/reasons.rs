@@ -150,12 +150,19 @@ pub struct Reason {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
     pub code: ReasonCode,
+    /// What the register holds that made the check fail: the grant and its window or regions,
+    /// the party's status or locations, the service's purposes, the categories granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::explain::Evidence>,
     /// A sentence for people: for a transfer reason, the agreement kind needed and the counter
     /// and threshold crossed.
     pub message: String,
     /// The regime of a transfer reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regime: Option<Regime>,
+    /// Who can fix it, and how.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<super::explain::Remedy>,
     /// The rule behind a transfer reason, e.g. `CAC 2024 Art. 8`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
@@ -167,8 +174,10 @@ impl Reason {
         Reason {
             category,
             code,
+            evidence: None,
             message: code.message().to_owned(),
             regime: None,
+            remedy: None,
             rule: None,
         }
     }

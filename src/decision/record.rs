@@ -168,8 +168,23 @@ mod tests {
         let transfer = Reason {
             category: Some("user.financial".into()),
             code: ReasonCode::TransferMechanismExpired,
+            evidence: Some(crate::decision::explain::Evidence {
+                allowed_regions: Some(vec![Region::Us, Region::Other]),
+                destination_region: Some(Region::Prc),
+                grant_id: Some("g\u{7f}".into()),
+                granted_categories: Some(vec!["user.name".into()]),
+                party_locations: Some(vec!["CN".into()]),
+                party_status: Some(crate::registry::parties::PartyStatus::Suspended),
+                service_purposes: Some(vec!["marketing".into()]),
+                valid_from: Some("2026-01-01T00:00:00.000000Z".into()),
+                valid_until: Some("2027-01-01T00:00:00.000000Z".into()),
+            }),
             message: "agreement \"x\" expired".into(),
             regime: Some(Regime::UsDsp),
+            remedy: Some(crate::decision::explain::Remedy {
+                action: "Renew \"it\".".into(),
+                by: crate::decision::explain::Fixer::Procurement,
+            }),
             rule: Some("28 CFR 202.401".into()),
         };
         let decision = Decision {

@@ -25,6 +25,8 @@ pub struct ServiceEntry {
 #[derive(Debug, Clone, Default)]
 pub struct PartyEntry {
     pub trusted: bool,
+    /// Its lifecycle status, for the evidence of a denial.
+    pub status: Option<PartyStatus>,
     pub data_locations: Vec<String>,
     /// What the transfer regimes read of it, with its agreements.
     pub facts: PartyFacts,
@@ -279,6 +281,7 @@ impl PartyEntry {
     pub(crate) fn from_row(row: &PartyRow) -> PartyEntry {
         PartyEntry {
             trusted: row.status == PartyStatus::Trusted,
+            status: Some(row.status),
             data_locations: row.data_locations.iter().map(|c| c.to_string()).collect(),
             facts: PartyFacts {
                 affiliate: row.kind == crate::registry::parties::PartyKind::Affiliate,

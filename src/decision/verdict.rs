@@ -61,8 +61,10 @@ impl Verdict<'_> {
         Reason {
             category: index.map(|i| req.categories[i].clone()),
             code: f.code.into(),
+            evidence: None,
             message: f.message.clone(),
             regime: Some(f.regime),
+            remedy: None,
             rule: Some(rules.rule(f.code.as_str(), f.regime).to_owned()),
         }
     }

@@ -164,3 +164,66 @@ on_each_backend! {
         assert_eq!(replay.header("idempotent-replayed").as_deref(), Some("true"));
     }
 }
+
+fn reason<'a>(r: &'a crate::helpers::Resp, code: &str) -> &'a Value {
+    r.body["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == code)
+        .unwrap_or_else(|| panic!("no {code}: {}", r.text))
+}
+
+on_each_backend! {
+    async fn a_denial_carries_its_evidence_and_who_can_fix_it(app: TestApp) {
+        let party = world(&app).await;
+        let pid = party["id"].as_str().unwrap().to_owned();
+        // Scope: a purpose the service lacks, a destination the party does not declare, a
+        // category not granted and one granted only narrower.
+        let mut body = ask(&party);
+        body["purpose"] = json!("marketing.advertising");
+        body["destination_country"] = json!("JP");
+        body["categories"] = json!(["user.contact.email", "user.name", "user.contact"]);
+        let r = app.share("newsletter", body).await;
+        assert_eq!(r.body["outcome"], "denied");
+        assert_eq!(r.body["grants"], json!([]), "a denial lists no grant as if approved");
+        let purpose = reason(&r, "purpose_not_declared");
+        assert_eq!(purpose["evidence"]["service_purposes"], json!(["marketing.communications"]));
+        assert_eq!(purpose["remedy"]["by"], "admin");
+        let dest = reason(&r, "destination_not_declared");
+        assert_eq!(dest["evidence"]["party_locations"], json!(["CN", "US"]));
+        assert_eq!(dest["remedy"]["by"], "procurement");
+        let name = reason(&r, "category_not_granted");
+        assert_eq!(name["category"], "user.name");
+        assert_eq!(name["evidence"]["granted_categories"], json!(["user.contact.email"]));
+        assert!(name["remedy"]["action"].as_str().unwrap().contains("POST /v1/parties/{id}/grants"));
+        let broad = reason(&r, "category_too_broad");
+        assert_eq!(broad["evidence"]["granted_categories"], json!(["user.contact.email"]));
+        assert_eq!(broad["remedy"]["by"], "service");
+        // A region the grant does not allow names the grant and its regions.
+        let narrow = app.party(json!({"data_locations": ["CN", "US", "SG"]})).await;
+        let g = app.grant(&narrow, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]})).await;
+        let narrow = app.set_status(&narrow, "trusted").await;
+        let mut body = ask(&narrow);
+        body["categories"] = json!(["user.name"]);
+        body["destination_country"] = json!("SG");
+        let r = app.share("newsletter", body).await;
+        let region = reason(&r, "destination_region_not_allowed");
+        assert_eq!(region["evidence"]["grant_id"], g["id"]);
+        assert_eq!(region["evidence"]["allowed_regions"], json!(["US"]));
+        assert_eq!(region["evidence"]["destination_region"], "OTHER");
+        assert!(region["evidence"]["valid_from"].is_string());
+        // A suspended party says so.
+        app.set_status(&party, "suspended").await;
+        let r = app.share("newsletter", ask(&party)).await;
+        let status = reason(&r, "party_not_trusted");
+        assert_eq!(status["evidence"]["party_status"], "suspended");
+        assert_eq!(status["remedy"]["by"], "procurement");
+        // The ledger holds the same explained reasons.
+        let e = app.get(&format!("/v1/audit/events?action=decision.recorded&after_seq={}",
+            r.body["ledger_seq"].as_i64().unwrap() - 1), &app.auditor()).await;
+        assert_eq!(e.body["items"][0]["change"]["reasons"], r.body["reasons"]);
+        assert_eq!(app.get(&format!("/v1/parties/{pid}"), &app.alice()).await.body["status"], "suspended");
+        assert_eq!(app.get("/v1/audit/verify", &app.auditor()).await.body["ok"], true);
+    }
+}
