@@ -15,6 +15,11 @@ const GRANTS_PER_PARTY: usize = 10;
 const SERVICES: usize = 10;
 const T: &str = "2026-11-29T00:00:00.000000Z";
 
+/// The id of loaded party `p`, in the form the API issues (a hyphenated UUID).
+fn party_id(p: usize) -> String {
+    format!("00000000-0000-4000-8000-{p:012}")
+}
+
 /// Writes the register: `SERVICES` services, `parties` trusted parties, ten grants each.
 fn fill(db: &std::path::Path, parties: usize) {
     let mut conn = SqliteConnection::establish(&db.display().to_string()).expect("the database");
@@ -39,14 +44,16 @@ fn fill(db: &std::path::Path, parties: usize) {
         let mut gs = Vec::with_capacity(chunk.len() * GRANTS_PER_PARTY);
         for p in chunk {
             ps.push(format!(
-                "('p{p:06}', 'third_party', 'Vendor {p}', 'US', 'US', '[\"US\"]', 'https://v.example/p', 'a@v.example', \
-                 'medium', 'trusted', '[]', '[]', 0, 'loader', '{T}', '{T}', 1)"
+                "('{}', 'third_party', 'Vendor {p}', 'US', 'US', '[\"US\"]', 'https://v.example/p', 'a@v.example', \
+                 'medium', 'trusted', '[]', '[]', 0, 'loader', '{T}', '{T}', 1)",
+                party_id(*p)
             ));
             for g in 0..GRANTS_PER_PARTY {
                 let a = next(SCOPES.len());
                 let b = (a + 1 + next(SCOPES.len() - 1)) % SCOPES.len();
                 gs.push(format!(
-                    "('g{p:06}{g}', 'p{p:06}', 'svc-{}', '[\"{}\",\"{}\"]', '[\"US\",\"PRC\"]', 'none', '{T}', 'active', 'loader', '{T}', '{T}', 1)",
+                    "('00000000-0000-4000-9000-{p:09}{g:03}', '{}', 'svc-{}', '[\"{}\",\"{}\"]', '[\"US\",\"PRC\"]', 'none', '{T}', 'active', 'loader', '{T}', '{T}', 1)",
+                    party_id(*p),
                     next(SERVICES),
                     SCOPES[a],
                     SCOPES[b]
@@ -107,7 +114,7 @@ fn register_changes(server: &Server, data: &std::path::Path) -> Value {
         token(data, "procurement", "alice"),
         token(data, "service", "svc-0"),
     );
-    let ask = json!({"party_id": "p000000", "purpose": "marketing.communications.email",
+    let ask = json!({"party_id": party_id(0), "purpose": "marketing.communications.email",
         "categories": ["user.contact.email"], "destination_country": "US", "subject_country": "US", "subject_count": 1});
     let decide = || {
         let t = Instant::now();
@@ -130,7 +137,7 @@ fn register_changes(server: &Server, data: &std::path::Path) -> Value {
         let created = call(
             server.port,
             "POST",
-            &format!("/v1/parties/p{i:06}/grants"),
+            &format!("/v1/parties/{}/grants", party_id(i)),
             &alice,
             Some(&grant),
             &[],
