@@ -308,6 +308,9 @@ policy!(/// Cosigning checkpoints as a witness: auditors only, never the operato
     AuditorOnly: Auditor);
 policy!(/// Filing sharing requests.
     ServiceOnly: Service);
+policy!(/// Evaluating a sharing request without recording it: services for themselves, the others
+    /// for any service.
+    EvaluateShare: Admin, Procurement, Auditor, Service);
 policy!(/// Reading decisions: auditors, admins and counsel all, services their own.
     DecisionRead: Admin, Auditor, Service, Legal);
 policy!(/// Filing and following legal requests and incidents: counsel and admins.

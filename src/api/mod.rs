@@ -9,6 +9,7 @@ pub mod disclosure_exports;
 pub mod docs;
 pub mod entities;
 pub mod error;
+pub mod evaluate;
 pub mod exports;
 pub mod extract;
 pub mod grants;

@@ -4,8 +4,8 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
-    agreements, audit, disclosure_exports, entities, exports, grants, imports, incidents, legal,
-    operations, parties, services, sharing, taxonomy, transfers, witness,
+    agreements, audit, disclosure_exports, entities, evaluate, exports, grants, imports, incidents,
+    legal, operations, parties, services, sharing, taxonomy, transfers, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -51,6 +51,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::adjust)
         .service(transfers::readiness)
         .service(imports::import_gvl)
+        .service(evaluate::evaluate)
         .service(sharing::list)
         .service(sharing::get)
         .service(audit::events)

@@ -105,6 +105,48 @@ fn decision_response(status: StatusCode, id: &str, body: String) -> HttpResponse
         .body(body)
 }
 
+/// The engine's request for `input`, asked by `service`.
+pub(super) fn request_of(
+    input: SharingRequest,
+    service: String,
+) -> Result<engine::Request, ApiError> {
+    let subject_country = match (&input.subject_country, input.subject_region) {
+        (Some(c), _) => c.clone(),
+        (None, Some(Region::Prc)) => "CN".into(),
+        (None, Some(Region::Us)) => "US".into(),
+        (None, Some(Region::Other)) => {
+            return Err(ApiError::field(
+                "subject_country",
+                "is required: subject_region OTHER names no country",
+            ));
+        }
+        (None, None) => return Err(ApiError::field("subject_country", "is required")),
+    };
+    let subject_count = input.subject_count.ok_or_else(|| {
+        ApiError::field(
+            "subject_count",
+            "is required: the number of distinct people in this share, 1-1000000000",
+        )
+    })?;
+    Ok(engine::Request {
+        service,
+        party_id: input.party_id,
+        purpose: input.purpose,
+        categories: input.categories,
+        destination_country: input.destination_country,
+        data_origin_country: input
+            .data_origin_country
+            .unwrap_or_else(|| subject_country.clone()),
+        subject_country,
+        subject_count,
+        device_count: input.device_count,
+        exporter: input.exporter,
+        exemption: input.exemption,
+        subjects_include_minors_under_14: input.subjects_include_minors_under_14,
+        us_government_related: input.us_government_related,
+    })
+}
+
 /// Ask whether data may be shared.
 ///
 /// Judges the request against the register and answers 201 with the decision, approved or
@@ -146,41 +188,7 @@ pub async fn create(
         request_hash: crate::ledger::chain::sha256_hex(crate::jcs::to_string(&body.0).as_bytes()),
     });
     let deprecated = input.subject_region.is_some();
-    let subject_country = match (&input.subject_country, input.subject_region) {
-        (Some(c), _) => c.clone(),
-        (None, Some(Region::Prc)) => "CN".into(),
-        (None, Some(Region::Us)) => "US".into(),
-        (None, Some(Region::Other)) => {
-            return Err(ApiError::field(
-                "subject_country",
-                "is required: subject_region OTHER names no country",
-            ));
-        }
-        (None, None) => return Err(ApiError::field("subject_country", "is required")),
-    };
-    let subject_count = input.subject_count.ok_or_else(|| {
-        ApiError::field(
-            "subject_count",
-            "is required: the number of distinct people in this share, 1-1000000000",
-        )
-    })?;
-    let request = engine::Request {
-        service: principal.sub.clone(),
-        party_id: input.party_id,
-        purpose: input.purpose,
-        categories: input.categories,
-        destination_country: input.destination_country,
-        data_origin_country: input
-            .data_origin_country
-            .unwrap_or_else(|| subject_country.clone()),
-        subject_country,
-        subject_count,
-        device_count: input.device_count,
-        exporter: input.exporter,
-        exemption: input.exemption,
-        subjects_include_minors_under_14: input.subjects_include_minors_under_14,
-        us_government_related: input.us_government_related,
-    };
+    let request = request_of(input, principal.sub.clone())?;
     let actor = principal.actor();
     let made = state.decide(actor, request, idempotency).await?;
     let mut response = match made {

@@ -96,23 +96,7 @@ pub fn decide_one(
     let now = crate::time::now();
     let rules = RuleSet::current();
     // The counters this share may read, read under the head lock (once per batch each).
-    if let Some((exporter, _)) = engine::exporter_of(snap, &request) {
-        if request.data_origin_country == "CN" {
-            let year = crate::transfers::law::pipl_year(now, rules).to_string();
-            volumes::store::load(conn, &mut batch.tally, Regime::Pipl, exporter, "", &year)?;
-        }
-        if request.subject_country == "US" {
-            let day = now.date_naive().to_string();
-            volumes::store::load(
-                conn,
-                &mut batch.tally,
-                Regime::UsDsp,
-                exporter,
-                &request.party_id,
-                &day,
-            )?;
-        }
-    }
+    load_counters(conn, &mut batch.tally, snap, &request, now, rules)?;
     let verdict = engine::decide_with(snap, rules, &batch.tally, batch.enforcement, &request, now);
     if verdict.outcome == engine::Outcome::Approved {
         for (counter, n) in &verdict.plan.increments {
@@ -219,8 +203,38 @@ impl Batch {
     }
 }
 
+/// Reads into `tally` the volume counters `request` may be judged on at `now`.
+pub fn load_counters(
+    conn: &mut DbConn,
+    tally: &mut Tally,
+    snap: &Snapshot,
+    request: &engine::Request,
+    now: chrono::DateTime<chrono::Utc>,
+    rules: &RuleSet,
+) -> diesel::QueryResult<()> {
+    let Some((exporter, _)) = engine::exporter_of(snap, request) else {
+        return Ok(());
+    };
+    if request.data_origin_country == "CN" {
+        let year = crate::transfers::law::pipl_year(now, rules).to_string();
+        volumes::store::load(conn, tally, Regime::Pipl, exporter, "", &year)?;
+    }
+    if request.subject_country == "US" {
+        let day = now.date_naive().to_string();
+        volumes::store::load(
+            conn,
+            tally,
+            Regime::UsDsp,
+            exporter,
+            &request.party_id,
+            &day,
+        )?;
+    }
+    Ok(())
+}
+
 /// Unknown keys are malformed input (422), not a decision.
-fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), DomainError> {
+pub fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), DomainError> {
     let mut errors: Vec<FieldError> = request
         .categories
         .iter()

@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod engine;
+pub mod evaluate;
 pub mod explain;
 pub mod exposure;
 pub mod few;

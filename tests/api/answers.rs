@@ -227,3 +227,40 @@ on_each_backend! {
         assert_eq!(app.get("/v1/audit/verify", &app.auditor()).await.body["ok"], true);
     }
 }
+
+on_each_backend! {
+    async fn an_evaluation_answers_as_a_decision_would_and_records_nothing(app: TestApp) {
+        let party = world(&app).await;
+        let before = head(&app).await;
+        let service = app.token("service", "newsletter");
+        let mut body = ask(&party);
+        body["categories"] = json!(["user.contact.email", "user.name"]);
+        let e = app.post("/v1/sharing-requests/evaluate", &service, &body).await;
+        assert_eq!(e.status, 200, "{}", e.text);
+        assert_eq!(e.body["recorded"], false);
+        assert_eq!(e.body["outcome"], "denied");
+        assert!(e.body.get("id").is_none() && e.body.get("ledger_seq").is_none(), "{}", e.text);
+        let ok = app.post("/v1/sharing-requests/evaluate", &service, &ask(&party)).await;
+        assert_eq!(ok.body["outcome"], "approved", "{}", ok.text);
+        // For another service: procurement names it; a service cannot.
+        let mut other = ask(&party);
+        other["service"] = json!("newsletter");
+        let p = app.post("/v1/sharing-requests/evaluate", &app.alice(), &other).await;
+        assert_eq!(p.status, 200, "{}", p.text);
+        assert_eq!(p.body["outcome"], "approved");
+        assert_eq!(p.body["service"], "newsletter");
+        assert_eq!(app.post("/v1/sharing-requests/evaluate", &app.alice(), &ask(&party)).await.error_fields(), ["service"]);
+        other["service"] = json!("payroll");
+        assert_eq!(app.post("/v1/sharing-requests/evaluate", &service, &other).await.status, 403);
+        let mut unknown = ask(&party);
+        unknown["categories"] = json!(["user.email"]);
+        assert_eq!(app.post("/v1/sharing-requests/evaluate", &service, &unknown).await.status, 422);
+        // Nothing was written and nothing counted: the next decision is the ledger's next entry.
+        assert_eq!(head(&app).await, before);
+        assert_eq!(app.get("/v1/sharing-requests", &app.auditor()).await.body["items"], json!([]));
+        let d = app.share("newsletter", body).await;
+        assert_eq!(d.body["outcome"], e.body["outcome"]);
+        assert_eq!(d.body["reasons"], e.body["reasons"], "the same engine, the same reasons");
+        assert_eq!(d.body["ledger_seq"].as_i64(), before.as_i64().map(|s| s + 1));
+    }
+}

@@ -50,6 +50,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/grants/{id}"), REGISTER_READ),
         (("post", "/v1/grants/{id}/revoke"), REGISTER_WRITE),
         (("post", "/v1/sharing-requests"), &["service"][..]),
+        (
+            ("post", "/v1/sharing-requests/evaluate"),
+            &["admin", "procurement", "auditor", "service"][..],
+        ),
         (("get", "/v1/sharing-requests"), DECISION_READ),
         (("get", "/v1/sharing-requests/{id}"), DECISION_READ),
         (("get", "/v1/audit/events"), AUDIT),

@@ -1,0 +1,88 @@
+//! A dry run: the same request, the same engine and the same counters as a decision, judged
+//! now, recorded nowhere and counted nowhere.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::engine::{self, GrantUse, Outcome, Reason};
+use super::snapshot::Snapshot;
+use crate::db::DbConn;
+use crate::error::DomainError;
+use crate::transfers::Enforcement;
+use crate::transfers::law::RegimeReport;
+use crate::transfers::rules::RuleSet;
+use crate::transfers::volumes::Tally;
+
+/// What a decision would answer now. Nothing is recorded: no id, no ledger entry, no counter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"recorded": false, "outcome": "denied", "service": "newsletter",
+    "reasons": [{"category": "user.contact.phone_number", "code": "category_not_granted",
+        "evidence": {"granted_categories": ["user.contact.email"]}, "message": "No grant covers this category.",
+        "remedy": {"action": "Grant the category to the party for this service (POST /v1/parties/{id}/grants).", "by": "procurement"}}],
+    "grants": [], "regimes": [], "exporter": "acme-us", "rules_version": "2026-01",
+    "register_revision": 1290, "evaluated_at": "2026-12-02T10:00:00.123456Z"}))]
+pub struct Evaluation {
+    /// Always false: an evaluation is never a decision.
+    pub recorded: bool,
+    pub outcome: Outcome,
+    /// The service judged.
+    pub service: String,
+    pub reasons: Vec<Reason>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub advisories: Vec<Reason>,
+    /// The grants that would approve each PII category (empty when denied).
+    pub grants: Vec<GrantUse>,
+    pub regimes: Vec<RegimeReport>,
+    pub exporter: Option<String>,
+    pub rules_version: String,
+    /// The register revision judged.
+    pub register_revision: i64,
+    pub evaluated_at: String,
+}
+
+/// Judges `request` against the register now. The outer error is storage's; the inner one
+/// the request's own (unknown keys: 422).
+pub fn evaluate(
+    conn: &mut DbConn,
+    slot: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
+    request: engine::Request,
+    enforcement: Enforcement,
+) -> Result<Result<Evaluation, DomainError>, DomainError> {
+    let (_, _, revision) = crate::ledger::head(conn)?;
+    let current = slot.read().map(|s| s.clone()).unwrap_or_default();
+    // A snapshot of its own: a read never installs one for the writer.
+    let snap = if current.revision == revision {
+        current
+    } else {
+        std::sync::Arc::new(current.advance(conn, revision)?)
+    };
+    if let Err(e) = super::batch::check_keys(&snap, &request) {
+        return Ok(Err(e));
+    }
+    let rules = RuleSet::current();
+    let now = crate::time::now();
+    let mut tally = Tally::new(rules.published.us_dsp.window_days);
+    super::batch::load_counters(conn, &mut tally, &snap, &request, now, rules)?;
+    let verdict = engine::decide_with(&snap, rules, &tally, enforcement, &request, now);
+    let explained = |mut reasons: Vec<Reason>| {
+        super::explain::explain(&snap, &request, now, &mut reasons);
+        reasons
+    };
+    Ok(Ok(Evaluation {
+        recorded: false,
+        outcome: verdict.outcome,
+        service: request.service.clone(),
+        reasons: explained(verdict.reasons(&request, rules)),
+        advisories: explained(verdict.advisories(&request, rules)),
+        grants: if verdict.outcome == Outcome::Approved {
+            verdict.grants(&request)
+        } else {
+            Vec::new()
+        },
+        regimes: verdict.regimes(&request),
+        exporter: verdict.exporter.map(str::to_owned),
+        rules_version: rules.version().to_owned(),
+        register_revision: revision,
+        evaluated_at: crate::time::format(now),
+    }))
+}
