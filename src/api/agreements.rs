@@ -173,7 +173,7 @@ pub async fn list(
 #[utoipa::path(
     operation_id = "get_agreement",
     tag = "transfers",
-    params(("id" = String, Path, description = "The agreement id."), ("as_of" = Option<String>, Query, description = "An RFC 3339 instant.")),
+    params(("id" = String, Path, description = "The agreement id."), ("as_of" = Option<String>, Query, description = "An RFC 3339 instant, or a bare date meaning the end of that day, UTC.")),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(RegisterRead::NAMES))),
     responses((status = 200, description = "The agreement; `ETag` carries its version.", body = Agreement,

@@ -304,16 +304,35 @@ pub async fn mark_purpose(
     ))
 }
 
-/// Get a category, with its effective marks.
+/// What the ledger last recorded of a taxonomy key up to `at`, with `as_of_ledger_seq` (404 when
+/// the key did not exist then).
+async fn as_recorded<T>(
+    state: &AppState,
+    subject: String,
+    at: String,
+) -> Result<HttpResponse, ApiError>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + Send + 'static,
+{
+    let (item, seq) = state
+        .read(move |conn| crate::ledger::store::state_at::<T>(conn, &subject, &at))
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut body = serde_json::to_value(item).map_err(DomainError::from)?;
+    body["as_of_ledger_seq"] = serde_json::json!(seq);
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// Get a category, with its effective marks (now, or as it was at `as_of`).
 ///
 /// Roles: any.
 #[utoipa::path(
     operation_id = "get_category",
     tag = "taxonomy",
-    params(("key" = String, Path, description = "The category key.")),
+    params(("key" = String, Path, description = "The category key."), super::validators::AsOfQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(AnyRole::NAMES))),
-    responses((status = 200, description = "The category; `ETag` carries its version.", body = Category,
+    responses((status = 200, description = "The category; `ETag` carries its version. With `as_of`, as the ledger recorded it then, with `as_of_ledger_seq`.", body = Category,
         headers(("ETag" = String, description = "The version, for If-Match."))))
 )]
 #[get("/v1/taxonomy/categories/{key}")]
@@ -321,8 +340,13 @@ pub async fn get_category(
     _auth: Auth<AnyRole>,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<super::validators::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
+    if let Some(at) = super::validators::as_of(query.as_of())? {
+        let subject = crate::ledger::Subject::Category(&key).to_string();
+        return as_recorded::<Category>(&state, subject, at).await;
+    }
     let c = state
         .read(move |conn| store::find_category(conn, &key))
         .await?
@@ -335,16 +359,16 @@ pub async fn get_category(
     ))
 }
 
-/// Get a purpose, with its effective marks.
+/// Get a purpose, with its effective marks (now, or as it was at `as_of`).
 ///
 /// Roles: any.
 #[utoipa::path(
     operation_id = "get_purpose",
     tag = "taxonomy",
-    params(("key" = String, Path, description = "The purpose key.")),
+    params(("key" = String, Path, description = "The purpose key."), super::validators::AsOfQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(AnyRole::NAMES))),
-    responses((status = 200, description = "The purpose; `ETag` carries its version.", body = Purpose,
+    responses((status = 200, description = "The purpose; `ETag` carries its version. With `as_of`, as the ledger recorded it then, with `as_of_ledger_seq`.", body = Purpose,
         headers(("ETag" = String, description = "The version, for If-Match."))))
 )]
 #[get("/v1/taxonomy/purposes/{key}")]
@@ -352,8 +376,13 @@ pub async fn get_purpose(
     _auth: Auth<AnyRole>,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<super::validators::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
+    if let Some(at) = super::validators::as_of(query.as_of())? {
+        let subject = crate::ledger::Subject::Purpose(&key).to_string();
+        return as_recorded::<Purpose>(&state, subject, at).await;
+    }
     let p = state
         .read(move |conn| store::find_purpose(conn, &key))
         .await?

@@ -108,9 +108,23 @@ pub fn optional<T>(
         .transpose()
 }
 
-/// Parses an `as_of` query value (422 when it is not RFC 3339).
+/// Parses an `as_of` query value: an RFC 3339 instant, or a bare `YYYY-MM-DD` date meaning the
+/// end of that day in UTC (its last microsecond, so everything recorded that day is included).
+/// 422 when it is neither.
 pub fn as_of(value: Option<&str>) -> Result<Option<String>, ApiError> {
-    instant("as_of", value)
+    if let Some(day) = value.and_then(crate::time::parse_date) {
+        return Ok(Some(format!("{}T23:59:59.999999Z", day.format("%Y-%m-%d"))));
+    }
+    value
+        .map(|v| {
+            crate::time::parse(v).map(crate::time::format).ok_or_else(|| {
+                ApiError::field(
+                    "as_of",
+                    "must be an RFC 3339 timestamp (2026-06-01T12:00:00Z) or a date (2026-06-01: the end of that day, UTC)",
+                )
+            })
+        })
+        .transpose()
 }
 
 /// Parses an RFC 3339 query value into the stored form (422 when it is not one).
@@ -149,12 +163,34 @@ pub fn optional_stamp(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AsOfQuery {
-    /// Answer what the register said at this instant (RFC 3339).
+    /// Answer what the register said at this instant: RFC 3339, or a bare date meaning the end
+    /// of that day, UTC.
     pub as_of: Option<String>,
 }
 
 impl AsOfQuery {
     pub fn as_of(&self) -> Option<&str> {
         self.as_of.as_deref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bare_date_as_of_is_the_last_microsecond_of_that_day_utc() {
+        let end = as_of(Some("2026-06-01")).unwrap().unwrap();
+        assert_eq!(end, "2026-06-01T23:59:59.999999Z");
+        // Stored instants compare as text: the day's last entry is in, the next day's first out.
+        assert!("2026-06-01T23:59:59.999999Z" <= end.as_str());
+        assert!("2026-06-02T00:00:00.000000Z" > end.as_str());
+        assert_eq!(
+            as_of(Some("2026-06-01T12:00:00+02:00")).unwrap().unwrap(),
+            "2026-06-01T10:00:00.000000Z"
+        );
+        assert!(as_of(Some("2026-02-30")).is_err());
+        assert!(as_of(Some("2026-06-01T25:00:00Z")).is_err());
+        assert_eq!(as_of(None).unwrap(), None);
     }
 }

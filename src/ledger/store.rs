@@ -222,6 +222,28 @@ pub fn insert_checkpoint(conn: &mut DbConn, cp: &Checkpoint) -> QueryResult<bool
     }
 }
 
+/// What the ledger last recorded of each of `subjects` up to the instant `until`, parsed, with
+/// its `seq`, keyed by subject (subjects with no entry by then are absent).
+pub fn states_at<T: serde::de::DeserializeOwned>(
+    conn: &mut DbConn,
+    subjects: &[String],
+    until: &str,
+) -> Result<std::collections::HashMap<String, (T, i64)>, DomainError> {
+    let rows: Vec<Row> = ledger::table
+        .filter(ledger::subject.eq_any(subjects))
+        .filter(ledger::at.le(until))
+        .order(ledger::seq.asc())
+        .select(Row::as_select())
+        .load(conn)?;
+    let mut last = std::collections::HashMap::new();
+    for row in rows {
+        last.insert(row.subject.clone(), row);
+    }
+    last.into_iter()
+        .map(|(subject, row)| Ok((subject, (serde_json::from_str(&row.change)?, row.seq))))
+        .collect()
+}
+
 /// What the ledger last recorded of `subject` up to the instant `until`: the change, parsed,
 /// with its `seq` (point-in-time reads of register objects, whose entries hold their whole state).
 pub fn state_at<T: serde::de::DeserializeOwned>(

@@ -42,11 +42,82 @@ on_each_backend! {
     }
 }
 
+// The party list used to refuse `as_of` (422); #15 makes every history read honour it, the list
+// included, with the filters applied to the parties as they were.
 on_each_backend! {
-    async fn the_party_list_refuses_as_of_rather_than_answer_for_today(app: TestApp) {
-        let r = app.get(&format!("/v1/parties?as_of={}", stamp()), &app.auditor()).await;
-        assert_eq!(r.status, 422, "{}", r.text);
-        assert_eq!(r.error_fields(), vec!["as_of"]);
+    async fn the_party_list_as_of_an_instant_filters_the_parties_as_they_were(app: TestApp) {
+        let before_all = stamp();
+        let alpha = app.party(json!({"legal_name": "Alpha Analytics"})).await;
+        let one = stamp();
+        let beta = app.party(json!({"legal_name": "Beta Mail"})).await;
+        app.set_status(&alpha, "trusted").await;
+        let ids = |r: &crate::helpers::Resp| -> Vec<String> {
+            r.body["items"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
+        };
+        let (a, b) = (alpha["id"].as_str().unwrap().to_owned(), beta["id"].as_str().unwrap().to_owned());
+
+        let then = app.get(&format!("/v1/parties?status=pending_review&as_of={one}"), &app.auditor()).await;
+        assert_eq!(then.status, 200, "[{}] {}", app.backend, then.text);
+        assert_eq!(ids(&then), vec![a.clone()], "Beta did not exist yet; Alpha was pending then");
+        assert!(then.body["items"][0]["as_of_ledger_seq"].is_i64());
+        let now = app.get("/v1/parties?status=pending_review", &app.auditor()).await;
+        assert_eq!(ids(&now), vec![b.clone()], "today Alpha is trusted");
+        let trusted_then = app.get(&format!("/v1/parties?status=trusted&as_of={one}"), &app.auditor()).await;
+        assert!(ids(&trusted_then).is_empty(), "{}", trusted_then.text);
+        let named = app.get(&format!("/v1/parties?q=alpha&as_of={}", stamp()), &app.auditor()).await;
+        assert_eq!(ids(&named), vec![a.clone()]);
+        assert!(ids(&app.get(&format!("/v1/parties?as_of={before_all}"), &app.auditor()).await).is_empty());
+
+        // Paging walks the state as it was, one party at a time.
+        let at = stamp();
+        let first = app.get(&format!("/v1/parties?limit=1&as_of={at}"), &app.auditor()).await;
+        assert_eq!(first.body["items"].as_array().unwrap().len(), 1);
+        let cursor = first.body["next_cursor"].as_str().expect("a second page").to_owned();
+        let second = app.get(&format!("/v1/parties?limit=1&as_of={at}&cursor={cursor}"), &app.auditor()).await;
+        let mut all = [ids(&first), ids(&second)].concat();
+        all.sort();
+        let mut want = vec![a, b];
+        want.sort();
+        assert_eq!(all, want);
+        assert!(second.body["next_cursor"].is_null());
+    }
+}
+
+on_each_backend! {
+    async fn a_bare_date_as_of_means_the_end_of_that_day_utc(app: TestApp) {
+        let party = app.party(json!({})).await;
+        let id = party["id"].as_str().unwrap();
+        let today = chrono::Utc::now().date_naive();
+        let yesterday = today.pred_opt().unwrap();
+        let r = app.get(&format!("/v1/parties/{id}?as_of={today}"), &app.auditor()).await;
+        assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
+        assert_eq!(r.body["id"], party["id"]);
+        assert_eq!(app.get(&format!("/v1/parties/{id}?as_of={yesterday}"), &app.auditor()).await.status, 404);
+        let listed = app.get(&format!("/v1/parties?as_of={today}"), &app.auditor()).await;
+        assert_eq!(listed.body["items"].as_array().unwrap().len(), 1, "{}", listed.text);
+        for bad in ["2026-02-30", "2026-6-1", "20260601"] {
+            let r = app.get(&format!("/v1/parties/{id}?as_of={bad}"), &app.auditor()).await;
+            assert_eq!(r.status, 422, "{bad}: {}", r.text);
+            assert_eq!(r.error_fields(), vec!["as_of"]);
+        }
+    }
+}
+
+on_each_backend! {
+    async fn a_taxonomy_key_reads_as_it_was_recorded(app: TestApp) {
+        let before = stamp();
+        let r = app.post("/v1/taxonomy/categories", &app.admin(),
+            &json!({"key": "user.contact.pager", "name": "Pager", "description": "A pager number.", "parent": "user.contact"})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let after = stamp();
+        let then = app.get(&format!("/v1/taxonomy/categories/user.contact.pager?as_of={after}"), &app.auditor()).await;
+        assert_eq!(then.status, 200, "[{}] {}", app.backend, then.text);
+        assert_eq!(then.body["name"], "Pager");
+        assert!(then.body["as_of_ledger_seq"].is_i64());
+        assert_eq!(app.get(&format!("/v1/taxonomy/categories/user.contact.pager?as_of={before}"), &app.auditor()).await.status, 404);
+        let seeded = app.get(&format!("/v1/taxonomy/purposes/marketing?as_of={after}"), &app.auditor()).await;
+        assert_eq!(seeded.status, 200, "{}", seeded.text);
+        assert_eq!(seeded.body["key"], "marketing");
     }
 }
 

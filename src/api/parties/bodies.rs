@@ -234,9 +234,10 @@ pub struct ListQuery {
     review_due_before: Option<String>,
     /// Only the party with this external reference (e.g. `gvl:755`).
     external_ref: Option<String>,
-    /// Not supported on the list (a 422 rather than today's answer to another question): read
-    /// one party with `GET /v1/parties/{id}?as_of=…`.
-    as_of: Option<String>,
+    /// Answer what the register said at this instant (RFC 3339, or a bare date meaning the end
+    /// of that day, UTC): the filters apply to the parties as they were; each item carries
+    /// `as_of_ledger_seq`.
+    pub as_of: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -245,13 +246,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    pub(super) fn filter(self) -> Result<store::Filter, ApiError> {
-        if self.as_of.is_some() {
-            return Err(ApiError::field(
-                "as_of",
-                "is not supported on the list: read one party with GET /v1/parties/{id}?as_of=",
-            ));
-        }
+    pub(super) fn filter(&self) -> Result<store::Filter, ApiError> {
         let kind = optional(
             "kind",
             self.kind.as_deref(),
@@ -283,9 +278,9 @@ impl ListQuery {
             kind,
             region,
             status,
-            name_contains: self.q,
-            review_due_before: self.review_due_before,
-            external_ref: self.external_ref,
+            name_contains: self.q.clone(),
+            review_due_before: self.review_due_before.clone(),
+            external_ref: self.external_ref.clone(),
         })
     }
 }

@@ -24,7 +24,7 @@ fn ok_party(row: PartyRow, status: StatusCode, location: Option<String>) -> Http
     versioned(status, row.version, location, &Party::from(row))
 }
 
-/// List parties, oldest first.
+/// List parties, oldest first (now, or as they were at `as_of`).
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
@@ -44,6 +44,15 @@ pub async fn list(
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     let filter = q.filter()?;
+    if let Some(at) = as_of(q.as_of.as_deref())? {
+        let result = state
+            .read(move |conn| {
+                store::list_as_of(conn, &filter, page.after.as_deref(), page.fetch(), &at)
+                    .map(|rows| page.finish(rows, |p| p.id.clone(), |p| p))
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(result));
+    }
     let result = state
         .read(move |conn| {
             store::list(conn, &filter, page.after.as_deref(), page.fetch())

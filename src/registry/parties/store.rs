@@ -73,6 +73,71 @@ pub struct Filter {
     pub external_ref: Option<String>,
 }
 
+impl Filter {
+    /// Whether `party` (a state the ledger recorded) passes the filter, as [`list`] judges rows.
+    pub fn matches(&self, party: &super::Party) -> bool {
+        self.kind.is_none_or(|k| party.kind == k)
+            && self.region.is_none_or(|r| party.region == Some(r))
+            && self.status.is_none_or(|s| party.status == s)
+            && self.review_due_before.as_ref().is_none_or(|d| {
+                party
+                    .next_review_due
+                    .as_ref()
+                    .is_some_and(|due| due.as_str() < d.as_str())
+            })
+            && self
+                .external_ref
+                .as_ref()
+                .is_none_or(|r| party.external_ref.as_ref() == Some(r))
+            && self
+                .name_contains
+                .as_ref()
+                .is_none_or(|t| party.legal_name.to_lowercase().contains(&t.to_lowercase()))
+    }
+}
+
+/// The parties that pass `filter` as the ledger recorded them at `until`, by id after `after`,
+/// at most `limit`, each with the seq of the entry behind it. Read in slices of ids, so memory
+/// stays bounded whatever the register's size.
+pub fn list_as_of(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+    until: &str,
+) -> Result<Vec<super::Party>, crate::error::DomainError> {
+    const SLICE: i64 = 500;
+    let mut found = Vec::new();
+    let mut cursor = after.map(str::to_owned);
+    loop {
+        let mut ids = parties::table.select(parties::id).into_boxed();
+        if let Some(c) = &cursor {
+            ids = ids.filter(parties::id.gt(c.clone()));
+        }
+        let ids: Vec<String> = ids.order(parties::id.asc()).limit(SLICE).load(conn)?;
+        let subjects: Vec<String> = ids
+            .iter()
+            .map(|id| crate::ledger::Subject::Party(id).to_string())
+            .collect();
+        let mut states = crate::ledger::store::states_at::<super::Party>(conn, &subjects, until)?;
+        for subject in &subjects {
+            if let Some((mut party, seq)) = states.remove(subject)
+                && filter.matches(&party)
+            {
+                party.as_of_ledger_seq = Some(seq);
+                found.push(party);
+                if found.len() as i64 >= limit {
+                    return Ok(found);
+                }
+            }
+        }
+        if (ids.len() as i64) < SLICE {
+            return Ok(found);
+        }
+        cursor = ids.last().cloned();
+    }
+}
+
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// Parties with an id after `after`, by id, at most `limit`.
