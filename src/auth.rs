@@ -298,6 +298,8 @@ policy!(/// Admins only.
     AdminOnly: Admin);
 policy!(/// Reading the register.
     RegisterRead: Admin, Procurement, Auditor, Legal);
+policy!(/// Reading grants and services: the register's readers all, a service its own.
+    ScopeRead: Admin, Procurement, Auditor, Legal, Service);
 policy!(/// Reading transfer volumes and readiness.
     TransferRead: Admin, Procurement, Auditor);
 policy!(/// Changing parties and grants.

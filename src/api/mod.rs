@@ -22,6 +22,7 @@ pub mod operations;
 pub mod pagination;
 pub mod parties;
 pub mod routes;
+pub mod scopes;
 pub mod services;
 pub mod sharing;
 pub mod state;

@@ -116,24 +116,32 @@ pub async fn list(
 
 /// Get a service, now or as it was at `as_of`.
 ///
-/// Roles: admin, procurement, auditor.
+/// Roles: admin, procurement, auditor, legal; a service reads its own (another's is a 403).
 #[utoipa::path(
     operation_id = "get_service",
     tag = "services",
     params(("key" = String, Path, description = "The service key."), super::validators::AsOfQuery),
     security(("bearer" = [])),
-    extensions(("x-roles" = json!(RegisterRead::NAMES))),
+    extensions(("x-roles" = json!(crate::auth::ScopeRead::NAMES))),
     responses((status = 200, description = "The service; `ETag` carries its version.", body = Service,
         headers(("ETag" = String, description = "The version, for If-Match."))))
 )]
 #[get("/v1/services/{key}")]
 pub async fn get(
-    _auth: Auth<RegisterRead>,
+    auth: Auth<crate::auth::ScopeRead>,
     state: web::Data<AppState>,
     path: web::Path<String>,
     query: web::Query<super::validators::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
+    let reader = <crate::auth::RegisterRead as crate::auth::Policy>::ROLES
+        .iter()
+        .any(|r| auth.0.has(*r));
+    if !reader && key != auth.0.sub {
+        return Err(ApiError::Forbidden(
+            "A service may read only its own service.".into(),
+        ));
+    }
     if let Some(at) = super::validators::as_of(query.as_of())? {
         let subject = crate::ledger::Subject::Service(&key).to_string();
         let (mut service, seq) = state

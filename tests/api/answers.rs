@@ -264,3 +264,53 @@ on_each_backend! {
         assert_eq!(d.body["ledger_seq"].as_i64(), before.as_i64().map(|s| s + 1));
     }
 }
+
+on_each_backend! {
+    async fn a_service_reads_its_own_service_and_grants_and_only_its_own(app: TestApp) {
+        let party = world(&app).await;
+        app.service("billing", &["marketing.communications"]).await;
+        let billing = app.grant(&party, json!({"service": "billing", "categories": ["user.name"], "allowed_regions": ["US"]})).await;
+        let old = app.grant(&party, json!({"service": "newsletter", "categories": ["user.contact"], "allowed_regions": ["US"],
+            "valid_from": "2020-01-01T00:00:00Z", "valid_until": "2021-01-01T00:00:00Z"})).await;
+        let svc = app.token("service", "newsletter");
+
+        let mine = app.get("/v1/grants", &svc).await;
+        assert_eq!(mine.status, 200, "[{}] {}", app.backend, mine.text);
+        let items = mine.body["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2, "{}", mine.text);
+        assert!(items.iter().all(|g| g["service"] == "newsletter"));
+        assert_eq!(items[0]["party"]["status"], "trusted");
+        assert_eq!(items[0]["party"]["id"], party["id"]);
+        assert!(items[0]["party"]["data_locations"].is_array());
+        assert_eq!(app.get("/v1/grants?service=billing", &svc).await.status, 403);
+        assert_eq!(app.get("/v1/services/newsletter", &svc).await.status, 200);
+        assert_eq!(app.get("/v1/services/billing", &svc).await.status, 403);
+
+        let ids = |path: &'static str| {
+            let app = &app;
+            async move {
+                let r = app.get(path, &app.alice()).await;
+                assert_eq!(r.status, 200, "{path}: {}", r.text);
+                r.body["items"].as_array().unwrap().iter().map(|g| g["id"].clone()).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(ids("/v1/grants?service=billing").await, vec![billing["id"].clone()]);
+        assert_eq!(ids("/v1/grants?effective=expired").await, vec![old["id"].clone()]);
+        assert!(!ids("/v1/grants?effective=active").await.contains(&old["id"]));
+        // A granted key covers its descendants, not its ancestors.
+        let email = ids("/v1/grants?category=user.contact.email").await;
+        assert_eq!(email.len(), 2, "the e-mail grant and the older user.contact one");
+        assert_eq!(ids("/v1/grants?category=user.contact").await, vec![old["id"].clone()]);
+        // expires_before: strictly before, on both sides of the instant.
+        assert!(ids("/v1/grants?expires_before=2021-01-01T00:00:00Z").await.is_empty());
+        assert_eq!(ids("/v1/grants?expires_before=2021-01-01T00:00:00.000001Z").await, vec![old["id"].clone()]);
+        assert!(ids("/v1/grants?expires_before=2021-01-01").await.is_empty());
+        assert_eq!(ids("/v1/grants?expires_before=2021-01-02").await, vec![old["id"].clone()]);
+        let pid = party["id"].as_str().unwrap();
+        let r = app.get(&format!("/v1/grants?party_id={pid}&limit=1"), &app.alice()).await;
+        assert!(r.body["next_cursor"].is_string(), "{}", r.text);
+        let r = app.get("/v1/grants?effective=lapsed", &app.alice()).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        assert_eq!(r.error_fields(), vec!["effective"]);
+    }
+}

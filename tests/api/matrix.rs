@@ -13,6 +13,8 @@ const REGISTER_READ: &[&str] = &["admin", "procurement", "auditor", "legal"];
 const TRANSFER_READ: &[&str] = &["admin", "procurement", "auditor"];
 const REGISTER_WRITE: &[&str] = &["admin", "procurement"];
 const AUDIT: &[&str] = &["admin", "auditor"];
+// #15: a service reads its own service and its own grants (and only its own: tests/api/answers.rs).
+const SCOPE_READ: &[&str] = &["admin", "procurement", "auditor", "legal", "service"];
 const DECISION_READ: &[&str] = &["admin", "auditor", "service", "legal"];
 // DISCLOSURES.md "The legal role": counsel and admins write legal requests and incidents;
 // auditors read all of it; procurement reads incidents but not their exposure.
@@ -37,7 +39,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/taxonomy/purposes/{key}"), ALL),
         (("patch", "/v1/taxonomy/purposes/{key}"), &["admin"][..]),
         (("get", "/v1/services"), REGISTER_READ),
-        (("get", "/v1/services/{key}"), REGISTER_READ),
+        (("get", "/v1/services/{key}"), SCOPE_READ),
+        (("get", "/v1/grants"), SCOPE_READ),
         (("post", "/v1/services"), &["admin"][..]),
         (("patch", "/v1/services/{key}"), &["admin"][..]),
         (("get", "/v1/parties"), REGISTER_READ),

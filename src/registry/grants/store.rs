@@ -166,3 +166,102 @@ pub fn labelled_without_agreements(conn: &mut DbConn, limit: i64) -> QueryResult
         .select(GrantRow::as_select())
         .load(conn)
 }
+
+/// What `GET /v1/grants` asks of the grants table; every filter is optional.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    pub service: Option<String>,
+    pub party_id: Option<String>,
+    /// Grants with a key that covers this category (the key itself or an ancestor of it).
+    pub category: Option<String>,
+    /// The effective state at `now`.
+    pub effective: Option<super::Effective>,
+    /// Only grants with a `valid_until` before this instant (stored form).
+    pub expires_before: Option<String>,
+}
+
+impl Search {
+    fn covers(&self, row: &GrantRow) -> bool {
+        self.category.as_deref().is_none_or(|wanted| {
+            row.categories.0.iter().any(|granted| {
+                wanted == granted
+                    || wanted
+                        .strip_prefix(granted.as_str())
+                        .is_some_and(|rest| rest.starts_with('.'))
+            })
+        })
+    }
+}
+
+/// The grants `search` finds at `now` (a stored instant), by id after `after`, at most `limit`.
+/// The table's columns filter in SQL (stored instants compare as text); the category, held in
+/// a list column, is judged on slices of rows, so memory stays bounded.
+pub fn search(
+    conn: &mut DbConn,
+    search: &Search,
+    now: &str,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<GrantRow>> {
+    use super::Effective;
+    const SLICE: i64 = 500;
+    let mut found = Vec::new();
+    let mut cursor = after.map(str::to_owned);
+    loop {
+        let mut query = grants::table.into_boxed();
+        if let Some(c) = &cursor {
+            query = query.filter(grants::id.gt(c.clone()));
+        }
+        if let Some(s) = &search.service {
+            query = query.filter(grants::service.eq(s.clone()));
+        }
+        if let Some(p) = &search.party_id {
+            query = query.filter(grants::party_id.eq(p.clone()));
+        }
+        if let Some(before) = &search.expires_before {
+            query = query.filter(grants::valid_until.lt(before.clone()));
+        }
+        let now = now.to_owned();
+        let active = GrantStatus::Active.as_str();
+        query = match search.effective {
+            None => query,
+            Some(Effective::Revoked) => {
+                query.filter(grants::status.eq(GrantStatus::Revoked.as_str()))
+            }
+            Some(Effective::NotYetValid) => query
+                .filter(grants::status.eq(active))
+                .filter(grants::valid_from.gt(now)),
+            Some(Effective::Expired) => query
+                .filter(grants::status.eq(active))
+                .filter(grants::valid_from.le(now.clone()))
+                .filter(grants::valid_until.le(now)),
+            Some(Effective::Active) => query
+                .filter(grants::status.eq(active))
+                .filter(grants::valid_from.le(now.clone()))
+                .filter(
+                    grants::valid_until
+                        .is_null()
+                        .or(grants::valid_until.gt(now)),
+                ),
+        };
+        let rows: Vec<GrantRow> = query
+            .order(grants::id.asc())
+            .limit(SLICE)
+            .select(GrantRow::as_select())
+            .load(conn)?;
+        let last = rows.last().map(|r| r.id.clone());
+        let full = rows.len() as i64 == SLICE;
+        for row in rows {
+            if search.covers(&row) {
+                found.push(row);
+                if found.len() as i64 >= limit {
+                    return Ok(found);
+                }
+            }
+        }
+        if !full {
+            return Ok(found);
+        }
+        cursor = last;
+    }
+}

@@ -15,6 +15,14 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PartyRow>> {
         .optional()
 }
 
+/// The parties with these ids (in no particular order; unknown ids are left out).
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<PartyRow>> {
+    parties::table
+        .filter(parties::id.eq_any(ids))
+        .select(PartyRow::as_select())
+        .load(conn)
+}
+
 pub fn find_by_external_ref(
     conn: &mut DbConn,
     external_ref: &str,
