@@ -93,9 +93,8 @@ async fn fallback(
     state: web::Data<AppState>,
 ) -> Result<String, ApiError> {
     let allowed: Vec<Method> = state
-        .routes
-        .iter()
-        .filter(|(def, _)| def.is_match(req.path()))
+        .resources_of(req.path())
+        .into_iter()
         .flat_map(|(_, methods)| methods.iter().map(|(m, _)| m.clone()))
         .collect();
     if allowed.is_empty() {

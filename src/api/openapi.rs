@@ -96,10 +96,10 @@ fn add_errors(op: &mut Operation) {
             .entry(code.to_owned())
             .or_insert_with(|| problem(description));
     };
-    if op.request_body.is_some() || has(ParameterIn::Query) {
+    if op.request_body.is_some() || has(ParameterIn::Query) || if_match {
         add(
             "400",
-            "Malformed: the body is not well-formed JSON, or a query parameter has the wrong type.",
+            "Malformed: the body is not well-formed JSON, a query parameter has the wrong type or is not one this operation takes, or If-Match is not a quoted version.",
         );
     }
     if secured {

@@ -121,7 +121,7 @@ fn search_of(principal: &Principal, q: &SearchQuery) -> Result<store::Search, Ap
 /// Roles: admin, procurement, auditor, legal; a service reads its own grants (`service` defaults
 /// to it; another service's is a 403).
 #[utoipa::path(
-    operation_id = "list_grants",
+    operation_id = "search_grants",
     tag = "grants",
     params(SearchQuery),
     security(("bearer" = [])),

@@ -238,6 +238,26 @@ impl AppState {
         result.map_err(ApiError::from)
     }
 
+    /// The documented resources that `path` names: a literal path (`/v1/sharing-requests/evaluate`)
+    /// wins over a pattern it also matches (`/v1/sharing-requests/{id}`), as the router decides.
+    pub(super) fn resources_of(&self, path: &str) -> Vec<&(ResourceDef, Vec<Operation>)> {
+        let matching: Vec<_> = self
+            .routes
+            .iter()
+            .filter(|(def, _)| def.is_match(path))
+            .collect();
+        let literal: Vec<_> = matching
+            .iter()
+            .copied()
+            .filter(|(def, _)| !def.pattern().is_some_and(|p| p.contains('{')))
+            .collect();
+        if literal.is_empty() {
+            matching
+        } else {
+            literal
+        }
+    }
+
     /// The query parameters of `query` that the operation `method path` does not take (none
     /// when no documented operation matches: that request is answered 404 or 405 anyway).
     pub(super) fn unknown_query_parameters(
@@ -246,19 +266,17 @@ impl AppState {
         path: &str,
         query: &str,
     ) -> Vec<String> {
-        let allowed: Vec<&String> = self
-            .routes
+        let resources = self.resources_of(path);
+        let allowed: Vec<&String> = resources
             .iter()
-            .filter(|(def, _)| def.is_match(path))
             .flat_map(|(_, methods)| methods.iter())
             .filter(|(m, _)| m == method)
             .flat_map(|(_, names)| names.iter())
             .collect();
         if allowed.is_empty()
-            && !self
-                .routes
+            && !resources
                 .iter()
-                .any(|(def, ms)| def.is_match(path) && ms.iter().any(|(m, _)| m == method))
+                .any(|(_, ms)| ms.iter().any(|(m, _)| m == method))
         {
             return Vec::new();
         }

@@ -116,6 +116,21 @@ pub fn subject_has_action(conn: &mut DbConn, subject: &str, action: &str) -> Que
     .get_result(conn)
 }
 
+/// The latest entry of `action` on `subject`.
+pub fn latest_of_subject_action(
+    conn: &mut DbConn,
+    subject: &str,
+    action: &str,
+) -> QueryResult<Option<Row>> {
+    ledger::table
+        .filter(ledger::subject.eq(subject))
+        .filter(ledger::action.eq(action))
+        .order(ledger::seq.desc())
+        .select(Row::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The latest entry of an action.
 pub fn latest_of_action(conn: &mut DbConn, action: &str) -> QueryResult<Option<Row>> {
     ledger::table

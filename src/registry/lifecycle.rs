@@ -62,9 +62,43 @@ pub fn trust_preconditions(row: &PartyRow) -> Result<(), DomainError> {
     crate::error::collect(errors)
 }
 
+/// Four eyes after review: once a party has been trusted (it is `trusted` or `suspended`), what
+/// widens what it receives — a new grant, an exemption added to a grant, a processing country
+/// added — is not for its registrant alone: another principal makes that change, as another
+/// principal trusted it.
+pub fn four_eyes(party: &PartyRow, by: &str, what: &str) -> Result<(), DomainError> {
+    let reviewed = matches!(party.status, PartyStatus::Trusted | PartyStatus::Suspended);
+    if reviewed && by == party.created_by {
+        return Err(DomainError::NotPermitted(format!(
+            "Four eyes: the principal who registered a trusted party cannot {what} alone; another principal must."
+        )));
+    }
+    Ok(())
+}
+
+/// Who last suspended party `id` (the `sub` of the ledger entry that did), if anyone.
+fn suspended_by(conn: &mut DbConn, id: &str) -> Result<Option<String>, DomainError> {
+    let subject = crate::ledger::Subject::Party(id).to_string();
+    let Some(row) = crate::ledger::store::latest_of_subject_action(
+        conn,
+        &subject,
+        action::PARTY_STATUS_CHANGED,
+    )?
+    else {
+        return Ok(None);
+    };
+    let actor: serde_json::Value = serde_json::from_str(&row.actor)?;
+    Ok(actor["sub"].as_str().map(str::to_owned))
+}
+
 /// Whether `by` may move `row` to `to`: trust preconditions, four eyes, withdrawal, and the
-/// transition itself, in that order.
-pub fn check(row: &PartyRow, to: PartyStatus, by: &str) -> Result<(), DomainError> {
+/// transition itself, in that order. `suspender` is who suspended the party, when it is suspended.
+pub fn check(
+    row: &PartyRow,
+    to: PartyStatus,
+    by: &str,
+    suspender: Option<&str>,
+) -> Result<(), DomainError> {
     if to == PartyStatus::Trusted {
         trust_preconditions(row)?;
         if by == row.created_by {
@@ -75,6 +109,11 @@ pub fn check(row: &PartyRow, to: PartyStatus, by: &str) -> Result<(), DomainErro
         if row.deleted_upstream {
             return Err(DomainError::Conflict(
                 "The party was withdrawn from its vendor list and can never be trusted.".into(),
+            ));
+        }
+        if row.status == PartyStatus::Suspended && suspender == Some(by) {
+            return Err(DomainError::NotPermitted(
+                "Four eyes: the principal who suspended a party cannot lift the suspension; another principal must.".into(),
             ));
         }
     }
@@ -99,7 +138,13 @@ pub fn change_status(
     let mut row = store::find(conn, id)?.ok_or(DomainError::NotFound)?;
     expected.require(row.version)?;
     let change = change()?;
-    check(&row, change.status, &actor.sub)?;
+    let suspender = if row.status == PartyStatus::Suspended && change.status == PartyStatus::Trusted
+    {
+        suspended_by(conn, id)?
+    } else {
+        None
+    };
+    check(&row, change.status, &actor.sub, suspender.as_deref())?;
     let actor = actor.actor();
     row.status = change.status;
     row.status_reason = change.reason;

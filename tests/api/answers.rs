@@ -314,3 +314,43 @@ on_each_backend! {
         assert_eq!(r.error_fields(), vec!["effective"]);
     }
 }
+
+// Controls with gaps (#15): once a party is trusted, what widens what it receives is not for its
+// registrant alone, and a suspension is lifted by someone other than who imposed it.
+on_each_backend! {
+    async fn four_eyes_hold_after_trust_for_grants_locations_and_suspensions(app: TestApp) {
+        app.service("newsletter", &["marketing.communications"]).await;
+        let party = app.party(json!({})).await;
+        let id = party["id"].as_str().unwrap().to_owned();
+        let scope = json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]});
+        // Before trust the registrant may grant: the review that trusts the party sees it.
+        let before = app.post(&format!("/v1/parties/{id}/grants"), &app.alice(), &scope).await;
+        assert_eq!(before.status, 201, "[{}] {}", app.backend, before.text);
+        let trusted = app.set_status(&party, "trusted").await;
+
+        let alone = app.post(&format!("/v1/parties/{id}/grants"), &app.alice(), &scope).await;
+        assert_eq!(alone.status, 403, "{}", alone.text);
+        assert!(alone.is_problem());
+        assert!(alone.body["detail"].as_str().unwrap().contains("Four eyes"), "{}", alone.text);
+        assert_eq!(app.post(&format!("/v1/parties/{id}/grants"), &app.carol(), &scope).await.status, 201);
+
+        // Adding a processing country is widening; dropping one is not.
+        let etag = format!("\"{}\"", trusted["version"]);
+        let added = app.patch_if(&format!("/v1/parties/{id}"), &app.alice(), &json!({"data_locations": ["CN", "US", "SG"]}), &etag).await;
+        assert_eq!(added.status, 403, "{}", added.text);
+        let dropped = app.patch_if(&format!("/v1/parties/{id}"), &app.alice(), &json!({"data_locations": ["US"]}), &etag).await;
+        assert_eq!(dropped.status, 200, "{}", dropped.text);
+        let by_other = app.patch_if(&format!("/v1/parties/{id}"), &app.carol(), &json!({"data_locations": ["US", "SG"]}),
+            &dropped.etag()).await;
+        assert_eq!(by_other.status, 200, "{}", by_other.text);
+
+        // bob suspends; neither bob nor the registrant lifts it; carol does.
+        let suspended = app.set_status(&party, "suspended").await;
+        for who in [app.bob(), app.alice()] {
+            let r = app.post_if(&format!("/v1/parties/{id}/status"), &who, &json!({"status": "trusted"}),
+                &format!("\"{}\"", suspended["version"])).await;
+            assert_eq!(r.status, 403, "{}", r.text);
+        }
+        assert_eq!(app.set_status_as(&party, "trusted", &app.carol()).await["status"], "trusted");
+    }
+}

@@ -26,6 +26,18 @@ async fn framework_errors_are_problems_in_the_documented_order() {
     assert_eq!(r.status, 405);
     assert!(r.is_problem());
     assert_eq!(r.header("allow").as_deref(), Some("GET, POST"));
+    // A literal path wins over a pattern it also matches: evaluate is not a decision id.
+    let r = app
+        .request(
+            Method::OPTIONS,
+            "/v1/sharing-requests/evaluate",
+            Some(&app.alice()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.header("allow").as_deref(), Some("POST"));
     let r = app
         .send(
             authed(&app, TestRequest::post().uri("/v1/parties"))

@@ -18,7 +18,7 @@ on_each_backend! {
         assert_eq!(g["party_id"], pid);
         assert_eq!(g["status"], "active");
         assert_eq!(g["effective"], "active");
-        assert_eq!(g["created_by"], "alice");
+        assert_eq!(g["created_by"], "carol", "the helper grants as carol");
         assert!(g["valid_until"].is_null());
         assert_eq!(g["pipia_reference"], "PIPIA-1");
         assert_eq!(g["separate_consent"], true);

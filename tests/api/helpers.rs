@@ -265,6 +265,11 @@ impl TestApp {
         self.token("procurement", "alice")
     }
 
+    /// A third procurement officer, neither registrant nor reviewer.
+    pub fn carol(&self) -> String {
+        self.token("procurement", "carol")
+    }
+
     pub fn bob(&self) -> String {
         self.token("procurement", "bob")
     }
@@ -337,12 +342,17 @@ impl TestApp {
 
     /// Moves a party to `status` as bob (not its registrant).
     pub async fn set_status(&self, party: &Value, status: &str) -> Value {
+        self.set_status_as(party, status, &self.bob()).await
+    }
+
+    /// Moves a party to `status` as the principal of `token`.
+    pub async fn set_status_as(&self, party: &Value, status: &str, token: &str) -> Value {
         let id = party["id"].as_str().expect("id");
-        let current = self.get(&format!("/v1/parties/{id}"), &self.bob()).await;
+        let current = self.get(&format!("/v1/parties/{id}"), token).await;
         let r = self
             .post_if(
                 &format!("/v1/parties/{id}/status"),
-                &self.bob(),
+                token,
                 &json!({"status": status, "reason": "test"}),
                 &current.etag(),
             )
@@ -356,10 +366,12 @@ impl TestApp {
     }
 
     /// Grants a scope to a party as alice.
+    /// Grants `party` a scope as carol, a procurement officer who did not register it: once a
+    /// party is trusted its registrant cannot grant it alone (four eyes, tests/api/answers.rs).
     pub async fn grant(&self, party: &Value, body: Value) -> Value {
         let id = party["id"].as_str().expect("id");
         let r = self
-            .post(&format!("/v1/parties/{id}/grants"), &self.alice(), &body)
+            .post(&format!("/v1/parties/{id}/grants"), &self.carol(), &body)
             .await;
         assert_eq!(r.status, 201, "[{}] create grant: {}", self.backend, r.text);
         r.body

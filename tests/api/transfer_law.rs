@@ -268,7 +268,10 @@ on_each_backend! {
         assert_eq!(g.status, 200);
         let email_grant = law.grant(&app, &["user.contact.phone_number"], &[]).await;
         let path = format!("/v1/grants/{}", email_grant["id"].as_str().unwrap());
+        // Four eyes (#15): the party's registrant (alice) may not add an exemption alone.
         let r = app.patch_if(&path, &app.alice(), &json!({"exemptions": ["hr_management"]}), "\"1\"").await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        let r = app.patch_if(&path, &app.carol(), &json!({"exemptions": ["hr_management"]}), "\"1\"").await;
         assert_eq!(r.status, 200, "{}", r.text);
         let mut phone = ask.clone();
         phone["categories"] = json!(["user.contact.phone_number"]);

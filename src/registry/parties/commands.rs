@@ -118,6 +118,11 @@ pub fn update(
             "A party with that external_ref exists already.".into(),
         ));
     }
+    if let Some(locations) = &changes.data_locations
+        && locations.iter().any(|c| !row.data_locations.contains(c))
+    {
+        crate::registry::lifecycle::four_eyes(&row, &actor.sub, "add a processing country")?;
+    }
     let facts = changes.facts.clone();
     apply(&mut row, changes);
     apply_facts(&mut row, &actor.sub, facts)?;
