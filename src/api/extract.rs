@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+use validator::Validate;
 
 use super::error::ApiError;
 use crate::error::{DomainError, Expected, FieldError};
@@ -118,69 +118,20 @@ pub fn parse_value<T: DeserializeOwned + Validate>(value: &Value) -> Result<T, D
     }
     match parsed {
         Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            // "missing field `x`" is reported at the parent: name the field itself.
-            let field = match (inner.strip_prefix("missing field `"), path.as_str()) {
-                (Some(rest), ".") => rest.trim_end_matches('`').to_owned(),
-                (Some(rest), parent) => format!("{parent}.{}", rest.trim_end_matches('`')),
-                (None, _) => path,
-            };
-            let message = strip_position(&inner);
-            errors.push(FieldError::new(field, message));
+            errors.extend(super::body_errors::every_error::<T>(
+                value,
+                super::body_errors::type_error(e),
+            ));
             Err(DomainError::Invalid(errors))
         }
         Ok(_) if !errors.is_empty() => Err(DomainError::Invalid(errors)),
         Ok(parsed) => {
             parsed
                 .validate()
-                .map_err(|e| DomainError::Invalid(flatten(&e, "")))?;
+                .map_err(|e| DomainError::Invalid(super::body_errors::flatten(&e, "")))?;
             Ok(parsed)
         }
     }
-}
-
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// The validator crate's nested errors as a flat list of dotted field paths.
-pub fn flatten(errors: &ValidationErrors, prefix: &str) -> Vec<FieldError> {
-    let mut out = Vec::new();
-    for (field, kind) in errors.errors() {
-        let path = if prefix.is_empty() {
-            field.to_string()
-        } else {
-            format!("{prefix}.{field}")
-        };
-        match kind {
-            ValidationErrorsKind::Field(list) => {
-                for e in list {
-                    let message = e
-                        .message
-                        .as_ref()
-                        .map(|m| m.to_string())
-                        .unwrap_or_else(|| match e.code.as_ref() {
-                            "email" => "must be an email address".into(),
-                            "length" => "has the wrong length".into(),
-                            code => format!("is invalid ({code})"),
-                        });
-                    out.push(FieldError::new(path.clone(), message));
-                }
-            }
-            ValidationErrorsKind::Struct(inner) => out.extend(flatten(inner, &path)),
-            ValidationErrorsKind::List(items) => {
-                for (i, inner) in items {
-                    out.extend(flatten(inner, &format!("{path}[{i}]")));
-                }
-            }
-        }
-    }
-    out.sort_by(|a, b| a.field.cmp(&b.field));
-    out
 }
 
 /// The versions named by a strong `If-Match`, read up front but judged by the domain command

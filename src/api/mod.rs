@@ -5,6 +5,7 @@
 pub mod agreements;
 pub mod audit;
 pub mod auth;
+mod body_errors;
 pub mod disclosure_exports;
 pub mod docs;
 pub mod entities;

@@ -62,20 +62,6 @@ pub fn trust_preconditions(row: &PartyRow) -> Result<(), DomainError> {
     crate::error::collect(errors)
 }
 
-/// Four eyes after review: once a party has been trusted (it is `trusted` or `suspended`), what
-/// widens what it receives — a new grant, an exemption added to a grant, a processing country
-/// added — is not for its registrant alone: another principal makes that change, as another
-/// principal trusted it.
-pub fn four_eyes(party: &PartyRow, by: &str, what: &str) -> Result<(), DomainError> {
-    let reviewed = matches!(party.status, PartyStatus::Trusted | PartyStatus::Suspended);
-    if reviewed && by == party.created_by {
-        return Err(DomainError::NotPermitted(format!(
-            "Four eyes: the principal who registered a trusted party cannot {what} alone; another principal must."
-        )));
-    }
-    Ok(())
-}
-
 /// Who last suspended party `id` (the `sub` of the ledger entry that did), if anyone.
 fn suspended_by(conn: &mut DbConn, id: &str) -> Result<Option<String>, DomainError> {
     let subject = crate::ledger::Subject::Party(id).to_string();

@@ -354,3 +354,30 @@ on_each_backend! {
         assert_eq!(app.set_status_as(&party, "trusted", &app.carol()).await["status"], "trusted");
     }
 }
+
+on_each_backend! {
+    async fn every_field_error_of_a_body_is_reported_at_once_with_bounds_in_words(app: TestApp) {
+        app.service("newsletter", &["marketing.communications"]).await;
+        let r = app.post("/v1/parties", &app.alice(), &json!({"country": "US"})).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        let fields = r.error_fields();
+        for f in ["kind", "legal_name", "data_locations"] {
+            assert!(fields.contains(&f.to_owned()), "{f} missing from {}", r.text);
+        }
+        let party = app.party(json!({})).await;
+        let r = app.post(&format!("/v1/parties/{}/grants", party["id"].as_str().unwrap()), &app.alice(),
+            &json!({"categories": [], "allowed_regions": ["EU"]})).await;
+        assert_eq!(r.status, 422, "{}", r.text);
+        let errors: Vec<(String, String)> = r.body["errors"].as_array().unwrap().iter()
+            .map(|e| (e["field"].as_str().unwrap().to_owned(), e["message"].as_str().unwrap().to_owned())).collect();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert!(fields.contains(&"service"), "{}", r.text);
+        assert!(fields.contains(&"allowed_regions[0]"), "{}", r.text);
+        let categories = errors.iter().find(|(f, _)| f == "categories").unwrap_or_else(|| panic!("{}", r.text));
+        assert_eq!(categories.1, "must have 1 to 200 items");
+        // A well-formed body still answers its one error.
+        let r = app.post(&format!("/v1/parties/{}/grants", party["id"].as_str().unwrap()), &app.alice(),
+            &json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["EU"]})).await;
+        assert_eq!(r.error_fields(), vec!["allowed_regions[0]"], "{}", r.text);
+    }
+}

@@ -69,7 +69,7 @@ pub fn create(
             "An offboarded party gets no new grants.".into(),
         ));
     }
-    crate::registry::lifecycle::four_eyes(&party, &actor.sub, "grant it a scope")?;
+    party.four_eyes(&actor.sub, "grant it a scope")?;
     let stamp = crate::time::format(now);
     let row = GrantRow {
         id: uuid::Uuid::now_v7().to_string(),
@@ -144,7 +144,7 @@ pub fn update(
     }
     if exemptions.iter().any(|e| !row.exemptions.0.contains(e)) {
         let party = parties::store::find(conn, &row.party_id)?.ok_or(DomainError::NotFound)?;
-        crate::registry::lifecycle::four_eyes(&party, &actor.sub, "add an exemption to its grant")?;
+        party.four_eyes(&actor.sub, "add an exemption to its grant")?;
     }
     row.agreements = agreements.into();
     row.exemptions = exemptions.into();

@@ -121,7 +121,7 @@ pub fn update(
     if let Some(locations) = &changes.data_locations
         && locations.iter().any(|c| !row.data_locations.contains(c))
     {
-        crate::registry::lifecycle::four_eyes(&row, &actor.sub, "add a processing country")?;
+        row.four_eyes(&actor.sub, "add a processing country")?;
     }
     let facts = changes.facts.clone();
     apply(&mut row, changes);

@@ -79,6 +79,22 @@ pub struct PartyRow {
     pub dpf_certified_until: Option<String>,
 }
 
+impl PartyRow {
+    /// Four eyes after review: once a party has been trusted (it is `trusted` or `suspended`), what
+    /// widens what it receives — a new grant, an exemption added to a grant, a processing country
+    /// added — is not for its registrant alone: another principal makes that change, as another
+    /// principal trusted it.
+    pub fn four_eyes(&self, by: &str, what: &str) -> Result<(), crate::error::DomainError> {
+        let reviewed = matches!(self.status, PartyStatus::Trusted | PartyStatus::Suspended);
+        if reviewed && by == self.created_by {
+            return Err(crate::error::DomainError::NotPermitted(format!(
+                "Four eyes: the principal who registered a trusted party cannot {what} alone; another principal must."
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Direct or indirect ownership of a party by the government or persons of a country.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Ownership {
