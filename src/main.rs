@@ -40,11 +40,12 @@ fn main() -> ExitCode {
                 ImportCommand::Gvl {
                     file,
                     actor,
+                    force,
                     storage,
                 },
         } => {
             init_logging();
-            match cli::run::import_gvl(&file, &actor, &config(storage, String::new())) {
+            match cli::run::import_gvl(&file, &actor, force, &config(storage, String::new())) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }

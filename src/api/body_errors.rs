@@ -263,7 +263,10 @@ mod tests {
         assert_eq!(v["a"]["b"], json!([{"c": 3}]));
         assert!(set_at(&mut v, "a.d", Some(json!("x"))));
         assert!(!set_at(&mut v, "a.b[5]", None), "no such element");
-        assert!(!set_at(&mut v, ".", None), "the whole body is never removed");
+        assert!(
+            !set_at(&mut v, ".", None),
+            "the whole body is never removed"
+        );
         assert!(!set_at(&mut v, "z.y", Some(json!(1))), "no such parent");
     }
 
@@ -277,6 +280,9 @@ mod tests {
             first_variant("unknown variant ``, expected `third_party` or `affiliate`").as_deref(),
             Some("third_party")
         );
-        assert_eq!(first_variant("invalid type: integer `1`, expected a string"), None);
+        assert_eq!(
+            first_variant("invalid type: integer `1`, expected a string"),
+            None
+        );
     }
 }

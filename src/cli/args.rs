@@ -124,6 +124,9 @@ pub enum ImportCommand {
         /// Who the ledger records as the actor.
         #[arg(long, default_value = "cli")]
         actor: String,
+        /// Import the list even if it is older than the last one imported.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         storage: Storage,
     },

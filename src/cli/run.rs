@@ -7,7 +7,12 @@ use vendor_registry::config::Config;
 use vendor_registry::db;
 use vendor_registry::error::DomainError;
 
-pub fn import_gvl(file: &std::path::Path, actor: &str, config: &Config) -> Result<(), String> {
+pub fn import_gvl(
+    file: &std::path::Path,
+    actor: &str,
+    force: bool,
+    config: &Config,
+) -> Result<(), String> {
     let text = std::fs::read_to_string(file)
         .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
     let doc: serde_json::Value =
@@ -21,6 +26,7 @@ pub fn import_gvl(file: &std::path::Path, actor: &str, config: &Config) -> Resul
             &doc,
             &actor_json,
             actor,
+            force,
             |list| {
                 eprintln!(
                     "importing {} vendors (GVL specification v{}, vendor list version {})",

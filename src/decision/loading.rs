@@ -101,8 +101,9 @@ impl Snapshot {
                 }
                 Some(Subject::Agreement(id)) => agreement_ids.push(id.to_owned()),
                 Some(Subject::Entity(_)) => entities_changed = true,
-                // Disclosures are recorded but change nothing a decision reads.
-                Some(Subject::LegalRequest(_) | Subject::Incident(_)) => {}
+                // Disclosures and import records change nothing a decision reads (an import's
+                // parties have entries of their own).
+                Some(Subject::LegalRequest(_) | Subject::Incident(_) | Subject::VendorList(_)) => {}
                 // Taxonomy changes re-intern categories: load everything.
                 _ => return Snapshot::load(conn, revision),
             }

@@ -42,6 +42,8 @@ pub struct Vendor {
 pub struct List {
     pub specification_version: i64,
     pub vendor_list_version: i64,
+    /// The list's `lastUpdated` (RFC 3339, stored form), when it has a readable one.
+    pub last_updated: Option<String>,
     pub vendors: Vec<Vendor>,
     pub warnings: Vec<Warning>,
 }
@@ -219,6 +221,10 @@ pub fn read(
     Ok(List {
         specification_version: spec,
         vendor_list_version: version,
+        last_updated: doc["lastUpdated"]
+            .as_str()
+            .and_then(crate::time::parse)
+            .map(crate::time::format),
         vendors: out.into_values().collect(),
         warnings,
     })

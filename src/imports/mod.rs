@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::db::DbConn;
 use crate::error::DomainError;
-use crate::ledger::action;
+use crate::ledger::{Subject, action};
 use crate::registry::lifecycle;
 use crate::registry::parties::commands::{insert, record};
 use crate::registry::parties::{PartyKind, PartyRow, PartyStatus, RiskTier, store};
@@ -55,19 +55,96 @@ pub fn read_gvl(conn: &mut DbConn, doc: &Value) -> Result<gvl::List, DomainError
     gvl::read(doc, &purposes, &categories).map_err(|e| DomainError::field("body", e))
 }
 
-/// Reads `doc` and applies it (see [`apply`]): the one command behind the HTTP import and the
-/// command line's.
+/// The list imported last, as its import entry recorded it: (`vendorListVersion`, `lastUpdated`).
+fn last_import(conn: &mut DbConn) -> Result<Option<(i64, Option<String>)>, DomainError> {
+    let subject = Subject::VendorList(GVL).to_string();
+    let Some(row) = crate::ledger::store::latest_of_subject_action(
+        conn,
+        &subject,
+        action::VENDOR_LIST_IMPORTED,
+    )?
+    else {
+        return Ok(None);
+    };
+    let change: Value = serde_json::from_str(&row.change)?;
+    Ok(change["vendor_list_version"]
+        .as_i64()
+        .map(|v| (v, change["last_updated"].as_str().map(str::to_owned))))
+}
+
+/// Refuses a list older than the last one imported — a lower `vendorListVersion`, or an earlier
+/// `lastUpdated` — unless `force`d: an old list would silently undo newer data. Returns the
+/// version it replaces, if any, and whether the list is older (imported only by force).
+pub fn check_not_older(
+    conn: &mut DbConn,
+    list: &gvl::List,
+    force: bool,
+) -> Result<(Option<i64>, bool), DomainError> {
+    let Some((last_version, last_updated)) = last_import(conn)? else {
+        return Ok((None, false));
+    };
+    let earlier = match (&list.last_updated, &last_updated) {
+        (Some(this), Some(last)) => this < last,
+        _ => false,
+    };
+    let older = list.vendor_list_version < last_version || earlier;
+    if older && !force {
+        return Err(DomainError::Conflict(format!(
+            "This list is older than the last one imported (vendorListVersion {} lastUpdated {}; \
+             the last import was version {last_version} lastUpdated {}): importing it would undo \
+             newer data. Import it anyway with force=true (--force on the command line).",
+            list.vendor_list_version,
+            list.last_updated.as_deref().unwrap_or("unknown"),
+            last_updated.as_deref().unwrap_or("unknown"),
+        )));
+    }
+    Ok((Some(last_version), older))
+}
+
+/// The name of the IAB TCF Global Vendor List among the vendor lists.
+const GVL: &str = "gvl";
+
+/// Reads `doc`, refuses it when it is older than the last list imported (unless `force`),
+/// applies it (see [`apply`]) and records the import in the ledger: the one command behind the
+/// HTTP import and the command line's.
 pub fn import_gvl(
     conn: &mut DbConn,
     doc: &Value,
     actor: &Value,
     created_by: &str,
+    force: bool,
     on_read: impl FnOnce(&gvl::List),
     progress: impl FnMut(usize, usize),
 ) -> Result<ImportReport, DomainError> {
     let list = read_gvl(conn, doc)?;
+    let (previous, forced) = check_not_older(conn, &list, force)?;
     on_read(&list);
-    apply(conn, list, actor, created_by, progress)
+    let last_updated = list.last_updated.clone();
+    let same_list =
+        last_import(conn)? == Some((list.vendor_list_version, list.last_updated.clone()));
+    let report = apply(conn, list, actor, created_by, progress)?;
+    // Re-importing the list imported last, unchanged, writes nothing at all.
+    if same_list && report.created + report.updated + report.suspended == 0 {
+        return Ok(report);
+    }
+    let change = serde_json::json!({
+        "vendor_list_version": report.vendor_list_version,
+        "gvl_specification_version": report.gvl_specification_version,
+        "last_updated": last_updated,
+        "previous_version": previous,
+        "forced": forced,
+        "vendors": report.vendors, "created": report.created, "updated": report.updated,
+        "unchanged": report.unchanged, "suspended": report.suspended,
+    });
+    crate::ledger::append(
+        conn,
+        actor,
+        action::VENDOR_LIST_IMPORTED,
+        Subject::VendorList(GVL),
+        &change,
+        false,
+    )?;
+    Ok(report)
 }
 
 /// Creates or updates one party per vendor, in the caller's transaction, one ledger entry per

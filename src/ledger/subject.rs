@@ -20,6 +20,8 @@ pub enum Subject<'a> {
     LegalRequest(&'a str),
     /// A security incident at a party.
     Incident(&'a str),
+    /// An upstream vendor list, by name (`gvl`): its imports.
+    VendorList(&'a str),
 }
 
 impl<'a> Subject<'a> {
@@ -39,6 +41,7 @@ impl<'a> Subject<'a> {
             "volume" => Subject::Volume(id),
             "legal_request" => Subject::LegalRequest(id),
             "incident" => Subject::Incident(id),
+            "vendor_list" => Subject::VendorList(id),
             _ => return None,
         })
     }
@@ -57,6 +60,7 @@ impl<'a> Subject<'a> {
             Subject::Volume(_) => "volume",
             Subject::LegalRequest(_) => "legal_request",
             Subject::Incident(_) => "incident",
+            Subject::VendorList(_) => "vendor_list",
         }
     }
 
@@ -73,7 +77,8 @@ impl<'a> Subject<'a> {
             | Subject::Rules(id)
             | Subject::Volume(id)
             | Subject::LegalRequest(id)
-            | Subject::Incident(id) => id,
+            | Subject::Incident(id)
+            | Subject::VendorList(id) => id,
         }
     }
 }
@@ -118,6 +123,7 @@ pub mod action {
     pub const INCIDENT_UPDATED: &str = "incident.updated";
     pub const INCIDENT_STATUS_CHANGED: &str = "incident.status_changed";
     pub const INCIDENT_DUTY_UPDATED: &str = "incident.duty_updated";
+    pub const VENDOR_LIST_IMPORTED: &str = "vendor_list.imported";
 }
 
 #[cfg(test)]

@@ -247,3 +247,44 @@ async fn the_command_line_imports_with_progress() {
     let progress = String::from_utf8_lossy(&out.stderr);
     assert!(progress.contains("376/376"), "{progress}");
 }
+
+// Procurement at scale (#17, "GVL import guarded"): the 2020 list once overwrote 223 parties
+// imported from a 2023 list. An older list is refused unless forced, and every import is recorded.
+on_each_backend! {
+    async fn an_older_list_is_refused_unless_forced_and_each_import_is_recorded(app: TestApp) {
+        let doc = gvl("vendor-list-v7.json");
+        assert_eq!(app.post("/v1/imports/gvl", &app.alice(), &doc).await.status, 200);
+        let before = head(&app).await;
+        let entry = app.get(&format!("/v1/audit/events?after_seq={}", before - 1), &app.auditor()).await;
+        let last = &entry.body["items"][0];
+        assert_eq!(last["action"], "vendor_list.imported", "{}", entry.text);
+        assert_eq!(last["subject"], "vendor_list:gvl");
+        assert_eq!(last["change"]["vendor_list_version"], 7);
+        assert_eq!(last["change"]["forced"], false);
+
+        // A lower vendorListVersion, and (same version) a lastUpdated one second earlier.
+        let mut lower = doc.clone();
+        lower["vendorListVersion"] = json!(6);
+        let mut earlier = doc.clone();
+        earlier["lastUpdated"] = json!("2023-06-29T16:07:25Z");
+        for old in [&lower, &earlier] {
+            let r = app.post("/v1/imports/gvl", &app.alice(), old).await;
+            assert_eq!(r.status, 409, "[{}] {}", app.backend, r.text);
+            assert!(r.is_problem());
+            assert!(r.body["detail"].as_str().unwrap().contains("force=true"), "{}", r.text);
+        }
+        assert_eq!(head(&app).await, before, "a refused import writes nothing");
+        // The same list again, and a later one, pass without force.
+        assert_eq!(app.post("/v1/imports/gvl", &app.alice(), &doc).await.status, 200);
+        let mut later = doc.clone();
+        later["lastUpdated"] = json!("2023-06-29T16:07:27Z");
+        assert_eq!(app.post("/v1/imports/gvl", &app.alice(), &later).await.status, 200);
+
+        let r = app.post("/v1/imports/gvl?force=true", &app.alice(), &lower).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let h = head(&app).await;
+        let entry = app.get(&format!("/v1/audit/events?after_seq={}", h - 1), &app.auditor()).await;
+        assert_eq!(entry.body["items"][0]["change"]["forced"], true, "{}", entry.text);
+        assert_eq!(entry.body["items"][0]["change"]["previous_version"], 7);
+    }
+}
