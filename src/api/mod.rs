@@ -22,6 +22,7 @@ pub mod openapi;
 pub mod operations;
 pub mod pagination;
 pub mod parties;
+pub mod reminders;
 pub mod routes;
 pub mod scopes;
 pub mod services;

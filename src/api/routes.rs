@@ -5,7 +5,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
     agreements, audit, disclosure_exports, entities, evaluate, exports, grants, imports, incidents,
-    legal, operations, parties, scopes, services, sharing, taxonomy, transfers, witness,
+    legal, operations, parties, reminders, scopes, services, sharing, taxonomy, transfers, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(parties::change_status)
         .service(grants::list)
         .service(scopes::list)
+        .service(reminders::list)
         .service(grants::create)
         .service(grants::get)
         .service(grants::revoke_one)

@@ -12,4 +12,5 @@ pub mod export;
 pub mod grants;
 pub mod lifecycle;
 pub mod parties;
+pub mod reminders;
 pub mod services;

@@ -41,6 +41,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/services"), REGISTER_READ),
         (("get", "/v1/services/{key}"), SCOPE_READ),
         (("get", "/v1/grants"), SCOPE_READ),
+        (("get", "/v1/reminders"), REGISTER_READ),
         (("post", "/v1/services"), &["admin"][..]),
         (("patch", "/v1/services/{key}"), &["admin"][..]),
         (("get", "/v1/parties"), REGISTER_READ),

@@ -1,5 +1,5 @@
 use actix_web::http::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, on_each_backend, valid_party};
 
@@ -394,5 +394,59 @@ on_each_backend! {
                 .status,
             422
         );
+    }
+}
+
+// Procurement at scale (#17, "Reminders"): what falls due within a window, on both sides of its
+// last day.
+on_each_backend! {
+    async fn reminders_list_what_falls_due_within_the_window_and_nothing_after(app: TestApp) {
+        let today = chrono::Utc::now().date_naive();
+        let day = |n: i64| (today + chrono::Duration::days(n)).format("%Y-%m-%d").to_string();
+        let instant = |days: i64| (chrono::Utc::now() + chrono::Duration::days(days)).to_rfc3339();
+        app.entity("acme-us", "US").await;
+        app.service("newsletter", &["marketing.communications"]).await;
+        let a = app.party(json!({"legal_name": "Soon Ltd", "next_review_due": day(10), "dpf_certified_until": day(-1)})).await;
+        let b = app.party(json!({"legal_name": "Later Ltd", "next_review_due": day(40)})).await;
+        let soon = app.grant(&a, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"],
+            "valid_until": instant(5)})).await;
+        let later = app.grant(&a, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"],
+            "valid_until": instant(40)})).await;
+        let dpa = app.post(&format!("/v1/parties/{}/agreements", a["id"].as_str().unwrap()), &app.alice(),
+            &json!({"exporter": "acme-us", "kind": "dpa", "reference": "DPA-9", "valid_from": "2026-01-01T00:00:00Z",
+                "valid_until": instant(20)})).await;
+        assert_eq!(dpa.status, 201, "{}", dpa.text);
+        let kinds = |r: &crate::helpers::Resp| -> Vec<(String, String)> {
+            r.body["items"].as_array().unwrap().iter()
+                .map(|i| (i["kind"].as_str().unwrap().to_owned(), i["object_id"].as_str().unwrap_or(i["party_id"].as_str().unwrap()).to_owned()))
+                .collect()
+        };
+        let id = |v: &Value| v["id"].as_str().unwrap().to_owned();
+        let r = app.get("/v1/reminders?within_days=30", &app.alice()).await;
+        assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
+        assert_eq!(kinds(&r), vec![
+            ("dpf_lapsing".to_owned(), id(&a)),
+            ("grant_expiring".to_owned(), id(&soon)),
+            ("review_due".to_owned(), id(&a)),
+            ("agreement_expiring".to_owned(), id(&dpa.body)),
+        ], "{}", r.text);
+        assert_eq!(r.body["items"][0]["overdue"], true);
+        assert_eq!(r.body["items"][0]["party_name"], "Soon Ltd");
+        assert_eq!(r.body["items"][1]["service"], "newsletter");
+        // The window's last day is in; the day before it ends, the review is not.
+        let on_the_day = kinds(&app.get("/v1/reminders?within_days=10", &app.alice()).await);
+        assert!(on_the_day.contains(&("review_due".to_owned(), id(&a))), "{on_the_day:?}");
+        let before = kinds(&app.get("/v1/reminders?within_days=9", &app.alice()).await);
+        assert!(!before.contains(&("review_due".to_owned(), id(&a))), "{before:?}");
+        // A grant expiring in five days is in a five-day window, not a four-day one.
+        assert!(kinds(&app.get("/v1/reminders?within_days=5", &app.alice()).await).contains(&("grant_expiring".to_owned(), id(&soon))));
+        assert!(!kinds(&app.get("/v1/reminders?within_days=4", &app.alice()).await).contains(&("grant_expiring".to_owned(), id(&soon))));
+        let wide = kinds(&app.get("/v1/reminders?within_days=45", &app.alice()).await);
+        assert!(wide.contains(&("review_due".to_owned(), id(&b))) && wide.contains(&("grant_expiring".to_owned(), id(&later))), "{wide:?}");
+        for bad in ["-1", "367", "soon"] {
+            let r = app.get(&format!("/v1/reminders?within_days={bad}"), &app.alice()).await;
+            assert!(r.status == 422 || r.status == 400, "{bad}: {}", r.text);
+            assert!(r.is_problem());
+        }
     }
 }

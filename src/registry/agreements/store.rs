@@ -101,3 +101,14 @@ pub fn of_parties(
     }
     Ok(by_party)
 }
+
+/// Agreements in force whose `valid_until` falls in `(after, until]` (stored instants).
+pub fn expiring(conn: &mut DbConn, after: &str, until: &str) -> QueryResult<Vec<AgreementRow>> {
+    agreements::table
+        .filter(agreements::status.eq(crate::transfers::AgreementStatus::Active.as_str()))
+        .filter(agreements::valid_until.gt(after.to_owned()))
+        .filter(agreements::valid_until.le(until.to_owned()))
+        .order(agreements::valid_until.asc())
+        .select(AgreementRow::as_select())
+        .load(conn)
+}

@@ -265,3 +265,14 @@ pub fn search(
         cursor = last;
     }
 }
+
+/// Active grants whose `valid_until` falls in `(after, until]` (stored instants).
+pub fn expiring(conn: &mut DbConn, after: &str, until: &str) -> QueryResult<Vec<GrantRow>> {
+    grants::table
+        .filter(grants::status.eq(GrantStatus::Active.as_str()))
+        .filter(grants::valid_until.gt(after.to_owned()))
+        .filter(grants::valid_until.le(until.to_owned()))
+        .order(grants::valid_until.asc())
+        .select(GrantRow::as_select())
+        .load(conn)
+}

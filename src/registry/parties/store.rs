@@ -188,3 +188,18 @@ pub fn list(
         .select(PartyRow::as_select())
         .load(conn)
 }
+
+/// Parties not offboarded whose review falls due on or before `until` (a date), or whose DPF
+/// certification lapses on or before it: what the reminders list reads.
+pub fn with_dates_due(conn: &mut DbConn, until: &str) -> QueryResult<Vec<PartyRow>> {
+    parties::table
+        .filter(parties::status.ne(PartyStatus::Offboarded.as_str()))
+        .filter(
+            parties::next_review_due
+                .le(until.to_owned())
+                .or(parties::dpf_certified_until.le(until.to_owned())),
+        )
+        .order(parties::id.asc())
+        .select(PartyRow::as_select())
+        .load(conn)
+}

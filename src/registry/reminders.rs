@@ -1,0 +1,122 @@
+//! What procurement must act on soon: reviews falling due, grants and agreements expiring, DPF
+//! certifications lapsing — read from the register as it is, nothing stored.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::{agreements, grants, parties};
+use crate::db::DbConn;
+use crate::error::DomainError;
+use crate::types::text_enum;
+
+text_enum! {
+    /// What a reminder is about.
+    pub enum ReminderKind {
+        /// The party's `next_review_due` (a date).
+        ReviewDue = "review_due",
+        /// An active grant's `valid_until`.
+        GrantExpiring = "grant_expiring",
+        /// An agreement's `valid_until`.
+        AgreementExpiring = "agreement_expiring",
+        /// The party's `dpf_certified_until` (a date): GDPR adequacy for a US party ends then.
+        DpfLapsing = "dpf_lapsing",
+    }
+}
+
+/// One thing to act on.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "grant_expiring", "due": "2027-01-15T00:00:00.000000Z", "overdue": false,
+    "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "party_name": "Acme Mail Ltd",
+    "object_id": "0193a0c5-1111-7cc0-9d2a-0c1b2a3d4e5f", "service": "newsletter"}))]
+pub struct Reminder {
+    pub kind: ReminderKind,
+    /// When: a date for reviews and DPF certifications, an instant for grants and agreements.
+    pub due: String,
+    /// Already past: a review or certification date before today (grants and agreements that
+    /// have expired are no longer reminders: they are `expired`).
+    pub overdue: bool,
+    pub party_id: String,
+    pub party_name: String,
+    /// The grant or agreement concerned (null for the party's own dates).
+    pub object_id: Option<String>,
+    /// The grant's service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+}
+
+/// Everything due from now until `now + within_days`, soonest first (overdue reviews and
+/// certifications first of all).
+pub fn due(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    within_days: i64,
+) -> Result<Vec<Reminder>, DomainError> {
+    let until = now + Duration::days(within_days);
+    let (now_s, until_s) = (crate::time::format(now), crate::time::format(until));
+    let (today, last_day) = (
+        now.date_naive().format("%Y-%m-%d").to_string(),
+        until.date_naive().format("%Y-%m-%d").to_string(),
+    );
+    let mut out = Vec::new();
+    let mut names: HashMap<String, String> = HashMap::new();
+    for p in parties::store::with_dates_due(conn, &last_day)? {
+        names.insert(p.id.clone(), p.legal_name.clone());
+        let dates = [
+            (ReminderKind::ReviewDue, &p.next_review_due),
+            (ReminderKind::DpfLapsing, &p.dpf_certified_until),
+        ];
+        for (kind, date) in dates {
+            if let Some(d) = date.as_ref().filter(|d| d.as_str() <= last_day.as_str()) {
+                out.push(Reminder {
+                    kind,
+                    due: d.clone(),
+                    overdue: d.as_str() < today.as_str(),
+                    party_id: p.id.clone(),
+                    party_name: p.legal_name.clone(),
+                    object_id: None,
+                    service: None,
+                });
+            }
+        }
+    }
+    let expiring_grants = grants::store::expiring(conn, &now_s, &until_s)?;
+    let expiring_agreements = agreements::store::expiring(conn, &now_s, &until_s)?;
+    let owners: Vec<String> = expiring_grants
+        .iter()
+        .map(|g| g.party_id.clone())
+        .chain(expiring_agreements.iter().map(|a| a.party_id.clone()))
+        .filter(|id| !names.contains_key(id))
+        .collect();
+    for p in parties::store::find_many(conn, &owners)? {
+        names.insert(p.id, p.legal_name);
+    }
+    let name = |id: &str| names.get(id).cloned().unwrap_or_default();
+    for g in expiring_grants {
+        out.push(Reminder {
+            kind: ReminderKind::GrantExpiring,
+            due: g.valid_until.clone().unwrap_or_default(),
+            overdue: false,
+            party_name: name(&g.party_id),
+            party_id: g.party_id,
+            object_id: Some(g.id),
+            service: Some(g.service),
+        });
+    }
+    for a in expiring_agreements {
+        out.push(Reminder {
+            kind: ReminderKind::AgreementExpiring,
+            due: a.valid_until.clone().unwrap_or_default(),
+            overdue: false,
+            party_name: name(&a.party_id),
+            party_id: a.party_id,
+            object_id: Some(a.id),
+            service: None,
+        });
+    }
+    // Dates and instants sort together as text: a date is the start of its day.
+    out.sort_by(|a, b| (!a.overdue, &a.due, &a.party_id).cmp(&(!b.overdue, &b.due, &b.party_id)));
+    Ok(out)
+}
