@@ -220,6 +220,7 @@ pub struct ListQuery {
     /// Only decisions about this party.
     party_id: Option<String>,
     /// `approved` or `denied`.
+    #[param(value_type = Option<Outcome>)]
     outcome: Option<String>,
     /// Decided at or after this instant (RFC 3339).
     from: Option<String>,

@@ -112,3 +112,32 @@ async fn every_schema_carries_a_description_for_auditors() {
         );
     }
 }
+
+/// Filters over a closed set name it in the spec (#15: "no `enum` on filters"), so a client and
+/// a fuzzer know the values; each is also refused with a 422 when it is none of them.
+#[actix_web::test]
+async fn closed_set_filters_carry_their_enum() {
+    let spec = serde_json::to_value(vendor_registry::api::openapi()).unwrap();
+    let enum_of = |path: &str, name: &str| -> Vec<String> {
+        let params = spec["paths"][path]["get"]["parameters"].as_array().unwrap();
+        let p = params.iter().find(|p| p["name"] == name).unwrap();
+        let schema = match p["schema"]["$ref"].as_str() {
+            Some(r) => &spec["components"]["schemas"][r.rsplit('/').next().unwrap()],
+            None => &p["schema"],
+        };
+        schema["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{path} {name}: no enum in {schema}"))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(enum_of("/v1/parties", "kind"), ["third_party", "affiliate"]);
+    assert_eq!(enum_of("/v1/parties", "region"), ["PRC", "US", "OTHER"]);
+    assert_eq!(enum_of("/v1/parties", "status").len(), 4);
+    assert_eq!(
+        enum_of("/v1/sharing-requests", "outcome"),
+        ["approved", "denied"]
+    );
+    assert_eq!(enum_of("/v1/grants", "effective").len(), 4);
+}

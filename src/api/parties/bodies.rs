@@ -223,10 +223,13 @@ pub struct StatusChange {
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `third_party` or `affiliate`.
+    #[param(value_type = Option<PartyKind>)]
     pub kind: Option<String>,
     /// `PRC`, `US` or `OTHER`.
+    #[param(value_type = Option<Region>)]
     region: Option<String>,
     /// `pending_review`, `trusted`, `suspended` or `offboarded`.
+    #[param(value_type = Option<PartyStatus>)]
     status: Option<String>,
     /// Case-insensitive text in the legal name.
     q: Option<String>,
