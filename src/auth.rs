@@ -66,6 +66,11 @@ impl Principal {
         self.roles.contains(&role)
     }
 
+    /// Whether one of this principal's roles is among policy `P`'s.
+    pub fn may<P: Policy>(&self) -> bool {
+        P::ROLES.iter().any(|r| self.has(*r))
+    }
+
     /// How the ledger records this principal.
     pub fn actor(&self) -> serde_json::Value {
         serde_json::json!({"sub": self.sub, "roles": self.roles})

@@ -12,7 +12,7 @@ use super::error::ApiError;
 use super::pagination::{Page, PageRequest};
 use super::state::AppState;
 use super::validators::optional;
-use crate::auth::{Principal, Role, ScopeRead};
+use crate::auth::{Principal, RegisterRead, ScopeRead};
 use crate::error::DomainError;
 use crate::registry::grants::{Effective, Grant, store};
 use crate::registry::parties::{self, PartyStatus};
@@ -72,10 +72,7 @@ pub struct GrantListing {
 }
 
 fn search_of(principal: &Principal, q: &SearchQuery) -> Result<store::Search, ApiError> {
-    let sees_all = [Role::Admin, Role::Procurement, Role::Auditor, Role::Legal]
-        .iter()
-        .any(|r| principal.has(*r));
-    let service = match (&q.service, sees_all) {
+    let service = match (&q.service, principal.may::<RegisterRead>()) {
         (s, true) => s.clone(),
         (Some(s), false) if *s != principal.sub => {
             return Err(ApiError::Forbidden(
@@ -90,20 +87,12 @@ fn search_of(principal: &Principal, q: &SearchQuery) -> Result<store::Search, Ap
         Effective::parse,
         "must be active, not_yet_valid, expired or revoked",
     )?;
-    let expires_before = match q.expires_before.as_deref() {
-        None => None,
-        Some(v) => Some(match crate::time::parse_date(v) {
-            Some(day) => format!("{}T00:00:00.000000Z", day.format("%Y-%m-%d")),
-            None => crate::time::parse(v)
-                .map(crate::time::format)
-                .ok_or_else(|| {
-                    ApiError::field(
-                        "expires_before",
-                        "must be an RFC 3339 timestamp or a date as YYYY-MM-DD",
-                    )
-                })?,
-        }),
-    };
+    let expires_before = super::validators::day_or_instant(
+        "expires_before",
+        q.expires_before.as_deref(),
+        "T00:00:00.000000Z",
+        "must be an RFC 3339 timestamp or a date as YYYY-MM-DD",
+    )?;
     Ok(store::Search {
         service,
         party_id: q.party_id.clone(),

@@ -134,10 +134,7 @@ pub async fn get(
     query: web::Query<super::validators::AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let key = path.into_inner();
-    let reader = <crate::auth::RegisterRead as crate::auth::Policy>::ROLES
-        .iter()
-        .any(|r| auth.0.has(*r));
-    if !reader && key != auth.0.sub {
+    if !auth.0.may::<crate::auth::RegisterRead>() && key != auth.0.sub {
         return Err(ApiError::Forbidden(
             "A service may read only its own service.".into(),
         ));

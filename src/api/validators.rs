@@ -112,17 +112,28 @@ pub fn optional<T>(
 /// end of that day in UTC (its last microsecond, so everything recorded that day is included).
 /// 422 when it is neither.
 pub fn as_of(value: Option<&str>) -> Result<Option<String>, ApiError> {
-    if let Some(day) = value.and_then(crate::time::parse_date) {
-        return Ok(Some(format!("{}T23:59:59.999999Z", day.format("%Y-%m-%d"))));
-    }
+    day_or_instant(
+        "as_of",
+        value,
+        "T23:59:59.999999Z",
+        "must be an RFC 3339 timestamp (2026-06-01T12:00:00Z) or a date (2026-06-01: the end of that day, UTC)",
+    )
+}
+
+/// An RFC 3339 instant or a bare `YYYY-MM-DD` date, in the stored form; a date becomes that
+/// day's instant `time_of_day` (e.g. `T00:00:00.000000Z`). 422 naming `field`, saying `why`.
+pub fn day_or_instant(
+    field: &str,
+    value: Option<&str>,
+    time_of_day: &str,
+    why: &str,
+) -> Result<Option<String>, ApiError> {
     value
-        .map(|v| {
-            crate::time::parse(v).map(crate::time::format).ok_or_else(|| {
-                ApiError::field(
-                    "as_of",
-                    "must be an RFC 3339 timestamp (2026-06-01T12:00:00Z) or a date (2026-06-01: the end of that day, UTC)",
-                )
-            })
+        .map(|v| match crate::time::parse_date(v) {
+            Some(day) => Ok(format!("{}{time_of_day}", day.format("%Y-%m-%d"))),
+            None => crate::time::parse(v)
+                .map(crate::time::format)
+                .ok_or_else(|| ApiError::field(field, why)),
         })
         .transpose()
 }

@@ -56,7 +56,10 @@ pub fn read_gvl(conn: &mut DbConn, doc: &Value) -> Result<gvl::List, DomainError
 }
 
 /// The list imported last, as its import entry recorded it: (`vendorListVersion`, `lastUpdated`).
-fn last_import(conn: &mut DbConn) -> Result<Option<(i64, Option<String>)>, DomainError> {
+/// An import as its ledger entry recorded it: (`vendorListVersion`, `lastUpdated`).
+type Imported = (i64, Option<String>);
+
+fn last_import(conn: &mut DbConn) -> Result<Option<Imported>, DomainError> {
     let subject = Subject::VendorList(GVL).to_string();
     let Some(row) = crate::ledger::store::latest_of_subject_action(
         conn,
@@ -74,12 +77,13 @@ fn last_import(conn: &mut DbConn) -> Result<Option<(i64, Option<String>)>, Domai
 
 /// Refuses a list older than the last one imported — a lower `vendorListVersion`, or an earlier
 /// `lastUpdated` — unless `force`d: an old list would silently undo newer data. Returns the
-/// version it replaces, if any, and whether the list is older (imported only by force).
+/// last import (version, `lastUpdated`), if any, and whether the list is older (imported only
+/// by force).
 pub fn check_not_older(
     conn: &mut DbConn,
     list: &gvl::List,
     force: bool,
-) -> Result<(Option<i64>, bool), DomainError> {
+) -> Result<(Option<Imported>, bool), DomainError> {
     let Some((last_version, last_updated)) = last_import(conn)? else {
         return Ok((None, false));
     };
@@ -98,7 +102,7 @@ pub fn check_not_older(
             last_updated.as_deref().unwrap_or("unknown"),
         )));
     }
-    Ok((Some(last_version), older))
+    Ok((Some((last_version, last_updated)), older))
 }
 
 /// The name of the IAB TCF Global Vendor List among the vendor lists.
@@ -120,8 +124,8 @@ pub fn import_gvl(
     let (previous, forced) = check_not_older(conn, &list, force)?;
     on_read(&list);
     let last_updated = list.last_updated.clone();
-    let same_list =
-        last_import(conn)? == Some((list.vendor_list_version, list.last_updated.clone()));
+    let same_list = previous == Some((list.vendor_list_version, last_updated.clone()));
+    let previous = previous.map(|(version, _)| version);
     let report = apply(conn, list, actor, created_by, progress)?;
     // Re-importing the list imported last, unchanged, writes nothing at all.
     if same_list && report.created + report.updated + report.suspended == 0 {

@@ -116,7 +116,7 @@ pub fn subject_has_action(conn: &mut DbConn, subject: &str, action: &str) -> Que
     .get_result(conn)
 }
 
-/// The latest entry of `action` on `subject`.
+/// The latest entry of `action` on `subject` (e.g. who last changed a party's status).
 pub fn latest_of_subject_action(
     conn: &mut DbConn,
     subject: &str,
