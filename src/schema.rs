@@ -97,6 +97,9 @@ diesel::table! {
         exemptions -> Text,
         pipia_reference -> Nullable<Text>,
         separate_consent -> Bool,
+        requested_by -> Text,
+        approved_by -> Nullable<Text>,
+        approved_at -> Nullable<Text>,
     }
 }
 
@@ -208,6 +211,8 @@ diesel::table! {
         pipl_restricted -> Bool,
         pipl_restricted_by -> Nullable<Text>,
         dpf_certified_until -> Nullable<Text>,
+        status_changed_by -> Nullable<Text>,
+        status_changed_at -> Nullable<Text>,
     }
 }
 

@@ -47,8 +47,20 @@ fn world(node: &Node, dir: &std::path::Path) -> World {
     let (_, party) = call(p, "POST", "/v1/parties", &w.alice, Some(&json!({"kind": "third_party", "legal_name": "Acme",
         "country": "US", "data_locations": ["US"], "privacy_policy_url": "https://acme.example/p", "contact_email": "a@acme.example"})), &[]).unwrap();
     let pid = party["id"].as_str().unwrap().to_owned();
-    call(p, "POST", &format!("/v1/parties/{pid}/grants"), &w.alice,
+    let (_, grant) = call(p, "POST", &format!("/v1/parties/{pid}/grants"), &w.alice,
         Some(&json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US"]})), &[]).unwrap();
+    // A grant is relied on once a second person approves it.
+    let gid = grant["id"].as_str().unwrap();
+    let (s, _) = call(
+        p,
+        "POST",
+        &format!("/v1/grants/{gid}/approve"),
+        &w.bob,
+        None,
+        &[("If-Match", "\"1\"")],
+    )
+    .unwrap();
+    assert_eq!(s, 200);
     let (s, _) = call(
         p,
         "POST",

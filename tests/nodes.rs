@@ -43,6 +43,18 @@ fn three_nodes_on_one_postgresql_behave_as_one_service() {
     let pid = party["id"].as_str().unwrap().to_owned();
     let (_, grant) = call(b.port, "POST", &format!("/v1/parties/{pid}/grants"), &alice,
         Some(&json!({"service": "newsletter", "categories": ["user.contact.email"], "allowed_regions": ["US"]})), &[]).unwrap();
+    // A grant is relied on once a second person approves it.
+    let gid = grant["id"].as_str().unwrap().to_owned();
+    let (s, _) = call(
+        c.port,
+        "POST",
+        &format!("/v1/grants/{gid}/approve"),
+        &bob,
+        None,
+        &[("If-Match", "\"1\"")],
+    )
+    .unwrap();
+    assert_eq!(s, 200);
     let (s, _) = call(
         c.port,
         "POST",
@@ -121,14 +133,13 @@ fn three_nodes_on_one_postgresql_behave_as_one_service() {
     assert_eq!(v["ok"], true, "{v}");
 
     // A revoke answered by A is honoured by the very next decision on B.
-    let gid = grant["id"].as_str().unwrap();
     let (s, _) = call(
         a.port,
         "POST",
         &format!("/v1/grants/{gid}/revoke"),
         &bob,
         Some(&json!({})),
-        &[("If-Match", "\"1\"")],
+        &[("If-Match", "\"2\"")],
     )
     .unwrap();
     assert_eq!(s, 200);

@@ -150,6 +150,8 @@ fn build(
                 valid_from: from,
                 valid_until: until,
                 revoked: rng.gen_bool(0.05),
+                // Every grant approved: the peers' policies model no approval step.
+                approved: true,
                 facts: Default::default(),
             };
             entry

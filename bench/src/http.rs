@@ -290,7 +290,7 @@ impl Node {
                 "privacy_policy_url": "https://vendor.example/privacy", "contact_email": "privacy@vendor.example"})));
             assert_eq!(s, 201, "create a party");
             let id = party["id"].as_str().expect("an id").to_owned();
-            let (s, _) = self.call(
+            let (s, grant) = self.call(
                 "POST",
                 &format!("/v1/parties/{id}/grants"),
                 &alice,
@@ -298,6 +298,15 @@ impl Node {
                 "categories": ["user.contact.email", "user.name"], "allowed_regions": ["US"]})),
             );
             assert_eq!(s, 201, "create a grant");
+            let gid = grant["id"].as_str().expect("a grant id");
+            let (s, _) = self.call_with(
+                "POST",
+                &format!("/v1/grants/{gid}/approve"),
+                &bob,
+                None,
+                &[("If-Match", "\"1\"")],
+            );
+            assert_eq!(s, 200, "approve the grant (a second person)");
             let (s, _) = self.call_with(
                 "POST",
                 &format!("/v1/parties/{id}/status"),

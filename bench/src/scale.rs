@@ -52,7 +52,7 @@ fn fill(db: &std::path::Path, parties: usize) {
                 let a = next(SCOPES.len());
                 let b = (a + 1 + next(SCOPES.len() - 1)) % SCOPES.len();
                 gs.push(format!(
-                    "('00000000-0000-4000-9000-{p:09}{g:03}', '{}', 'svc-{}', '[\"{}\",\"{}\"]', '[\"US\",\"PRC\"]', 'none', '{T}', 'active', 'loader', '{T}', '{T}', 1)",
+                    "('00000000-0000-4000-9000-{p:09}{g:03}', '{}', 'svc-{}', '[\"{}\",\"{}\"]', '[\"US\",\"PRC\"]', 'none', '{T}', 'active', 'loader', '{T}', '{T}', 1, 'loader', 'approver', '{T}')",
                     party_id(*p),
                     next(SERVICES),
                     SCOPES[a],
@@ -65,7 +65,7 @@ fn fill(db: &std::path::Path, parties: usize) {
              risk_tier, status, declared_purposes, declared_categories, deleted_upstream, created_by, created_at, updated_at, version) \
              VALUES {};\
              INSERT INTO grants (id, party_id, service, categories, allowed_regions, transfer_mechanism, valid_from, status, \
-             created_by, created_at, updated_at, version) VALUES {};",
+             created_by, created_at, updated_at, version, requested_by, approved_by, approved_at) VALUES {};",
             ps.join(","),
             gs.join(",")
         );

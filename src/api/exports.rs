@@ -191,7 +191,7 @@ pub async fn decisions_csv(
     Ok(res)
 }
 
-const REGISTER_HEADER: [&str; 34] = [
+const REGISTER_HEADER: [&str; 39] = [
     "party_id",
     "kind",
     "legal_name",
@@ -226,6 +226,11 @@ const REGISTER_HEADER: [&str; 34] = [
     "grant_exemptions",
     "pipia_reference",
     "separate_consent",
+    "status_changed_by",
+    "status_changed_at",
+    "grant_requested_by",
+    "grant_approved_by",
+    "grant_approved_at",
 ];
 
 fn register_lines(p: Party, gs: Vec<Grant>) -> String {
@@ -252,11 +257,14 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
         p.pipl_restricted.to_string(),
         opt(&p.dpf_certified_until),
     ];
+    let status_by = [opt(&p.status_changed_by), opt(&p.status_changed_at)];
     if gs.is_empty() {
         let mut fields = party;
         fields.extend(std::iter::repeat_n(String::new(), 11));
         fields.extend(facts);
         fields.extend(std::iter::repeat_n(String::new(), 4));
+        fields.extend(status_by);
+        fields.extend(std::iter::repeat_n(String::new(), 3));
         return csv_line(&fields);
     }
     gs.into_iter()
@@ -290,6 +298,8 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
                 opt(&g.pipia_reference),
                 g.separate_consent.to_string(),
             ]);
+            fields.extend(status_by.clone());
+            fields.extend([g.requested_by, opt(&g.approved_by), opt(&g.approved_at)]);
             csv_line(&fields)
         })
         .collect()

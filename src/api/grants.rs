@@ -115,8 +115,15 @@ fn as_they_were(
             } else {
                 GrantStatus::Active
             };
+            // Entries written before approvals were required have no `approved_at`: those
+            // grants counted as approved when made.
+            let approved = g.get("approved_at").is_none_or(|a| !a.is_null());
+            if g.get("requested_by").is_none() {
+                g["requested_by"] = g["created_by"].clone();
+            }
             let eff = effective(
                 status,
+                approved,
                 g["valid_from"].as_str().unwrap_or(""),
                 g["valid_until"].as_str(),
                 when,
@@ -307,10 +314,46 @@ pub async fn revoke_one(
     Ok(grant_response(row, StatusCode::OK, None))
 }
 
+/// Approve a grant: a second person's yes.
+///
+/// A new grant, and one whose exemptions were widened, is `pending_approval` until a principal
+/// other than its `requested_by` approves it; until then decisions report `grant_not_approved`
+/// for what it would cover. Find what waits with `GET /v1/grants?effective=pending_approval`.
+/// Requires `If-Match`. Roles: admin, procurement.
+#[utoipa::path(
+    operation_id = "approve_grant",
+    tag = "grants",
+    params(("id" = String, Path, description = "The grant id."),
+        ("If-Match" = String, Header, description = "The current ETag.")),
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(RegisterWrite::NAMES))),
+    responses(
+        (status = 200, description = "The approved grant.", body = Grant,
+            headers(("ETag" = String, description = "The new version."))),
+        (status = 403, description = "Four eyes: the principal who asked for the scope cannot approve it.", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already approved, or revoked.", body = super::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/v1/grants/{id}/approve")]
+pub async fn approve(
+    auth: Auth<RegisterWrite>,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let actor = auth.0;
+    let row = state
+        .write(move |conn| commands::approve(conn, &actor, &id, &if_match.0))
+        .await?;
+    Ok(grant_response(row, StatusCode::OK, None))
+}
+
 /// Change the agreements or exemptions of a grant.
 ///
 /// Nothing else of a grant changes: a different scope is a new grant. Requires `If-Match`.
-/// Each agreement must be one of the grant's party. Roles: admin, procurement.
+/// Each agreement must be one of the grant's party. An added exemption widens the grant: it
+/// waits for approval again (`pending_approval`). Roles: admin, procurement.
 #[utoipa::path(
     operation_id = "update_grant",
     tag = "grants",

@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(grants::create)
         .service(grants::get)
         .service(grants::revoke_one)
+        .service(grants::approve)
         .service(grants::update)
         .service(entities::list)
         .service(entities::create)

@@ -30,7 +30,8 @@ pub struct SearchQuery {
     /// Only grants that cover this category key: a granted key equal to it or an ancestor of it
     /// (`user.contact` covers `user.contact.email`).
     category: Option<String>,
-    /// Only grants in this state now: `active`, `not_yet_valid`, `expired` or `revoked`.
+    /// Only grants in this state now: `active`, `pending_approval` (the approval queue),
+    /// `not_yet_valid`, `expired` or `revoked`.
     #[param(inline, value_type = Option<Effective>)]
     effective: Option<String>,
     /// Only grants whose `valid_until` is before this instant (RFC 3339) or date (`YYYY-MM-DD`:
@@ -85,7 +86,7 @@ fn search_of(principal: &Principal, q: &SearchQuery) -> Result<store::Search, Ap
         "effective",
         q.effective.as_deref(),
         Effective::parse,
-        "must be active, not_yet_valid, expired or revoked",
+        "must be active, pending_approval, not_yet_valid, expired or revoked",
     )?;
     let expires_before = super::validators::day_or_instant(
         "expires_before",

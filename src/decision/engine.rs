@@ -304,6 +304,7 @@ impl Judge<'_> {
         let mut not_yet_valid = false;
         let mut expired = false;
         let mut revoked = false;
+        let mut not_approved = false;
         let mut narrower = false;
         let mut first_failures: Option<Vec<Failure>> = None;
         for g in grants {
@@ -316,6 +317,8 @@ impl Judge<'_> {
             }
             if g.revoked {
                 revoked = true;
+            } else if !g.approved {
+                not_approved = true;
             } else if now < g.valid_from {
                 not_yet_valid = true;
             } else if g.valid_until.is_some_and(|u| now >= u) {
@@ -338,6 +341,8 @@ impl Judge<'_> {
         }
         Judged::Scope(if region_blocked {
             ReasonCode::DestinationRegionNotAllowed
+        } else if not_approved {
+            ReasonCode::GrantNotApproved
         } else if not_yet_valid {
             ReasonCode::GrantNotYetValid
         } else if expired {

@@ -105,6 +105,10 @@ fn remedy(code: ReasonCode) -> (Fixer, &'static str) {
             Procurement,
             "Extend the grant's valid_until (PATCH /v1/grants/{id}) or grant the category anew.",
         ),
+        GrantNotApproved => (
+            Procurement,
+            "A second person, not the one who asked for the scope, approves the grant (POST /v1/grants/{id}/approve, evidence.grant_id).",
+        ),
         GrantRevoked => (
             Procurement,
             "A revoked grant stays revoked: grant the category anew (POST /v1/parties/{id}/grants).",
@@ -187,7 +191,7 @@ fn evidence(snap: &Snapshot, req: &Request, reason: &Reason, now: i64) -> Option
         })
     };
     let live = |g: &&GrantEntry| {
-        !g.revoked && g.valid_from <= now && g.valid_until.is_none_or(|u| now < u)
+        !g.revoked && g.approved && g.valid_from <= now && g.valid_until.is_none_or(|u| now < u)
     };
     let granted = |keep: &dyn Fn(u32) -> bool| -> Vec<String> {
         let mut keys: Vec<String> = grants
@@ -226,15 +230,21 @@ fn evidence(snap: &Snapshot, req: &Request, reason: &Reason, now: i64) -> Option
             grants
                 .iter()
                 .filter(covering)
-                .find(|g| !g.revoked && now < g.valid_from)?,
+                .find(|g| !g.revoked && g.approved && now < g.valid_from)?,
         ),
         GrantExpired => window(
             grants
                 .iter()
                 .filter(covering)
-                .find(|g| !g.revoked && g.valid_until.is_some_and(|u| now >= u))?,
+                .find(|g| !g.revoked && g.approved && g.valid_until.is_some_and(|u| now >= u))?,
         ),
         GrantRevoked => window(grants.iter().filter(covering).find(|g| g.revoked)?),
+        GrantNotApproved => window(
+            grants
+                .iter()
+                .filter(covering)
+                .find(|g| !g.revoked && !g.approved)?,
+        ),
         CategoryTooBroad => {
             let c = category?;
             Evidence {

@@ -29,7 +29,8 @@ use crate::transfers::{Regime, TransferCode};
 /// - `transfer_mechanism_not_yet_valid`: the best agreement's validity has not begun;
 /// - `transfer_mechanism_expired`: the best agreement's validity has ended;
 /// - `transfer_mechanism_withdrawn`: the best agreement was withdrawn;
-/// - `us_dsp_prohibited`: bulk human genomic data to a covered person (28 CFR 202.303).
+/// - `us_dsp_prohibited`: bulk human genomic data to a covered person (28 CFR 202.303);
+/// - `grant_not_approved`: the covering grant waits for a second person's approval (four eyes).
 ///
 /// Transfer codes carry `regime` and `rule`; docs/TRANSFERS.md maps each to its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -59,6 +60,7 @@ pub enum ReasonCode {
     TransferMechanismExpired,
     TransferMechanismWithdrawn,
     UsDspProhibited,
+    GrantNotApproved,
 }
 
 impl ReasonCode {
@@ -78,6 +80,9 @@ impl ReasonCode {
             ReasonCode::GrantExpired => "The grant covering this category has expired.",
             ReasonCode::GrantNotYetValid => "The grant covering this category is not valid yet.",
             ReasonCode::GrantRevoked => "The grant covering this category was revoked.",
+            ReasonCode::GrantNotApproved => {
+                "The grant covering this category waits for a second person's approval."
+            }
             ReasonCode::DestinationNotDeclared => {
                 "The party does not declare processing data in the destination country."
             }
@@ -114,7 +119,7 @@ impl From<TransferCode> for ReasonCode {
 }
 
 /// Every code, in declaration order.
-pub const ALL_CODES: [&str; 24] = [
+pub const ALL_CODES: [&str; 25] = [
     "service_unknown",
     "service_inactive",
     "purpose_not_declared",
@@ -139,6 +144,7 @@ pub const ALL_CODES: [&str; 24] = [
     "transfer_mechanism_expired",
     "transfer_mechanism_withdrawn",
     "us_dsp_prohibited",
+    "grant_not_approved",
 ];
 
 /// A failed check.

@@ -64,6 +64,8 @@ pub struct GrantEntry {
     pub valid_from: i64,
     pub valid_until: Option<i64>,
     pub revoked: bool,
+    /// A second person approved it (four eyes); until then it is never relied on.
+    pub approved: bool,
     /// What the transfer regimes read of it.
     pub facts: GrantFacts,
 }
@@ -118,6 +120,7 @@ impl GrantEntry {
                 .as_deref()
                 .map(|u| micros(u).unwrap_or(i64::MIN)),
             revoked,
+            approved: row.approved_at.is_some(),
             facts: GrantFacts {
                 agreements: serde_json::from_str(&row.agreements)
                     .map_err(|_| corrupt("agreements"))?,

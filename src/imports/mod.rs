@@ -205,6 +205,8 @@ pub fn apply(
                     pipl_restricted: false,
                     pipl_restricted_by: None,
                     dpf_certified_until: None,
+                    status_changed_by: None,
+                    status_changed_at: None,
                 };
                 insert(conn, &row)?;
                 record(conn, actor, action::PARTY_CREATED, &row)?;
@@ -219,7 +221,7 @@ pub fn apply(
                 row.declared_purposes = v.declared_purposes.into();
                 row.declared_categories = v.declared_categories.into();
                 if (old.deleted_upstream || v.deleted_date.is_some())
-                    && lifecycle::withdraw(&mut row, v.deleted_date.as_deref())
+                    && lifecycle::withdraw(&mut row, v.deleted_date.as_deref(), created_by)
                 {
                     report.suspended += 1;
                 }

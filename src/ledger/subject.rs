@@ -101,6 +101,7 @@ pub mod action {
     pub const GRANT_CREATED: &str = "grant.created";
     pub const GRANT_REVOKED: &str = "grant.revoked";
     pub const GRANT_UPDATED: &str = "grant.updated";
+    pub const GRANT_APPROVED: &str = "grant.approved";
     pub const ENTITY_CREATED: &str = "entity.created";
     pub const ENTITY_UPDATED: &str = "entity.updated";
     pub const AGREEMENT_CREATED: &str = "agreement.created";

@@ -97,6 +97,13 @@ pub fn check(
                 "The party was withdrawn from its vendor list and can never be trusted.".into(),
             ));
         }
+        // Back in review after a material change: not trusted again by who made it.
+        if row.status == PartyStatus::PendingReview && row.status_changed_by.as_deref() == Some(by)
+        {
+            return Err(DomainError::NotPermitted(
+                "Four eyes: the principal whose material change sent the party back to review cannot trust it again; another principal must.".into(),
+            ));
+        }
         if row.status == PartyStatus::Suspended && suspender == Some(by) {
             return Err(DomainError::NotPermitted(
                 "Four eyes: the principal who suspended a party cannot lift the suspension; another principal must.".into(),
@@ -131,11 +138,13 @@ pub fn change_status(
         None
     };
     check(&row, change.status, &actor.sub, suspender.as_deref())?;
+    row.status_changed_by = Some(actor.sub.clone());
     let actor = actor.actor();
     row.status = change.status;
     row.status_reason = change.reason;
     row.version += 1;
     row.updated_at = crate::time::format(crate::time::now());
+    row.status_changed_at = Some(row.updated_at.clone());
     store::save(conn, &row)?;
     record(conn, &actor, action::PARTY_STATUS_CHANGED, &row)?;
     if change.status == PartyStatus::Offboarded {
@@ -167,6 +176,8 @@ pub fn suspend_for_incident(
     row.status_reason = Some(reason.clone());
     row.version += 1;
     row.updated_at = crate::time::format(crate::time::now());
+    row.status_changed_by = Some(actor.sub.clone());
+    row.status_changed_at = Some(row.updated_at.clone());
     store::save(conn, &row)?;
     record(conn, &actor.actor(), action::PARTY_STATUS_CHANGED, &row)?;
     Ok((true, reason))
@@ -174,11 +185,13 @@ pub fn suspend_for_incident(
 
 /// Marks a party withdrawn from its upstream list (for good: it can never be trusted again),
 /// suspending it when it was trusted. Changes `row` only; the caller records it. Returns
-/// whether the party was suspended.
-pub fn withdraw(row: &mut PartyRow, on: Option<&str>) -> bool {
+/// whether the party was suspended (by `by`, the importer).
+pub fn withdraw(row: &mut PartyRow, on: Option<&str>, by: &str) -> bool {
     row.deleted_upstream = true;
     if row.status == PartyStatus::Trusted && row.status.can_become(PartyStatus::Suspended) {
         row.status = PartyStatus::Suspended;
+        row.status_changed_by = Some(by.to_owned());
+        row.status_changed_at = Some(crate::time::format(crate::time::now()));
         row.status_reason = Some(format!(
             "withdrawn from the IAB Global Vendor List on {}",
             on.unwrap_or("an earlier version")

@@ -340,9 +340,20 @@ on_each_backend! {
         assert_eq!(added.status, 403, "{}", added.text);
         let dropped = app.patch_if(&format!("/v1/parties/{id}"), &app.alice(), &json!({"data_locations": ["US"]}), &etag).await;
         assert_eq!(dropped.status, 200, "{}", dropped.text);
+        assert_eq!(dropped.body["status"], "trusted", "dropping a country is not material");
         let by_other = app.patch_if(&format!("/v1/parties/{id}"), &app.carol(), &json!({"data_locations": ["US", "SG"]}),
             &dropped.etag()).await;
         assert_eq!(by_other.status, 200, "{}", by_other.text);
+        // A material change sends a trusted party back to review, and who made it does not
+        // trust it again alone (#15 "Four eyes where it matters").
+        assert_eq!(by_other.body["status"], "pending_review", "{}", by_other.text);
+        assert_eq!(by_other.body["status_changed_by"], "carol");
+        assert!(by_other.body["status_reason"].as_str().unwrap().contains("data_locations"), "{}", by_other.text);
+        let again = app.post_if(&format!("/v1/parties/{id}/status"), &app.carol(), &json!({"status": "trusted"}),
+            &by_other.etag()).await;
+        assert_eq!(again.status, 403, "{}", again.text);
+        let trusted = app.set_status(&party, "trusted").await;
+        assert_eq!(trusted["status_changed_by"], "bob");
 
         // bob suspends; neither bob nor the registrant lifts it; carol does.
         let suspended = app.set_status(&party, "suspended").await;

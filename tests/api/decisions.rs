@@ -308,7 +308,7 @@ on_each_backend! {
                 &format!("/v1/grants/{}/revoke", g["id"].as_str().unwrap()),
                 &app.bob(),
                 &json!({"reason": "x"}),
-                "\"1\"",
+                "\"2\"",
             )
             .await;
         assert_eq!(r.status, 200);

@@ -91,9 +91,10 @@ on_each_backend! {
         );
         assert!(lines[3].starts_with(b["id"].as_str().unwrap()));
         // Party version 1, eleven empty grant columns, then the transfer-law columns
-        // (docs/TRANSFERS.md appended party facts and grant evidence): empty grant evidence.
+        // (docs/TRANSFERS.md appended party facts and grant evidence): empty grant evidence;
+        // then who changed the status (never, here) and the three approval columns (#15).
         assert!(
-            lines[3].ends_with(",1,,,,,,,,,,,,CN,false,false,,,,,"),
+            lines[3].ends_with(",1,,,,,,,,,,,,CN,false,false,,,,,,,,,,"),
             "no grant columns: {}",
             lines[3]
         );

@@ -31,7 +31,10 @@ on_each_backend! {
         assert_eq!(r.body["errors"][0]["field"], "transfer_mechanism");
         let got = app.get(&format!("/v1/grants/{gid}"), &app.auditor()).await;
         assert_eq!(got.status, 200);
-        assert_eq!(got.etag(), "\"1\"");
+        // Created at version 1, approved by bob at 2 (the helper's second person).
+        assert_eq!(got.etag(), "\"2\"");
+        assert_eq!(got.body["approved_by"], "bob");
+        assert_eq!(got.body["requested_by"], "carol");
         let list = app
             .get(&format!("/v1/parties/{pid}/grants"), &app.auditor())
             .await;
@@ -72,16 +75,16 @@ on_each_backend! {
                 &path,
                 &app.bob(),
                 &json!({"reason": "contract ended"}),
-                "\"1\"",
+                "\"2\"",
             )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert_eq!(r.body["status"], "revoked");
         assert_eq!(r.body["effective"], "revoked");
         assert_eq!(r.body["revoked_reason"], "contract ended");
-        assert_eq!(r.etag(), "\"2\"");
+        assert_eq!(r.etag(), "\"3\"");
         assert_eq!(
-            app.post_if(&path, &app.bob(), &json!({}), "\"2\"")
+            app.post_if(&path, &app.bob(), &json!({}), "\"3\"")
                 .await
                 .status,
             409
@@ -186,7 +189,7 @@ on_each_backend! {
                 &format!("/v1/grants/{}/revoke", g["id"].as_str().unwrap()),
                 &app.bob(),
                 &json!({}),
-                "\"1\"",
+                "\"2\"",
             )
             .await;
         assert_eq!(r.status, 200);

@@ -365,15 +365,39 @@ impl TestApp {
         r.body
     }
 
-    /// Grants a scope to a party as alice.
-    /// Grants `party` a scope as carol, a procurement officer who did not register it: once a
-    /// party is trusted its registrant cannot grant it alone (four eyes, tests/api/answers.rs).
+    /// Grants `party` a scope as carol, a procurement officer who did not register it (once a
+    /// party is trusted its registrant cannot grant it alone), and has bob approve it (a grant
+    /// is relied on only once a second person approves it; four eyes, tests/api/answers.rs).
     pub async fn grant(&self, party: &Value, body: Value) -> Value {
         let id = party["id"].as_str().expect("id");
         let r = self
             .post(&format!("/v1/parties/{id}/grants"), &self.carol(), &body)
             .await;
         assert_eq!(r.status, 201, "[{}] create grant: {}", self.backend, r.text);
+        self.approve(&r.body).await
+    }
+
+    /// Approves a grant as bob; answers the approved grant.
+    pub async fn approve(&self, grant: &Value) -> Value {
+        self.approve_as(grant, &self.bob()).await
+    }
+
+    /// Approves a grant as the principal of `token`; answers the approved grant.
+    pub async fn approve_as(&self, grant: &Value, token: &str) -> Value {
+        let id = grant["id"].as_str().expect("id");
+        let r = self
+            .post_if(
+                &format!("/v1/grants/{id}/approve"),
+                token,
+                &json!({}),
+                &format!("\"{}\"", grant["version"]),
+            )
+            .await;
+        assert_eq!(
+            r.status, 200,
+            "[{}] approve grant: {}",
+            self.backend, r.text
+        );
         r.body
     }
 

@@ -19,7 +19,7 @@ on_each_backend! {
         let g = app.grant(&party, json!({"service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"]})).await;
         let gid = g["id"].as_str().unwrap();
         let active = stamp();
-        let r = app.post_if(&format!("/v1/grants/{gid}/revoke"), &app.bob(), &json!({"reason": "ended"}), "\"1\"").await;
+        let r = app.post_if(&format!("/v1/grants/{gid}/revoke"), &app.bob(), &json!({"reason": "ended"}), "\"2\"").await;
         assert_eq!(r.status, 200);
         let then = app.get(&format!("/v1/grants/{gid}?as_of={active}"), &app.auditor()).await;
         assert_eq!(then.status, 200, "[{}] {}", app.backend, then.text);

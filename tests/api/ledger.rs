@@ -38,6 +38,7 @@ on_each_backend! {
                 "service.created",
                 "party.created",
                 "grant.created",
+                "grant.approved",
                 "party.status_changed"
             ]
         );
@@ -56,11 +57,12 @@ on_each_backend! {
             format!("party:{}", party["id"].as_str().unwrap())
         );
         assert_eq!(items[1]["change"]["legal_name"], party["legal_name"]);
-        assert_eq!(items[3]["change"]["status"], "trusted");
+        assert_eq!(items[3]["change"]["approved_by"], "bob");
+        assert_eq!(items[4]["change"]["status"], "trusted");
 
         let verify = app.get("/v1/audit/verify", &app.auditor()).await;
         assert_eq!(verify.body["ok"], true);
-        assert_eq!(verify.body["entries"].as_i64().unwrap(), seeded + 4);
+        assert_eq!(verify.body["entries"].as_i64().unwrap(), seeded + 5);
         assert_eq!(verify.body["head_hash"].as_str().unwrap(), prev);
         assert!(verify.body["first_bad_seq"].is_null());
 

@@ -5,6 +5,7 @@
 mod helpers;
 
 mod answers;
+mod approvals;
 mod audit_trust;
 mod auth;
 mod checkpoint_note;

@@ -53,6 +53,7 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("post", "/v1/parties/{id}/grants"), REGISTER_WRITE),
         (("get", "/v1/grants/{id}"), REGISTER_READ),
         (("post", "/v1/grants/{id}/revoke"), REGISTER_WRITE),
+        (("post", "/v1/grants/{id}/approve"), REGISTER_WRITE),
         (("post", "/v1/sharing-requests"), &["service"][..]),
         (
             ("post", "/v1/sharing-requests/evaluate"),

@@ -38,7 +38,7 @@ on_each_backend! {
                 &format!("/v1/grants/{gid}/revoke"),
                 &a.bob(),
                 &json!({"reason": "ended"}),
-                "\"1\"",
+                "\"2\"",
             )
             .await;
         assert_eq!(r.status, 200);

@@ -139,5 +139,5 @@ async fn closed_set_filters_carry_their_enum() {
         enum_of("/v1/sharing-requests", "outcome"),
         ["approved", "denied"]
     );
-    assert_eq!(enum_of("/v1/grants", "effective").len(), 4);
+    assert_eq!(enum_of("/v1/grants", "effective").len(), 5);
 }

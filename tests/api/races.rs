@@ -133,7 +133,7 @@ on_each_backend! {
             }
             let path = format!("/v1/grants/{}/revoke", grant["id"].as_str().unwrap());
             let r = app
-                .post_if(&path, &app.bob(), &json!({"reason": "now"}), "\"1\"")
+                .post_if(&path, &app.bob(), &json!({"reason": "now"}), "\"2\"")
                 .await;
             assert_eq!(r.status, 200);
             revoked_at.set(Some(std::time::Instant::now()));

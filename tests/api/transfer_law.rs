@@ -269,12 +269,18 @@ on_each_backend! {
         let email_grant = law.grant(&app, &["user.contact.phone_number"], &[]).await;
         let path = format!("/v1/grants/{}", email_grant["id"].as_str().unwrap());
         // Four eyes (#15): the party's registrant (alice) may not add an exemption alone.
-        let r = app.patch_if(&path, &app.alice(), &json!({"exemptions": ["hr_management"]}), "\"1\"").await;
+        let r = app.patch_if(&path, &app.alice(), &json!({"exemptions": ["hr_management"]}), "\"2\"").await;
         assert_eq!(r.status, 403, "{}", r.text);
-        let r = app.patch_if(&path, &app.carol(), &json!({"exemptions": ["hr_management"]}), "\"1\"").await;
+        let r = app.patch_if(&path, &app.carol(), &json!({"exemptions": ["hr_management"]}), "\"2\"").await;
         assert_eq!(r.status, 200, "{}", r.text);
+        // An added exemption widens the grant: it waits for a second person again (#15).
+        assert_eq!(r.body["effective"], "pending_approval", "{}", r.text);
+        assert_eq!(r.body["requested_by"], "carol");
         let mut phone = ask.clone();
         phone["categories"] = json!(["user.contact.phone_number"]);
+        let waiting = denied(&app, phone.clone()).await;
+        assert_eq!(waiting.body["reasons"][0]["code"], "grant_not_approved", "{}", waiting.text);
+        app.approve(&r.body).await;
         let r = approved(&app, phone).await;
         assert_eq!(r.body["regimes"][0]["exemption"], "hr_management");
         // Data staying on the mainland with a mainland party is no export.

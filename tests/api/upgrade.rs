@@ -121,3 +121,65 @@ fn the_migration_back_fills_what_earlier_approvals_sent_on_postgres() {
     let db = Database::create(&base, "vr_upgrade");
     upgrade(Target::Postgres(db.url.clone()));
 }
+
+/// The approvals migration: a grant made before four eyes on grants counts as approved when it
+/// was made (by nobody), asked for by its creator, so upgrading changes no decision.
+fn upgrade_grants(target: Target) {
+    let pool = db::pool(&target, 1).expect("pool");
+    let mut conn = pool.get().expect("connection");
+    db::migrate_through(&mut conn, "2026-12-02-000004").expect("migrate to the release before");
+    for sql in [
+        "INSERT INTO services (key, name, description, purposes, active, created_at, updated_at, version) \
+         VALUES ('svc', 'S', 'S', '[\"marketing\"]', TRUE, '2026-11-29T09:00:00.000000Z', '2026-11-29T09:00:00.000000Z', 1)",
+        "INSERT INTO parties (id, kind, legal_name, country, region, data_locations, privacy_policy_url, \
+         contact_email, risk_tier, status, declared_purposes, declared_categories, created_by, created_at, \
+         updated_at, version) VALUES ('p', 'third_party', 'P', 'US', 'US', '[\"US\"]', 'https://p.example', \
+         'a@p.example', 'medium', 'trusted', '[]', '[]', 'alice', '2026-11-29T10:00:00.000000Z', \
+         '2026-11-29T10:00:00.000000Z', 2)",
+        "INSERT INTO grants (id, party_id, service, categories, allowed_regions, transfer_mechanism, valid_from, \
+         status, created_by, created_at, updated_at, version) VALUES ('g', 'p', 'svc', '[\"user.name\"]', \
+         '[\"US\"]', 'none', '2026-11-29T10:00:00.000000Z', 'active', 'carol', '2026-11-29T10:00:01.000000Z', \
+         '2026-11-29T10:00:01.000000Z', 1)",
+    ] {
+        match &mut *conn {
+            db::DbConn::Pg(c) => diesel::sql_query(sql).execute(c),
+            db::DbConn::Sqlite(c) => diesel::sql_query(sql).execute(c),
+        }
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    db::migrate(&mut conn).expect("upgrade");
+    let g = vendor_registry::registry::grants::store::find(&mut conn, "g")
+        .expect("read")
+        .expect("the grant");
+    assert_eq!(g.requested_by, "carol");
+    assert_eq!(
+        g.approved_at.as_deref(),
+        Some("2026-11-29T10:00:01.000000Z")
+    );
+    assert_eq!(
+        g.approved_by, None,
+        "nobody approved it: approvals were not required"
+    );
+    let view = g.view(vendor_registry::time::now());
+    assert_eq!(
+        view.effective,
+        vendor_registry::registry::grants::Effective::Active
+    );
+}
+
+#[test]
+fn grants_made_before_approvals_stay_effective_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    upgrade_grants(Target::Sqlite(dir.path().join("registry.db")));
+}
+
+#[test]
+#[cfg_attr(
+    not(test_postgres),
+    ignore = "set TEST_DATABASE_URL to run on PostgreSQL too"
+)]
+fn grants_made_before_approvals_stay_effective_on_postgres() {
+    let base = test_database_url().expect("TEST_DATABASE_URL");
+    let db = Database::create(&base, "vr_upgrade_grants");
+    upgrade_grants(Target::Postgres(db.url.clone()));
+}

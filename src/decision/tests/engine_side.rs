@@ -65,6 +65,7 @@ pub(super) fn snapshot(w: &World) -> Snapshot {
                     valid_from: g.from,
                     valid_until: g.until,
                     revoked: g.revoked,
+                    approved: g.approved,
                     facts: GrantFacts {
                         agreements: g.agreements.iter().map(|a| agreement_id(i, *a)).collect(),
                         exemptions: (0..3)

@@ -199,7 +199,9 @@ pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
             .iter()
             .filter(|g| g.categories.iter().any(|k| covers(CATEGORIES[*k].0, key)))
             .collect();
-        let valid = |g: &G| !g.revoked && g.from <= t && g.until.is_none_or(|u| t < u);
+        // DESIGN.md: a grant is relied on only once a second person approved it.
+        let valid =
+            |g: &G| !g.revoked && g.approved && g.from <= t && g.until.is_none_or(|u| t < u);
         let scope_ok: Vec<&&&G> = covering
             .iter()
             .filter(|g| valid(g) && g.regions[region(destination)])
@@ -290,6 +292,8 @@ pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
         }
         let code = if covering.iter().any(|g| valid(g)) {
             "destination_region_not_allowed"
+        } else if covering.iter().any(|g| !g.revoked && !g.approved) {
+            "grant_not_approved"
         } else if covering.iter().any(|g| !g.revoked && t < g.from) {
             "grant_not_yet_valid"
         } else if covering

@@ -20,6 +20,8 @@ pub(super) struct G {
     pub(super) from: i64,
     pub(super) until: Option<i64>,
     pub(super) revoked: bool,
+    /// A second person approved it.
+    pub(super) approved: bool,
     pub(super) agreements: Vec<usize>,
     pub(super) exemptions: [bool; 3],
     pub(super) pipia: bool,
@@ -180,6 +182,7 @@ pub(super) fn grant(id: usize) -> impl Strategy<Value = G> {
             offset(),
             proptest::option::of(offset()),
             proptest::bool::weighted(0.15),
+            proptest::bool::weighted(0.85),
         ),
         proptest::collection::vec(0..4usize, 0..3),
         proptest::array::uniform3(proptest::bool::weighted(0.3)),
@@ -189,7 +192,7 @@ pub(super) fn grant(id: usize) -> impl Strategy<Value = G> {
             move |(
                 (party, service, categories),
                 regions,
-                (from, until, revoked),
+                (from, until, revoked, approved),
                 agreements,
                 exemptions,
                 (pipia, consent),
@@ -207,6 +210,7 @@ pub(super) fn grant(id: usize) -> impl Strategy<Value = G> {
                     from,
                     until,
                     revoked,
+                    approved,
                     agreements,
                     exemptions,
                     pipia,
@@ -306,6 +310,7 @@ pub(super) fn focused_world() -> impl Strategy<Value = World> {
         }
         for g in &mut w.grants {
             g.revoked = false;
+            g.approved = true;
             g.from = now().timestamp_micros() - DAY;
             g.until = None;
             g.regions = [true; 3];

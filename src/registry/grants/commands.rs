@@ -92,6 +92,9 @@ pub fn create(
         exemptions: new.exemptions.into(),
         pipia_reference: new.pipia_reference,
         separate_consent: new.separate_consent,
+        requested_by: actor.sub.clone(),
+        approved_by: None,
+        approved_at: None,
     };
     store::insert(conn, &row)?;
     record(conn, &actor.actor(), action::GRANT_CREATED, &row)?;
@@ -123,7 +126,9 @@ fn check_evidence(
 }
 
 /// Changes the agreements or exemptions of a grant at the version `expected`; nothing else of
-/// a grant changes (a wider scope is a new grant). A revoked grant cannot be changed.
+/// a grant changes (a wider scope is a new grant). A revoked grant cannot be changed. An added
+/// exemption widens what the grant allows, so the grant waits for approval again, asked for by
+/// `actor`.
 pub fn update(
     conn: &mut DbConn,
     actor: &Principal,
@@ -145,6 +150,9 @@ pub fn update(
     if exemptions.iter().any(|e| !row.exemptions.0.contains(e)) {
         let party = parties::store::find(conn, &row.party_id)?.ok_or(DomainError::NotFound)?;
         party.four_eyes(&actor.sub, "add an exemption to its grant")?;
+        row.requested_by = actor.sub.clone();
+        row.approved_by = None;
+        row.approved_at = None;
     }
     row.agreements = agreements.into();
     row.exemptions = exemptions.into();
@@ -152,6 +160,41 @@ pub fn update(
     row.updated_at = crate::time::format(crate::time::now());
     store::save(conn, &row)?;
     record(conn, &actor.actor(), action::GRANT_UPDATED, &row)?;
+    Ok(row)
+}
+
+/// Approves a grant waiting for it, at the version `expected`: from now on decisions may rely
+/// on it. Four eyes: whoever asked for the scope (`requested_by`) cannot approve it.
+pub fn approve(
+    conn: &mut DbConn,
+    actor: &Principal,
+    id: &str,
+    expected: &Expected,
+) -> Result<GrantRow, DomainError> {
+    let mut row = store::find(conn, id)?.ok_or(DomainError::NotFound)?;
+    expected.require(row.version)?;
+    if row.status == GrantStatus::Revoked {
+        return Err(DomainError::Conflict(
+            "A revoked grant cannot be approved.".into(),
+        ));
+    }
+    if row.approved_at.is_some() {
+        return Err(DomainError::Conflict(
+            "The grant is approved already.".into(),
+        ));
+    }
+    if row.requested_by == actor.sub {
+        return Err(DomainError::NotPermitted(
+            "Four eyes: the principal who asked for this scope cannot approve it; another principal must.".into(),
+        ));
+    }
+    let now = crate::time::format(crate::time::now());
+    row.approved_by = Some(actor.sub.clone());
+    row.approved_at = Some(now.clone());
+    row.updated_at = now;
+    row.version += 1;
+    store::save(conn, &row)?;
+    record(conn, &actor.actor(), action::GRANT_APPROVED, &row)?;
     Ok(row)
 }
 

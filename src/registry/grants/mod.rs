@@ -45,8 +45,11 @@ text_enum! {
 text_enum! {
     /// What a grant amounts to at the moment it is read.
     pub enum Effective {
-        /// Active and within its validity window.
+        /// Active, approved, and within its validity window.
         Active = "active",
+        /// Active, but waiting for a second person to approve it (`POST /v1/grants/{id}/approve`);
+        /// decisions report `grant_not_approved` for what it would cover.
+        PendingApproval = "pending_approval",
         /// Active, but `valid_until` has passed.
         Expired = "expired",
         /// Active, but `valid_from` has not come yet.
@@ -80,6 +83,9 @@ pub struct GrantRow {
     pub exemptions: List<Exemption>,
     pub pipia_reference: Option<String>,
     pub separate_consent: bool,
+    pub requested_by: String,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<String>,
 }
 
 /// A scope granted to a party.
@@ -89,7 +95,8 @@ pub struct GrantRow {
     "transfer_mechanism": "pipl_standard_contract", "legal_basis": "consent, art. 13(1) PIPL",
     "valid_from": "2026-12-01T00:00:00.000000Z", "valid_until": "2027-12-01T00:00:00.000000Z",
     "status": "active", "effective": "active", "revoked_reason": null, "revoked_at": null,
-    "created_by": "alice", "created_at": "2026-11-29T10:00:00.000000Z", "version": 1}))]
+    "created_by": "alice", "created_at": "2026-11-29T10:00:00.000000Z", "requested_by": "alice",
+    "approved_by": "bob", "approved_at": "2026-11-29T11:00:00.000000Z", "version": 2}))]
 pub struct Grant {
     pub id: String,
     pub party_id: String,
@@ -128,6 +135,17 @@ pub struct Grant {
     pub revoked_at: Option<String>,
     pub created_by: String,
     pub created_at: String,
+    /// Who asked for the scope as it stands: its creator, or who last widened it (added an
+    /// exemption). Nobody else approves it.
+    #[serde(default)]
+    pub requested_by: String,
+    /// The second person who approved it; null while it waits, and for grants made before
+    /// approvals were required (those count as approved when made).
+    #[serde(default)]
+    pub approved_by: Option<String>,
+    /// When it was approved; null while it waits (`effective: pending_approval`).
+    #[serde(default)]
+    pub approved_at: Option<String>,
     /// Increases with every change; send it back in `If-Match`.
     pub version: i64,
     /// Only with `as_of`: the ledger entry that recorded this state.
@@ -140,6 +158,7 @@ impl GrantRow {
     pub fn view(self, now: DateTime<Utc>) -> Grant {
         let effective = effective(
             self.status,
+            self.approved_at.is_some(),
             &self.valid_from,
             self.valid_until.as_deref(),
             now,
@@ -164,21 +183,29 @@ impl GrantRow {
             revoked_at: self.revoked_at,
             created_by: self.created_by,
             created_at: self.created_at,
+            requested_by: self.requested_by,
+            approved_by: self.approved_by,
+            approved_at: self.approved_at,
             version: self.version,
             as_of_ledger_seq: None,
         }
     }
 }
 
-/// `valid_from ≤ now < valid_until`, with no `valid_until` open-ended.
+/// Revoked, else waiting for approval, else `valid_from ≤ now < valid_until` (no `valid_until`
+/// is open-ended).
 pub fn effective(
     status: GrantStatus,
+    approved: bool,
     from: &str,
     until: Option<&str>,
     now: DateTime<Utc>,
 ) -> Effective {
     if status == GrantStatus::Revoked {
         return Effective::Revoked;
+    }
+    if !approved {
+        return Effective::PendingApproval;
     }
     let from = crate::time::parse(from);
     if from.is_some_and(|f| now < f) {

@@ -111,6 +111,7 @@ pub struct DecisionColumns {
     pub exemptions: String,
     pub pipia_reference: Option<String>,
     pub separate_consent: bool,
+    pub approved_at: Option<String>,
 }
 
 /// Grants read per query while loading a snapshot.
@@ -228,15 +229,21 @@ pub fn search(
             Some(Effective::Revoked) => {
                 query.filter(grants::status.eq(GrantStatus::Revoked.as_str()))
             }
+            Some(Effective::PendingApproval) => query
+                .filter(grants::status.eq(active))
+                .filter(grants::approved_at.is_null()),
             Some(Effective::NotYetValid) => query
                 .filter(grants::status.eq(active))
+                .filter(grants::approved_at.is_not_null())
                 .filter(grants::valid_from.gt(now)),
             Some(Effective::Expired) => query
                 .filter(grants::status.eq(active))
+                .filter(grants::approved_at.is_not_null())
                 .filter(grants::valid_from.le(now.clone()))
                 .filter(grants::valid_until.le(now)),
             Some(Effective::Active) => query
                 .filter(grants::status.eq(active))
+                .filter(grants::approved_at.is_not_null())
                 .filter(grants::valid_from.le(now.clone()))
                 .filter(
                     grants::valid_until

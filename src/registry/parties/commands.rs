@@ -78,6 +78,8 @@ pub fn create(conn: &mut DbConn, actor: &Principal, new: Draft) -> Result<PartyR
         pipl_restricted: false,
         pipl_restricted_by: None,
         dpf_certified_until: None,
+        status_changed_by: None,
+        status_changed_at: None,
     };
     let mut row = row;
     apply_facts(&mut row, &actor.sub, new.facts)?;
@@ -123,11 +125,21 @@ pub fn update(
     {
         row.four_eyes(&actor.sub, "add a processing country")?;
     }
+    let material = row.material_changes(&changes);
     let facts = changes.facts.clone();
     apply(&mut row, changes);
     apply_facts(&mut row, &actor.sub, facts)?;
     row.version += 1;
     row.updated_at = crate::time::format(crate::time::now());
+    if row.status == PartyStatus::Trusted && !material.is_empty() {
+        row.status = PartyStatus::PendingReview;
+        row.status_reason = Some(format!(
+            "material change ({}): to be reviewed and trusted again by a second person",
+            material.join(", ")
+        ));
+        row.status_changed_by = Some(actor.sub.clone());
+        row.status_changed_at = Some(row.updated_at.clone());
+    }
     store::save(conn, &row)?;
     record(conn, &actor.actor(), action::PARTY_UPDATED, &row)?;
     Ok(row)

@@ -77,6 +77,9 @@ pub struct PartyRow {
     /// Who set `pipl_restricted`: someone else must clear it.
     pub pipl_restricted_by: Option<String>,
     pub dpf_certified_until: Option<String>,
+    /// Who last changed `status` (trusted, suspended, sent back for review), and when.
+    pub status_changed_by: Option<String>,
+    pub status_changed_at: Option<String>,
 }
 
 impl PartyRow {
@@ -92,6 +95,39 @@ impl PartyRow {
             )));
         }
         Ok(())
+    }
+
+    /// The facts of `changes` that would change what a review of this party judged: its kind,
+    /// country, principal place of business or ownership, or a processing country added.
+    /// A trusted party so changed goes back to `pending_review`.
+    pub fn material_changes(&self, c: &Changes) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if c.kind.is_some_and(|k| k != self.kind) {
+            out.push("kind");
+        }
+        if c.country.is_some_and(|k| Some(k) != self.country) {
+            out.push("country");
+        }
+        if c.data_locations
+            .as_ref()
+            .is_some_and(|l| l.iter().any(|x| !self.data_locations.contains(x)))
+        {
+            out.push("data_locations");
+        }
+        if c.facts
+            .principal_place_of_business
+            .is_some_and(|p| Some(p) != self.principal_place_of_business)
+        {
+            out.push("principal_place_of_business");
+        }
+        if c.facts
+            .ownership
+            .as_ref()
+            .is_some_and(|o| *o != self.ownership.0)
+        {
+            out.push("ownership");
+        }
+        out
     }
 }
 
@@ -144,6 +180,13 @@ pub struct Party {
     pub status: PartyStatus,
     /// The reason given with the last status change.
     pub status_reason: Option<String>,
+    /// Who last changed `status`: who trusted, suspended or offboarded it, or who made the
+    /// material change that sent it back to `pending_review`. Null if it never changed (or
+    /// changed before this was kept: the ledger holds those).
+    #[serde(default)]
+    pub status_changed_by: Option<String>,
+    #[serde(default)]
+    pub status_changed_at: Option<String>,
     /// A reference in another system, e.g. `gvl:755` for an IAB vendor.
     pub external_ref: Option<String>,
     /// Purposes the party itself declares (e.g. in the GVL). They grant nothing.
@@ -195,6 +238,8 @@ impl From<PartyRow> for Party {
             next_review_due: r.next_review_due,
             status: r.status,
             status_reason: r.status_reason,
+            status_changed_by: r.status_changed_by,
+            status_changed_at: r.status_changed_at,
             external_ref: r.external_ref,
             declared_purposes: r.declared_purposes.0,
             declared_categories: r.declared_categories.0,
