@@ -168,6 +168,46 @@ where
     }
 }
 
+/// Runs `f` in a savepoint of the caller's transaction: kept on `Ok`, undone on `Err`.
+pub fn savepoint<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    savepoint_then(conn, |conn| f(conn).map(|v| (v, true)))
+}
+
+/// Runs `f` in a savepoint of the caller's transaction: kept when `f` answers `Ok((_, true))`,
+/// undone when it answers `Ok((_, false))` or `Err` (a dry run undoes what it did).
+pub fn savepoint_then<T, E>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<(T, bool), E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction(c)?,
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    let result = f(conn);
+    let keep = matches!(result, Ok((_, true)));
+    if keep {
+        match conn {
+            DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c)?,
+            DbConn::Pg(c) => AnsiTransactionManager::commit_transaction(c)?,
+        }
+    } else {
+        match conn {
+            DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c)?,
+            DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c)?,
+        }
+    }
+    result.map(|(v, _)| v)
+}
+
 /// Inserts `$rows` (a slice or `Vec` of insertable rows) into `$table`, at most 500 rows per
 /// statement, on a `&mut DbConn`. Multi-row inserts are per backend in diesel, so the backend is
 /// matched here for every caller. Expands to a `?` on the statement's error.

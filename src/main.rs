@@ -50,6 +50,24 @@ fn main() -> ExitCode {
                 Err(e) => fail(&e),
             }
         }
+        Command::Import {
+            command:
+                ImportCommand::Register {
+                    file,
+                    actor,
+                    dry_run,
+                    row_by_row,
+                    storage,
+                },
+        } => {
+            init_logging();
+            let config = config(storage, String::new());
+            match cli::run::import_register(&file, &actor, dry_run, row_by_row, &config) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(2),
+                Err(e) => fail(&e),
+            }
+        }
         Command::Audit {
             command:
                 AuditCommand::Verify {

@@ -100,6 +100,8 @@ diesel::table! {
         requested_by -> Text,
         approved_by -> Nullable<Text>,
         approved_at -> Nullable<Text>,
+        supersedes -> Nullable<Text>,
+        superseded_by -> Nullable<Text>,
     }
 }
 

@@ -59,6 +59,34 @@ pub struct NewGrant {
     pub valid_until: Option<String>,
 }
 
+impl NewGrant {
+    /// The draft, once the label rule holds.
+    pub(crate) fn into_draft(self) -> Result<grants::Draft, DomainError> {
+        if self
+            .transfer_mechanism
+            .is_some_and(|m| m != TransferMechanism::None)
+        {
+            return Err(DomainError::field(
+                "transfer_mechanism",
+                "is read-only and not evidence: record the agreement (POST /v1/parties/{id}/agreements) and list it in `agreements`",
+            ));
+        }
+        Ok(grants::Draft {
+            service: self.service,
+            categories: self.categories,
+            allowed_regions: self.allowed_regions,
+            transfer_mechanism: self.transfer_mechanism.unwrap_or(TransferMechanism::None),
+            legal_basis: self.legal_basis,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            agreements: self.agreements.unwrap_or_default(),
+            exemptions: self.exemptions.unwrap_or_default(),
+            pipia_reference: self.pipia_reference,
+            separate_consent: self.separate_consent.unwrap_or(false),
+        })
+    }
+}
+
 /// Changes to a grant: only the agreements that back it and the exemptions it allows.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"agreements": ["0193a0c7-3333-7cc0-9d2a-0c1b2a3d4e5f"], "exemptions": ["contract_necessity"]}))]
@@ -92,7 +120,11 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-fn grant_response(row: GrantRow, status: StatusCode, location: Option<String>) -> HttpResponse {
+pub(super) fn grant_response(
+    row: GrantRow,
+    status: StatusCode,
+    location: Option<String>,
+) -> HttpResponse {
     versioned(status, row.version, location, &row.view(crate::time::now()))
 }
 
@@ -246,29 +278,7 @@ pub async fn create(
     let row = state
         .write(move |conn| {
             commands::create(conn, &actor, &party_id, || {
-                let new: NewGrant = body.parse()?;
-                if new
-                    .transfer_mechanism
-                    .is_some_and(|m| m != TransferMechanism::None)
-                {
-                    return Err(DomainError::field(
-                        "transfer_mechanism",
-                        "is read-only and not evidence: record the agreement (POST /v1/parties/{id}/agreements) and list it in `agreements`",
-                    ));
-                }
-                Ok(grants::Draft {
-                    service: new.service,
-                    categories: new.categories,
-                    allowed_regions: new.allowed_regions,
-                    transfer_mechanism: new.transfer_mechanism.unwrap_or(TransferMechanism::None),
-                    legal_basis: new.legal_basis,
-                    valid_from: new.valid_from,
-                    valid_until: new.valid_until,
-                    agreements: new.agreements.unwrap_or_default(),
-                    exemptions: new.exemptions.unwrap_or_default(),
-                    pipia_reference: new.pipia_reference,
-                    separate_consent: new.separate_consent.unwrap_or(false),
-                })
+                body.parse::<NewGrant>()?.into_draft()
             })
         })
         .await?;
@@ -314,44 +324,10 @@ pub async fn revoke_one(
     Ok(grant_response(row, StatusCode::OK, None))
 }
 
-/// Approve a grant: a second person's yes.
-///
-/// A new grant, and one whose exemptions were widened, is `pending_approval` until a principal
-/// other than its `requested_by` approves it; until then decisions report `grant_not_approved`
-/// for what it would cover. Find what waits with `GET /v1/grants?effective=pending_approval`.
-/// Requires `If-Match`. Roles: admin, procurement.
-#[utoipa::path(
-    operation_id = "approve_grant",
-    tag = "grants",
-    params(("id" = String, Path, description = "The grant id."),
-        ("If-Match" = String, Header, description = "The current ETag.")),
-    security(("bearer" = [])),
-    extensions(("x-roles" = json!(RegisterWrite::NAMES))),
-    responses(
-        (status = 200, description = "The approved grant.", body = Grant,
-            headers(("ETag" = String, description = "The new version."))),
-        (status = 403, description = "Four eyes: the principal who asked for the scope cannot approve it.", body = super::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already approved, or revoked.", body = super::error::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/v1/grants/{id}/approve")]
-pub async fn approve(
-    auth: Auth<RegisterWrite>,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-    if_match: IfMatch,
-) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    let actor = auth.0;
-    let row = state
-        .write(move |conn| commands::approve(conn, &actor, &id, &if_match.0))
-        .await?;
-    Ok(grant_response(row, StatusCode::OK, None))
-}
-
 /// Change the agreements or exemptions of a grant.
 ///
-/// Nothing else of a grant changes: a different scope is a new grant. Requires `If-Match`.
+/// Nothing else of a grant changes in place: amend or renew it for a different scope or window
+/// (`POST /v1/grants/{id}/amend`). Requires `If-Match`.
 /// Each agreement must be one of the grant's party. An added exemption widens the grant: it
 /// waits for approval again (`pending_approval`). Roles: admin, procurement.
 #[utoipa::path(

@@ -3,6 +3,7 @@
 //! and the source of the OpenAPI document.
 
 pub mod agreements;
+pub mod amendments;
 pub mod audit;
 pub mod auth;
 mod body_errors;
@@ -22,6 +23,7 @@ pub mod openapi;
 pub mod operations;
 pub mod pagination;
 pub mod parties;
+pub mod register_import;
 pub mod reminders;
 pub mod routes;
 pub mod scopes;

@@ -4,8 +4,9 @@
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
-    agreements, audit, disclosure_exports, entities, evaluate, exports, grants, imports, incidents,
-    legal, operations, parties, reminders, scopes, services, sharing, taxonomy, transfers, witness,
+    agreements, amendments, audit, disclosure_exports, entities, evaluate, exports, grants,
+    imports, incidents, legal, operations, parties, register_import, reminders, scopes, services,
+    sharing, taxonomy, transfers, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -38,7 +39,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(grants::create)
         .service(grants::get)
         .service(grants::revoke_one)
-        .service(grants::approve)
+        .service(amendments::approve)
+        .service(amendments::amend)
         .service(grants::update)
         .service(entities::list)
         .service(entities::create)
@@ -54,6 +56,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::adjust)
         .service(transfers::readiness)
         .service(imports::import_gvl)
+        .service(register_import::import)
         .service(evaluate::evaluate)
         .service(sharing::list)
         .service(sharing::get)

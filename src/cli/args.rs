@@ -130,6 +130,24 @@ pub enum ImportCommand {
         #[command(flatten)]
         storage: Storage,
     },
+    /// Import parties and grants from a CSV (or, for a .json file, JSON) spreadsheet: the
+    /// columns of /v1/exports/register.csv (README "Importing the register").
+    Register {
+        /// The .csv or .json file.
+        file: PathBuf,
+        /// Who the ledger records as the actor (a procurement principal).
+        #[arg(long, default_value = "cli")]
+        actor: String,
+        /// Judge every row and report what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the rows that pass and report the others (default: any row rejected and
+        /// nothing is written).
+        #[arg(long)]
+        row_by_row: bool,
+        #[command(flatten)]
+        storage: Storage,
+    },
 }
 
 #[derive(Subcommand)]

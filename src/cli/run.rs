@@ -65,6 +65,92 @@ pub fn import_gvl(
     Ok(())
 }
 
+/// Imports a register spreadsheet through the same reader and rules as
+/// `POST /v1/imports/register`, with a progress line on stderr and the report on stdout.
+/// Answers whether every row was taken.
+pub fn import_register(
+    file: &std::path::Path,
+    actor: &str,
+    dry_run: bool,
+    row_by_row: bool,
+    config: &Config,
+) -> Result<bool, String> {
+    use std::io::Write;
+    use vendor_registry::imports::register::{ImportMode, import_register};
+    let bytes = std::fs::read(file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+    let csv = !file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let rows = vendor_registry::api::register_import::read_rows(&bytes, csv).map_err(describe)?;
+    let mode = if row_by_row {
+        ImportMode::RowByRow
+    } else {
+        ImportMode::AllOrNothing
+    };
+    let principal = vendor_registry::auth::Principal {
+        sub: actor.to_owned(),
+        roles: vec![vendor_registry::auth::Role::Procurement],
+    };
+    let pool = vendor_registry::open_storage(config, 1)?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    let total = rows.len();
+    eprintln!(
+        "importing {total} rows from {}{}",
+        file.display(),
+        if dry_run { " (dry run)" } else { "" }
+    );
+    let report = db::write_tx(&mut conn, |conn| {
+        import_register(conn, &principal, rows, mode, dry_run, |done, total| {
+            if done % 100 == 0 || done == total {
+                let width = 30;
+                let filled = done * width / total.max(1);
+                eprint!(
+                    "\r  [{}{}] {done}/{total}",
+                    "#".repeat(filled),
+                    " ".repeat(width - filled)
+                );
+                let _ = std::io::stderr().flush();
+            }
+        })
+    })
+    .map_err(describe)?;
+    eprintln!();
+    eprintln!(
+        "parties: {} created, {} updated, {} unchanged; grants: {} created, {} amended, {} unchanged; {} rejected; {}",
+        report.parties.created,
+        report.parties.updated,
+        report.parties.unchanged,
+        report.grants.created,
+        report.grants.amended,
+        report.grants.unchanged,
+        report.rejected,
+        if report.applied {
+            "written"
+        } else {
+            "nothing written"
+        }
+    );
+    for e in report.errors() {
+        eprintln!("  {}: {}", e.field, e.message);
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&report).unwrap_or_default()
+    );
+    Ok(report.rejected == 0)
+}
+
+fn describe(e: DomainError) -> String {
+    match e {
+        DomainError::Invalid(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
+
 /// The witnesses an offline check trusts.
 pub struct Witnesses {
     pub keys: Vec<String>,

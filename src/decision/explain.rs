@@ -95,15 +95,15 @@ fn remedy(code: ReasonCode) -> (Fixer, &'static str) {
         ),
         DestinationRegionNotAllowed => (
             Procurement,
-            "Allow the destination's region on the grant (PATCH /v1/grants/{id}, allowed_regions).",
+            "Amend the grant to allow the destination's region (POST /v1/grants/{id}/amend, allowed_regions); a second person approves the amendment.",
         ),
         GrantNotYetValid => (
             Procurement,
-            "Wait until the grant's valid_from, or move it (PATCH /v1/grants/{id}).",
+            "Wait until the grant's valid_from, or amend it to start sooner (POST /v1/grants/{id}/amend, valid_from); a second person approves the amendment.",
         ),
         GrantExpired => (
             Procurement,
-            "Extend the grant's valid_until (PATCH /v1/grants/{id}) or grant the category anew.",
+            "Renew the grant (POST /v1/grants/{id}/amend, valid_until); it takes over once a second person approves it.",
         ),
         GrantNotApproved => (
             Procurement,
@@ -135,7 +135,7 @@ fn remedy(code: ReasonCode) -> (Fixer, &'static str) {
         ),
         PiplPrerequisiteMissing => (
             Procurement,
-            "Record the grant's pipia_reference and separate_consent (PATCH /v1/grants/{id}).",
+            "Amend the grant with its pipia_reference and separate_consent (POST /v1/grants/{id}/amend); a second person approves the amendment.",
         ),
         UsDspProhibited => (
             Nobody,

@@ -1,8 +1,9 @@
-//! Imports into the register: the IAB TCF Global Vendor List. Parties are created and changed
-//! through the registry's own commands and lifecycle, so an import follows the same rules as a
-//! person does.
+//! Imports into the register: the IAB TCF Global Vendor List, and the register's own
+//! spreadsheet (`register`). Parties and grants are created and changed through the registry's
+//! own commands and lifecycle, so an import follows the same rules as a person does.
 
 pub mod gvl;
+pub mod register;
 
 use std::collections::HashSet;
 

@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod amendments;
 mod answers;
 mod approvals;
 mod audit_trust;
@@ -25,6 +26,7 @@ mod nodes;
 mod openapi;
 mod parties;
 mod races;
+mod register_import;
 mod services;
 mod taxonomy;
 mod tokens;

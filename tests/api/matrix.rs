@@ -54,6 +54,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/grants/{id}"), REGISTER_READ),
         (("post", "/v1/grants/{id}/revoke"), REGISTER_WRITE),
         (("post", "/v1/grants/{id}/approve"), REGISTER_WRITE),
+        (("post", "/v1/grants/{id}/amend"), REGISTER_WRITE),
+        (("post", "/v1/imports/register"), REGISTER_WRITE),
         (("post", "/v1/sharing-requests"), &["service"][..]),
         (
             ("post", "/v1/sharing-requests/evaluate"),
@@ -365,6 +367,7 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
                 let read = uri
                     .trim_end_matches("/status")
                     .trim_end_matches("/revoke")
+                    .trim_end_matches("/amend")
                     .trim_end_matches("/withdraw")
                     .trim_end_matches("/confirm-override")
                     .to_owned();

@@ -155,7 +155,7 @@ pub struct PartyPatch {
 
 impl PartyPatch {
     /// The changes, once the rules the validator crate cannot state hold.
-    pub(super) fn into_changes(self) -> Result<parties::Changes, DomainError> {
+    pub(crate) fn into_changes(self) -> Result<parties::Changes, DomainError> {
         for (field, value) in [
             ("contract_reference", &self.contract_reference),
             ("external_ref", &self.external_ref),

@@ -29,7 +29,7 @@ fn record(
 
 /// Grants the party `party_id` a scope; `draft` is judged once the party is found. The service
 /// and every category must exist, `valid_until` must follow `valid_from`, and an offboarded
-/// party gets no new grants.
+/// party gets no new grants. The grant waits for a second person's approval.
 pub fn create(
     conn: &mut DbConn,
     actor: &Principal,
@@ -38,6 +38,52 @@ pub fn create(
 ) -> Result<GrantRow, DomainError> {
     let party = parties::store::find(conn, party_id)?.ok_or(DomainError::NotFound)?;
     let new = draft()?;
+    let row = build(conn, actor, party, new, None)?;
+    store::insert(conn, &row)?;
+    record(conn, &actor.actor(), action::GRANT_CREATED, &row)?;
+    Ok(row)
+}
+
+/// Amends or renews grant `id` at the version `expected`: a new grant, waiting for approval,
+/// that `supersedes` it; the old one stays in force until the new one is approved (see
+/// [`approve`]). A revoked or superseded grant is not amended, nor one with an amendment
+/// waiting already.
+pub fn amend(
+    conn: &mut DbConn,
+    actor: &Principal,
+    id: &str,
+    expected: &Expected,
+    amendment: impl FnOnce() -> Result<super::Amendment, DomainError>,
+) -> Result<GrantRow, DomainError> {
+    let old = store::find(conn, id)?.ok_or(DomainError::NotFound)?;
+    expected.require(old.version)?;
+    let draft = amendment()?.apply_to(&old);
+    if old.status == GrantStatus::Revoked {
+        return Err(DomainError::Conflict(match &old.superseded_by {
+            Some(by) => format!("The grant was superseded by {by}: amend that one."),
+            None => "A revoked grant is not amended: grant the scope anew.".into(),
+        }));
+    }
+    if let Some(waiting) = store::pending_amendment_of(conn, &old.id)? {
+        return Err(DomainError::Conflict(format!(
+            "The grant has an amendment waiting for approval ({waiting}): approve or revoke it first."
+        )));
+    }
+    let party = parties::store::find(conn, &old.party_id)?.ok_or(DomainError::NotFound)?;
+    let row = build(conn, actor, party, draft, Some(old.id))?;
+    store::insert(conn, &row)?;
+    record(conn, &actor.actor(), action::GRANT_CREATED, &row)?;
+    Ok(row)
+}
+
+/// A new grant of `party` from `new`, every rule checked, asked for by `actor`.
+fn build(
+    conn: &mut DbConn,
+    actor: &Principal,
+    party: parties::PartyRow,
+    new: Draft,
+    supersedes: Option<String>,
+) -> Result<GrantRow, DomainError> {
     check_unique("categories", &new.categories)?;
     check_unique("allowed_regions", &new.allowed_regions)?;
     let now = crate::time::now();
@@ -71,7 +117,7 @@ pub fn create(
     }
     party.four_eyes(&actor.sub, "grant it a scope")?;
     let stamp = crate::time::format(now);
-    let row = GrantRow {
+    Ok(GrantRow {
         id: uuid::Uuid::now_v7().to_string(),
         party_id: party.id,
         service: new.service,
@@ -95,10 +141,9 @@ pub fn create(
         requested_by: actor.sub.clone(),
         approved_by: None,
         approved_at: None,
-    };
-    store::insert(conn, &row)?;
-    record(conn, &actor.actor(), action::GRANT_CREATED, &row)?;
-    Ok(row)
+        supersedes,
+        superseded_by: None,
+    })
 }
 
 /// The agreements must be the party's own, listed once; exemptions once each.
@@ -164,7 +209,8 @@ pub fn update(
 }
 
 /// Approves a grant waiting for it, at the version `expected`: from now on decisions may rely
-/// on it. Four eyes: whoever asked for the scope (`requested_by`) cannot approve it.
+/// on it. Four eyes: whoever asked for the scope (`requested_by`) cannot approve it. An
+/// amendment's approval revokes the grant it supersedes, in the same transaction.
 pub fn approve(
     conn: &mut DbConn,
     actor: &Principal,
@@ -195,6 +241,14 @@ pub fn approve(
     row.version += 1;
     store::save(conn, &row)?;
     record(conn, &actor.actor(), action::GRANT_APPROVED, &row)?;
+    if let Some(old) = &row.supersedes
+        && let Some(mut old) = store::find(conn, old)?
+        && old.status == GrantStatus::Active
+    {
+        old.superseded_by = Some(row.id.clone());
+        let reason = format!("superseded by {}", row.id);
+        revoke(conn, &actor.actor(), old, Some(reason))?;
+    }
     Ok(row)
 }
 

@@ -86,6 +86,8 @@ pub struct GrantRow {
     pub requested_by: String,
     pub approved_by: Option<String>,
     pub approved_at: Option<String>,
+    pub supersedes: Option<String>,
+    pub superseded_by: Option<String>,
 }
 
 /// A scope granted to a party.
@@ -146,6 +148,13 @@ pub struct Grant {
     /// When it was approved; null while it waits (`effective: pending_approval`).
     #[serde(default)]
     pub approved_at: Option<String>,
+    /// The grant this one amends or renews (`POST /v1/grants/{id}/amend`): that one stays in
+    /// force until this one is approved, and is then revoked as superseded.
+    #[serde(default)]
+    pub supersedes: Option<String>,
+    /// The approved amendment that replaced this grant.
+    #[serde(default)]
+    pub superseded_by: Option<String>,
     /// Increases with every change; send it back in `If-Match`.
     pub version: i64,
     /// Only with `as_of`: the ledger entry that recorded this state.
@@ -186,6 +195,8 @@ impl GrantRow {
             requested_by: self.requested_by,
             approved_by: self.approved_by,
             approved_at: self.approved_at,
+            supersedes: self.supersedes,
+            superseded_by: self.superseded_by,
             version: self.version,
             as_of_ledger_seq: None,
         }
@@ -233,6 +244,45 @@ pub struct Draft {
     pub exemptions: Vec<Exemption>,
     pub pipia_reference: Option<String>,
     pub separate_consent: bool,
+}
+
+/// An amendment or renewal of a grant: what differs from it (`None` keeps the grant's value;
+/// `Some(None)` clears an optional one). The service never changes: that is a new grant.
+#[derive(Debug, Clone, Default)]
+pub struct Amendment {
+    pub categories: Option<Vec<String>>,
+    pub allowed_regions: Option<Vec<Region>>,
+    pub legal_basis: Option<Option<String>>,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<Option<String>>,
+    pub agreements: Option<Vec<String>>,
+    pub exemptions: Option<Vec<Exemption>>,
+    pub pipia_reference: Option<Option<String>>,
+    pub separate_consent: Option<bool>,
+}
+
+impl Amendment {
+    /// The grant `row` as amended, as a draft for a new grant.
+    pub fn apply_to(self, row: &GrantRow) -> Draft {
+        Draft {
+            service: row.service.clone(),
+            categories: self.categories.unwrap_or_else(|| row.categories.0.clone()),
+            allowed_regions: self
+                .allowed_regions
+                .unwrap_or_else(|| row.allowed_regions.0.clone()),
+            // The label before agreements were evidence is kept as it was (read-only).
+            transfer_mechanism: row.transfer_mechanism,
+            legal_basis: self.legal_basis.unwrap_or_else(|| row.legal_basis.clone()),
+            valid_from: Some(self.valid_from.unwrap_or_else(|| row.valid_from.clone())),
+            valid_until: self.valid_until.unwrap_or_else(|| row.valid_until.clone()),
+            agreements: self.agreements.unwrap_or_else(|| row.agreements.0.clone()),
+            exemptions: self.exemptions.unwrap_or_else(|| row.exemptions.0.clone()),
+            pipia_reference: self
+                .pipia_reference
+                .unwrap_or_else(|| row.pipia_reference.clone()),
+            separate_consent: self.separate_consent.unwrap_or(row.separate_consent),
+        }
+    }
 }
 
 /// Changes to a grant: only the agreements that back it and the exemptions it allows.

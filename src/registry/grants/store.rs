@@ -54,6 +54,17 @@ pub fn of_party(
     }
 }
 
+/// The amendment of grant `id` that waits for approval, if any.
+pub fn pending_amendment_of(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>> {
+    grants::table
+        .filter(grants::supersedes.eq(id))
+        .filter(grants::status.eq(GrantStatus::Active.as_str()))
+        .filter(grants::approved_at.is_null())
+        .select(grants::id)
+        .first(conn)
+        .optional()
+}
+
 /// A party's active grants, by id.
 pub fn active_of_party(conn: &mut DbConn, party_id: &str) -> QueryResult<Vec<GrantRow>> {
     grants::table
