@@ -5,15 +5,18 @@
 //!   (group commit) vs the same endpoint committing each decision on its own, interleaved
 //!   rounds, at saturation and at fixed rates, on SQLite and (with `--database-url`) PostgreSQL;
 //! - `crash`: `kill -9` under load, then every acknowledged decision must be in the ledger;
-//! - `scale`: start-up time and resident memory with 1,000,000 grants.
+//! - `scale`: start-up time and resident memory with 1,000,000 grants;
+//! - `import`: the register imported from a CSV of 10,000 parties with 50,000 grants, then
+//!   imported again unchanged: wall time and the importer's peak resident memory.
 //!
 //! ```sh
 //! cargo run --release -p vendor-registry-bench -- [--smoke] [--out FILE] \
-//!     [--only engine,http,crash,scale] [--database-url postgres://user:pw@127.0.0.1/postgres]
+//!     [--only engine,http,crash,scale,import] [--database-url postgres://user:pw@127.0.0.1/postgres]
 //! ```
 
 mod engine;
 mod http;
+mod import;
 mod load;
 mod scale;
 
@@ -37,7 +40,7 @@ fn main() {
     }
     let smoke = args.iter().any(|a| a == "--smoke");
     let out = value("--out");
-    let only = value("--only").unwrap_or_else(|| "engine,http,crash,scale".into());
+    let only = value("--only").unwrap_or_else(|| "engine,http,crash,scale,import".into());
     let wants = |part: &str| only.split(',').any(|p| p.trim() == part);
     let mut backends = vec![http::Backend::Sqlite];
     if let Some(url) = value("--database-url").filter(|u| !u.is_empty()) {
@@ -106,6 +109,11 @@ fn main() {
         let r = scale::run(if smoke { 1_000 } else { 100_000 });
         eprintln!("scale: {r}");
         report["scale"] = r;
+    }
+    if wants("import") {
+        let r = import::run(if smoke { 200 } else { 10_000 });
+        eprintln!("import: {r}");
+        report["import"] = r;
     }
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
     println!("{text}");

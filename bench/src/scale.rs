@@ -12,8 +12,20 @@ use crate::engine::SCOPES;
 use crate::http::{Server, call, service_binary, token};
 
 const GRANTS_PER_PARTY: usize = 10;
-const SERVICES: usize = 10;
+pub(crate) const SERVICES: usize = 10;
 const T: &str = "2026-11-29T00:00:00.000000Z";
+
+/// Writes the services `svc-0` … `svc-9` straight into a migrated database.
+pub(crate) fn services(conn: &mut SqliteConnection) {
+    let mut sql = String::new();
+    for s in 0..SERVICES {
+        sql.push_str(&format!(
+            "INSERT INTO services (key, name, description, purposes, active, created_at, updated_at, version) \
+             VALUES ('svc-{s}', 'svc-{s}', '', '[\"marketing\"]', 1, '{T}', '{T}', 1);"
+        ));
+    }
+    conn.batch_execute(&sql).expect("services");
+}
 
 /// The id of loaded party `p`, in the form the API issues (a hyphenated UUID).
 fn party_id(p: usize) -> String {
@@ -23,14 +35,8 @@ fn party_id(p: usize) -> String {
 /// Writes the register: `SERVICES` services, `parties` trusted parties, ten grants each.
 fn fill(db: &std::path::Path, parties: usize) {
     let mut conn = SqliteConnection::establish(&db.display().to_string()).expect("the database");
-    let mut sql = String::from("BEGIN;");
-    for s in 0..SERVICES {
-        sql.push_str(&format!(
-            "INSERT INTO services (key, name, description, purposes, active, created_at, updated_at, version) \
-             VALUES ('svc-{s}', 'svc-{s}', '', '[\"marketing\"]', 1, '{T}', '{T}', 1);"
-        ));
-    }
-    conn.batch_execute(&sql).expect("services");
+    conn.batch_execute("BEGIN;").expect("begin");
+    services(&mut conn);
     // A small linear congruential generator: the same register on every run, no dependency.
     let mut seed: u64 = 1;
     let mut next = |n: usize| {
