@@ -318,6 +318,8 @@ policy!(/// Filing sharing requests.
 policy!(/// Evaluating a sharing request without recording it: services for themselves, the others
     /// for any service.
     EvaluateShare: Admin, Procurement, Auditor, Service);
+policy!(/// What-if simulations over recorded decisions: the register's keepers and auditors.
+    Simulate: Admin, Procurement, Auditor);
 policy!(/// Reading decisions: auditors, admins and counsel all, services their own.
     DecisionRead: Admin, Auditor, Service, Legal);
 policy!(/// Filing and following legal requests and incidents: counsel and admins.

@@ -29,6 +29,7 @@ pub mod routes;
 pub mod scopes;
 pub mod services;
 pub mod sharing;
+pub mod simulations;
 pub mod state;
 pub mod streaming;
 pub mod taxonomy;

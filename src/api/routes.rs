@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{
     agreements, amendments, audit, disclosure_exports, entities, evaluate, exports, grants,
     imports, incidents, legal, operations, parties, register_import, reminders, scopes, services,
-    sharing, taxonomy, transfers, witness,
+    sharing, simulations, taxonomy, transfers, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -57,6 +57,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(transfers::readiness)
         .service(imports::import_gvl)
         .service(register_import::import)
+        .service(simulations::create)
         .service(evaluate::evaluate)
         .service(sharing::list)
         .service(sharing::get)

@@ -40,6 +40,21 @@ pub struct Evaluation {
     pub evaluated_at: String,
 }
 
+/// The register now: the writer's snapshot, brought up to the ledger's head in a copy of its
+/// own if it is behind (a read never installs one for the writer).
+pub fn current_snapshot(
+    conn: &mut DbConn,
+    slot: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
+) -> Result<std::sync::Arc<Snapshot>, DomainError> {
+    let (_, _, revision) = crate::ledger::head(conn)?;
+    let current = slot.read().map(|s| s.clone()).unwrap_or_default();
+    Ok(if current.revision == revision {
+        current
+    } else {
+        std::sync::Arc::new(current.advance(conn, revision)?)
+    })
+}
+
 /// Judges `request` against the register now. The outer error is storage's; the inner one
 /// the request's own (unknown keys: 422).
 pub fn evaluate(
@@ -48,14 +63,8 @@ pub fn evaluate(
     request: engine::Request,
     enforcement: Enforcement,
 ) -> Result<Result<Evaluation, DomainError>, DomainError> {
-    let (_, _, revision) = crate::ledger::head(conn)?;
-    let current = slot.read().map(|s| s.clone()).unwrap_or_default();
-    // A snapshot of its own: a read never installs one for the writer.
-    let snap = if current.revision == revision {
-        current
-    } else {
-        std::sync::Arc::new(current.advance(conn, revision)?)
-    };
+    let snap = current_snapshot(conn, slot)?;
+    let revision = snap.revision;
     if let Err(e) = super::batch::check_keys(&snap, &request) {
         return Ok(Err(e));
     }

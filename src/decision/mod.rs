@@ -15,6 +15,7 @@ pub mod follow;
 pub mod loading;
 pub mod reasons;
 pub mod record;
+pub mod simulate;
 pub mod snapshot;
 pub mod store;
 pub mod verdict;

@@ -28,6 +28,7 @@ mod parties;
 mod races;
 mod register_import;
 mod services;
+mod simulations;
 mod taxonomy;
 mod tokens;
 mod transfer_law;

@@ -56,6 +56,10 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("post", "/v1/grants/{id}/approve"), REGISTER_WRITE),
         (("post", "/v1/grants/{id}/amend"), REGISTER_WRITE),
         (("post", "/v1/imports/register"), REGISTER_WRITE),
+        (
+            ("post", "/v1/simulations"),
+            &["admin", "procurement", "auditor"][..],
+        ),
         (("post", "/v1/sharing-requests"), &["service"][..]),
         (
             ("post", "/v1/sharing-requests/evaluate"),

@@ -1,0 +1,178 @@
+//! `POST /v1/simulations`: what proposed register changes would do to recorded decisions.
+
+use actix_web::{HttpResponse, post, web};
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use super::auth::Auth;
+use super::error::ApiError;
+use super::extract::JsonBody;
+use super::state::AppState;
+use crate::auth::Simulate;
+use crate::decision::simulate::{Change, Question, Simulation, simulate};
+use crate::types::Region;
+
+/// A proposed change; `kind` says which.
+#[derive(Debug, Deserialize, serde::Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProposedChange {
+    /// The grant revoked.
+    RevokeGrant { grant_id: String },
+    /// The party suspended.
+    SuspendParty { party_id: String },
+    /// The party's processing countries replaced.
+    SetDataLocations {
+        party_id: String,
+        data_locations: Vec<String>,
+    },
+    /// A grant added, approved (as if a second person had).
+    AddGrant {
+        party_id: String,
+        service: String,
+        categories: Vec<String>,
+        allowed_regions: Vec<Region>,
+        /// RFC 3339; absent: valid since ever.
+        valid_from: Option<String>,
+        /// RFC 3339; absent: open-ended.
+        valid_until: Option<String>,
+        /// Agreements of the party that would back it.
+        #[serde(default)]
+        agreements: Vec<String>,
+        /// It would carry a PIPIA reference (PIPL Art. 55).
+        #[serde(default)]
+        pipia_reference: bool,
+        /// Separate consent would be on record (PIPL Art. 39).
+        #[serde(default)]
+        separate_consent: bool,
+    },
+}
+
+/// A what-if question.
+#[derive(Debug, Deserialize, ToSchema, Validate)]
+#[schema(example = json!({"from": "2026-11-01", "to": "2026-12-01",
+    "changes": [{"kind": "revoke_grant", "grant_id": "0193a0c5-1111-7cc0-9d2a-0c1b2a3d4e5f"},
+        {"kind": "suspend_party", "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f"}]}))]
+pub struct SimulationRequest {
+    /// The decisions decided at or after this instant (RFC 3339, or a date: its start, UTC).
+    /// Defaults to 30 days before now.
+    pub from: Option<String>,
+    /// … and before this one (RFC 3339, or a date: its start). Defaults to now.
+    pub to: Option<String>,
+    /// Only this service's decisions.
+    #[validate(length(min = 1, max = 100))]
+    pub service: Option<String>,
+    /// Only decisions about this party.
+    #[validate(length(min = 1, max = 100))]
+    pub party_id: Option<String>,
+    /// The proposed changes, applied in order to a copy of the register; none asks what the
+    /// register as it is now says of the window.
+    #[validate(length(max = 100))]
+    pub changes: Vec<ProposedChange>,
+}
+
+fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
+    super::validators::day_or_instant(
+        field,
+        value,
+        "T00:00:00.000000Z",
+        "must be an RFC 3339 timestamp or a date as YYYY-MM-DD (its start, UTC)",
+    )
+}
+
+fn micros(field: String, value: Option<String>) -> Result<Option<i64>, ApiError> {
+    value
+        .map(|v| {
+            crate::time::parse(&v)
+                .map(|t| t.timestamp_micros())
+                .ok_or_else(|| ApiError::field(field, "must be an RFC 3339 timestamp"))
+        })
+        .transpose()
+}
+
+fn change_of(i: usize, c: ProposedChange) -> Result<Change, ApiError> {
+    Ok(match c {
+        ProposedChange::RevokeGrant { grant_id } => Change::RevokeGrant { grant_id },
+        ProposedChange::SuspendParty { party_id } => Change::SuspendParty { party_id },
+        ProposedChange::SetDataLocations {
+            party_id,
+            data_locations,
+        } => Change::SetDataLocations {
+            party_id,
+            data_locations,
+        },
+        ProposedChange::AddGrant {
+            party_id,
+            service,
+            categories,
+            allowed_regions,
+            valid_from,
+            valid_until,
+            agreements,
+            pipia_reference,
+            separate_consent,
+        } => Change::AddGrant {
+            party_id,
+            service,
+            categories,
+            allowed_regions,
+            valid_from: micros(format!("changes[{i}].valid_from"), valid_from)?,
+            valid_until: micros(format!("changes[{i}].valid_until"), valid_until)?,
+            agreements,
+            pipia: pipia_reference,
+            separate_consent,
+        },
+    })
+}
+
+/// Simulate register changes against recorded decisions.
+///
+/// Replays the decisions of a window (at most 10,000, oldest first; `truncated` says if there
+/// were more) against the register as it is now and against a copy with the proposed changes —
+/// a grant revoked or added, a party suspended, its processing countries replaced — judged now
+/// by the same engine with today's counters. Answers the decisions whose outcome with the
+/// changes differs from the one recorded, each with its outcome without the changes (so what
+/// the changes cause stands apart from what has moved since) and the new reasons. Writes
+/// nothing, counts nothing. Roles: admin, procurement, auditor.
+#[utoipa::path(
+    operation_id = "simulate",
+    tag = "sharing",
+    request_body = SimulationRequest,
+    security(("bearer" = [])),
+    extensions(("x-roles" = json!(Simulate::NAMES))),
+    responses((status = 200, description = "The decisions that would flip; nothing recorded.", body = Simulation))
+)]
+#[post("/v1/simulations")]
+pub async fn create(
+    _auth: Auth<Simulate>,
+    state: web::Data<AppState>,
+    body: JsonBody,
+) -> Result<HttpResponse, ApiError> {
+    let input: SimulationRequest = body.parse()?;
+    let now = crate::time::now();
+    let to = instant("to", input.to.as_deref())?.unwrap_or_else(|| crate::time::format(now));
+    let from = instant("from", input.from.as_deref())?
+        .unwrap_or_else(|| crate::time::format(now - chrono::Duration::days(30)));
+    if from >= to {
+        return Err(ApiError::field("to", "must be after from"));
+    }
+    let changes = input
+        .changes
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| change_of(i, c))
+        .collect::<Result<Vec<_>, _>>()?;
+    let question = Question {
+        from,
+        to,
+        service: input.service,
+        party_id: input.party_id,
+        changes,
+    };
+    let slot = state.snapshot.clone();
+    let enforcement = state.enforcement;
+    let answer: Simulation = state
+        .read(move |conn| simulate(conn, &slot, &question, enforcement))
+        .await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
