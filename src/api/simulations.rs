@@ -11,42 +11,6 @@ use super::extract::JsonBody;
 use super::state::AppState;
 use crate::auth::Simulate;
 use crate::decision::simulate::{Change, Question, Simulation, simulate};
-use crate::types::Region;
-
-/// A proposed change; `kind` says which.
-#[derive(Debug, Deserialize, serde::Serialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum ProposedChange {
-    /// The grant revoked.
-    RevokeGrant { grant_id: String },
-    /// The party suspended.
-    SuspendParty { party_id: String },
-    /// The party's processing countries replaced.
-    SetDataLocations {
-        party_id: String,
-        data_locations: Vec<String>,
-    },
-    /// A grant added, approved (as if a second person had).
-    AddGrant {
-        party_id: String,
-        service: String,
-        categories: Vec<String>,
-        allowed_regions: Vec<Region>,
-        /// RFC 3339; absent: valid since ever.
-        valid_from: Option<String>,
-        /// RFC 3339; absent: open-ended.
-        valid_until: Option<String>,
-        /// Agreements of the party that would back it.
-        #[serde(default)]
-        agreements: Vec<String>,
-        /// It would carry a PIPIA reference (PIPL Art. 55).
-        #[serde(default)]
-        pipia_reference: bool,
-        /// Separate consent would be on record (PIPL Art. 39).
-        #[serde(default)]
-        separate_consent: bool,
-    },
-}
 
 /// A what-if question.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -68,7 +32,7 @@ pub struct SimulationRequest {
     /// The proposed changes, applied in order to a copy of the register; none asks what the
     /// register as it is now says of the window.
     #[validate(length(max = 100))]
-    pub changes: Vec<ProposedChange>,
+    pub changes: Vec<Change>,
 }
 
 fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
@@ -78,51 +42,6 @@ fn instant(field: &str, value: Option<&str>) -> Result<Option<String>, ApiError>
         "T00:00:00.000000Z",
         "must be an RFC 3339 timestamp or a date as YYYY-MM-DD (its start, UTC)",
     )
-}
-
-fn micros(field: String, value: Option<String>) -> Result<Option<i64>, ApiError> {
-    value
-        .map(|v| {
-            crate::time::parse(&v)
-                .map(|t| t.timestamp_micros())
-                .ok_or_else(|| ApiError::field(field, "must be an RFC 3339 timestamp"))
-        })
-        .transpose()
-}
-
-fn change_of(i: usize, c: ProposedChange) -> Result<Change, ApiError> {
-    Ok(match c {
-        ProposedChange::RevokeGrant { grant_id } => Change::RevokeGrant { grant_id },
-        ProposedChange::SuspendParty { party_id } => Change::SuspendParty { party_id },
-        ProposedChange::SetDataLocations {
-            party_id,
-            data_locations,
-        } => Change::SetDataLocations {
-            party_id,
-            data_locations,
-        },
-        ProposedChange::AddGrant {
-            party_id,
-            service,
-            categories,
-            allowed_regions,
-            valid_from,
-            valid_until,
-            agreements,
-            pipia_reference,
-            separate_consent,
-        } => Change::AddGrant {
-            party_id,
-            service,
-            categories,
-            allowed_regions,
-            valid_from: micros(format!("changes[{i}].valid_from"), valid_from)?,
-            valid_until: micros(format!("changes[{i}].valid_until"), valid_until)?,
-            agreements,
-            pipia: pipia_reference,
-            separate_consent,
-        },
-    })
 }
 
 /// Simulate register changes against recorded decisions.
@@ -156,18 +75,12 @@ pub async fn create(
     if from >= to {
         return Err(ApiError::field("to", "must be after from"));
     }
-    let changes = input
-        .changes
-        .into_iter()
-        .enumerate()
-        .map(|(i, c)| change_of(i, c))
-        .collect::<Result<Vec<_>, _>>()?;
     let question = Question {
         from,
         to,
         service: input.service,
         party_id: input.party_id,
-        changes,
+        changes: input.changes,
     };
     let slot = state.snapshot.clone();
     let enforcement = state.enforcement;

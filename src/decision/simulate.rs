@@ -22,29 +22,39 @@ use crate::types::{Countries, CountryCode, Region};
 /// The most decisions one simulation replays.
 pub const MAX_DECISIONS: i64 = 10_000;
 
-/// A proposed change to the register.
-#[derive(Debug, Clone)]
+/// A proposed change to the register; `kind` says which.
+#[derive(Debug, Clone, serde::Deserialize, Serialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    RevokeGrant {
-        grant_id: String,
-    },
-    SuspendParty {
-        party_id: String,
-    },
+    /// The grant revoked.
+    RevokeGrant { grant_id: String },
+    /// The party suspended.
+    SuspendParty { party_id: String },
+    /// The party's processing countries replaced.
     SetDataLocations {
         party_id: String,
         data_locations: Vec<String>,
     },
+    /// A grant added, approved (as if a second person had).
     AddGrant {
         party_id: String,
         service: String,
         categories: Vec<String>,
         allowed_regions: Vec<Region>,
-        /// Microseconds since the epoch; `None` is open at that end.
-        valid_from: Option<i64>,
-        valid_until: Option<i64>,
+        /// RFC 3339; absent: valid since ever.
+        #[serde(default)]
+        valid_from: Option<String>,
+        /// RFC 3339; absent: open-ended.
+        #[serde(default)]
+        valid_until: Option<String>,
+        /// Agreements of the party that would back it.
+        #[serde(default)]
         agreements: Vec<String>,
-        pipia: bool,
+        /// It would carry a PIPIA reference (PIPL Art. 55).
+        #[serde(default)]
+        pipia_reference: bool,
+        /// Separate consent would be on record (PIPL Art. 39).
+        #[serde(default)]
         separate_consent: bool,
     },
 }
@@ -171,9 +181,22 @@ fn apply(snap: &mut Snapshot, i: usize, change: &Change) -> Result<(), DomainErr
             valid_from,
             valid_until,
             agreements,
-            pipia,
+            pipia_reference,
             separate_consent,
         } => {
+            let micros = |field: &str, v: &Option<String>| {
+                v.as_deref()
+                    .map(|t| {
+                        crate::time::parse(t)
+                            .map(|t| t.timestamp_micros())
+                            .ok_or_else(|| bad(i, field, "must be an RFC 3339 timestamp"))
+                    })
+                    .transpose()
+            };
+            let (valid_from, valid_until) = (
+                micros("valid_from", valid_from)?,
+                micros("valid_until", valid_until)?,
+            );
             let service_id = snap
                 .services
                 .get(service)
@@ -211,13 +234,13 @@ fn apply(snap: &mut Snapshot, i: usize, change: &Change) -> Result<(), DomainErr
                 category_ids,
                 regions,
                 valid_from: valid_from.unwrap_or(i64::MIN),
-                valid_until: *valid_until,
+                valid_until,
                 revoked: false,
                 approved: true,
                 facts: GrantFacts {
                     agreements: agreements.clone(),
                     exemptions: 0,
-                    pipia: *pipia,
+                    pipia: *pipia_reference,
                     separate_consent: *separate_consent,
                 },
             };

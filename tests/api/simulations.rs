@@ -89,6 +89,13 @@ on_each_backend! {
             &json!({"changes": [{"kind": "revoke_grant", "grant_id": "nope"}]})).await;
         assert_eq!(r.status, 422, "{}", r.text);
         assert_eq!(r.error_fields(), vec!["changes[0].grant_id"]);
+        let party = app.party(json!({})).await;
+        let r = app.post("/v1/simulations", &app.alice(), &json!({"changes": [{"kind": "add_grant", "party_id": party["id"],
+            "service": "newsletter", "categories": ["user.name"], "allowed_regions": ["US"], "valid_from": "soon"}]})).await;
+        assert_eq!(r.error_fields(), vec!["changes[0].valid_from"], "{}", r.text);
+        let r = app.post("/v1/simulations", &app.alice(), &json!({"changes": [{"kind": "add_grant", "party_id": party["id"],
+            "service": "newsletter", "categories": ["user.nope"], "allowed_regions": ["US"]}]})).await;
+        assert_eq!(r.error_fields(), vec!["changes[0].categories"], "{}", r.text);
         let r = app.post("/v1/simulations", &app.alice(), &json!({"changes": [{"kind": "sell_everything"}]})).await;
         assert_eq!(r.status, 422, "{}", r.text);
         let r = app.post("/v1/simulations", &app.alice(),
