@@ -73,8 +73,12 @@ pub struct ServicePatch {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
-    /// Only active (true) or inactive (false) services.
+    /// Only active (true) or inactive (false) services (then, with `as_of`).
     active: Option<bool>,
+    /// Answer what the register said at this instant (RFC 3339, or a bare date meaning the end
+    /// of that day, UTC): each service as its last ledger entry up to then recorded it, with
+    /// `as_of_ledger_seq`; services registered later are left out.
+    as_of: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
@@ -86,7 +90,7 @@ fn service_response(row: ServiceRow, status: StatusCode, location: Option<String
     versioned(status, row.version, location, &Service::from(row))
 }
 
-/// List services, by key.
+/// List services, by key, now or as they were at `as_of`.
 ///
 /// Roles: admin, procurement, auditor.
 #[utoipa::path(
@@ -105,6 +109,15 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
+    if let Some(at) = super::validators::as_of(q.as_of.as_deref())? {
+        let result = state
+            .read(move |conn| {
+                store::list_as_of(conn, q.active, page.after.as_deref(), page.fetch(), &at)
+                    .map(|rows| page.finish(rows, |s| s.key.clone(), |s| s))
+            })
+            .await?;
+        return Ok(HttpResponse::Ok().json(result));
+    }
     let result = state
         .read(move |conn| {
             store::list(conn, q.active, page.after.as_deref(), page.fetch())

@@ -133,3 +133,32 @@ on_each_backend! {
         assert_eq!(app.get("/v1/audit/events?limit=1", &app.admin()).await.status, 200);
     }
 }
+
+on_each_backend! {
+    async fn the_service_list_as_of_an_instant_is_what_it_was(app: TestApp) {
+        app.service("newsletter", &["marketing.communications"]).await;
+        let first = stamp();
+        app.service("crm", &["marketing"]).await;
+        let r = app.patch_if("/v1/services/newsletter", &app.admin(), &json!({"active": false}), "\"1\"").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let keys = |r: &crate::helpers::Resp| -> Vec<(String, bool)> {
+            r.body["items"].as_array().unwrap_or_else(|| panic!("{}", r.text)).iter()
+                .map(|s| (s["key"].as_str().unwrap().to_owned(), s["active"].as_bool().unwrap())).collect()
+        };
+        let then = app.get(&format!("/v1/services?as_of={first}"), &app.auditor()).await;
+        assert_eq!(then.status, 200, "[{}] {}", app.backend, then.text);
+        assert_eq!(keys(&then), vec![("newsletter".to_owned(), true)]);
+        assert!(then.body["items"][0]["as_of_ledger_seq"].is_i64());
+        let active_then = app.get(&format!("/v1/services?as_of={first}&active=false"), &app.auditor()).await;
+        assert_eq!(keys(&active_then), vec![], "inactive then: none");
+        let now = app.get("/v1/services", &app.auditor()).await;
+        assert_eq!(keys(&now), vec![("crm".to_owned(), true), ("newsletter".to_owned(), false)]);
+        let before = app.get("/v1/services?as_of=2001-01-01", &app.auditor()).await;
+        assert_eq!(keys(&before), vec![]);
+        let paged = app.get(&format!("/v1/services?as_of={}&limit=1", stamp()), &app.auditor()).await;
+        assert_eq!(keys(&paged), vec![("crm".to_owned(), true)]);
+        assert!(paged.body["next_cursor"].is_string());
+        let bad = app.get("/v1/services?as_of=yesterday", &app.auditor()).await;
+        assert_eq!(bad.error_fields(), vec!["as_of"]);
+    }
+}

@@ -40,6 +40,41 @@ pub fn list(
         .load(conn)
 }
 
+/// The services as the ledger recorded them at the instant `until` (stored form), by key
+/// after `after`, at most `limit`, optionally only (in)active ones then; services registered
+/// after `until` are left out. Each carries the `seq` of the entry behind it.
+pub fn list_as_of(
+    conn: &mut DbConn,
+    active: Option<bool>,
+    after: Option<&str>,
+    limit: i64,
+    until: &str,
+) -> Result<Vec<super::Service>, crate::error::DomainError> {
+    let mut keys = services::table.select(services::key).into_boxed();
+    if let Some(after) = after {
+        keys = keys.filter(services::key.gt(after.to_owned()));
+    }
+    let keys: Vec<String> = keys.order(services::key.asc()).load(conn)?;
+    let subjects: Vec<String> = keys
+        .iter()
+        .map(|k| crate::ledger::Subject::Service(k).to_string())
+        .collect();
+    let mut states = crate::ledger::store::states_at::<super::Service>(conn, &subjects, until)?;
+    let mut found = Vec::new();
+    for subject in &subjects {
+        if let Some((mut service, seq)) = states.remove(subject)
+            && active.is_none_or(|a| service.active == a)
+        {
+            service.as_of_ledger_seq = Some(seq);
+            found.push(service);
+            if found.len() as i64 >= limit {
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
 pub fn insert(conn: &mut DbConn, row: &ServiceRow) -> QueryResult<()> {
     diesel::insert_into(services::table)
         .values(row)
