@@ -33,6 +33,7 @@ pub mod simulations;
 pub mod state;
 pub mod streaming;
 pub mod taxonomy;
+mod taxonomy_history;
 pub mod transfers;
 pub mod validators;
 pub mod witness;

@@ -18,6 +18,10 @@ use crate::taxonomy::{Category, Purpose, commands, marks, store};
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Answer what the taxonomy held at this instant (RFC 3339, or a bare date meaning the end
+    /// of that day, UTC): each key as its last ledger entry up to then recorded it, with
+    /// `as_of_ledger_seq`; keys added later are left out.
+    as_of: Option<String>,
     /// Page size, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
@@ -64,7 +68,7 @@ pub struct NewPurpose {
     pub prohibited: Option<bool>,
 }
 
-/// List data categories, by key.
+/// List data categories, by key (now, or as they were at `as_of`).
 ///
 /// Roles: any.
 #[utoipa::path(
@@ -81,6 +85,9 @@ pub async fn list_categories(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.limit, query.cursor.as_deref())?;
+    if let Some(at) = super::validators::as_of(query.as_of.as_deref())? {
+        return super::taxonomy_history::page_as_of::<Category>(&state, "category", page, at).await;
+    }
     let result = state
         .read(move |conn| {
             store::category_page(conn, page.after.as_deref(), page.fetch())
@@ -90,7 +97,7 @@ pub async fn list_categories(
     Ok(HttpResponse::Ok().json(result))
 }
 
-/// List purposes, by key.
+/// List purposes, by key (now, or as they were at `as_of`).
 ///
 /// Roles: any.
 #[utoipa::path(
@@ -107,6 +114,9 @@ pub async fn list_purposes(
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let page = PageRequest::new(query.limit, query.cursor.as_deref())?;
+    if let Some(at) = super::validators::as_of(query.as_of.as_deref())? {
+        return super::taxonomy_history::page_as_of::<Purpose>(&state, "purpose", page, at).await;
+    }
     let result = state
         .read(move |conn| {
             store::purpose_page(conn, page.after.as_deref(), page.fetch())
@@ -304,25 +314,6 @@ pub async fn mark_purpose(
     ))
 }
 
-/// What the ledger last recorded of a taxonomy key up to `at`, with `as_of_ledger_seq` (404 when
-/// the key did not exist then).
-async fn as_recorded<T>(
-    state: &AppState,
-    subject: String,
-    at: String,
-) -> Result<HttpResponse, ApiError>
-where
-    T: serde::de::DeserializeOwned + serde::Serialize + Send + 'static,
-{
-    let (item, seq) = state
-        .read(move |conn| crate::ledger::store::state_at::<T>(conn, &subject, &at))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let mut body = serde_json::to_value(item).map_err(DomainError::from)?;
-    body["as_of_ledger_seq"] = serde_json::json!(seq);
-    Ok(HttpResponse::Ok().json(body))
-}
-
 /// Get a category, with its effective marks (now, or as it was at `as_of`).
 ///
 /// Roles: any.
@@ -345,7 +336,7 @@ pub async fn get_category(
     let key = path.into_inner();
     if let Some(at) = super::validators::as_of(query.as_of())? {
         let subject = crate::ledger::Subject::Category(&key).to_string();
-        return as_recorded::<Category>(&state, subject, at).await;
+        return super::taxonomy_history::as_recorded::<Category>(&state, subject, at).await;
     }
     let c = state
         .read(move |conn| store::find_category(conn, &key))
@@ -381,7 +372,7 @@ pub async fn get_purpose(
     let key = path.into_inner();
     if let Some(at) = super::validators::as_of(query.as_of())? {
         let subject = crate::ledger::Subject::Purpose(&key).to_string();
-        return as_recorded::<Purpose>(&state, subject, at).await;
+        return super::taxonomy_history::as_recorded::<Purpose>(&state, subject, at).await;
     }
     let p = state
         .read(move |conn| store::find_purpose(conn, &key))

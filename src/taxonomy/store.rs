@@ -38,6 +38,24 @@ pub fn category_page(
 }
 
 /// Purposes with a key after `after`, by key, at most `limit`.
+/// Every key of `kind` (`category` or `purpose`) after `after`, in order.
+pub fn keys_after(conn: &mut DbConn, kind: &str, after: Option<&str>) -> QueryResult<Vec<String>> {
+    let after = after.unwrap_or("").to_owned();
+    if kind == "purpose" {
+        taxonomy_purposes::table
+            .filter(taxonomy_purposes::key.gt(after))
+            .order(taxonomy_purposes::key.asc())
+            .select(taxonomy_purposes::key)
+            .load(conn)
+    } else {
+        taxonomy_categories::table
+            .filter(taxonomy_categories::key.gt(after))
+            .order(taxonomy_categories::key.asc())
+            .select(taxonomy_categories::key)
+            .load(conn)
+    }
+}
+
 pub fn purpose_page(
     conn: &mut DbConn,
     after: Option<&str>,

@@ -162,3 +162,44 @@ on_each_backend! {
         assert_eq!(bad.error_fields(), vec!["as_of"]);
     }
 }
+
+on_each_backend! {
+    async fn the_taxonomy_lists_as_of_an_instant_leave_out_later_keys(app: TestApp) {
+        let before = stamp();
+        let r = app.post("/v1/taxonomy/categories", &app.admin(), &json!({"key": "user.contact.messenger_handle",
+            "name": "Messenger handle", "description": "A handle.", "parent": "user.contact"})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = app.post("/v1/taxonomy/purposes", &app.admin(), &json!({"key": "marketing.communications.pigeon",
+            "name": "Pigeon post", "description": "By bird.", "parent": "marketing.communications"})).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let all = |path: String| {
+            let app = &app;
+            async move {
+                let mut keys = Vec::new();
+                let mut next = path.clone();
+                loop {
+                    let r = app.get(&next, &app.auditor()).await;
+                    assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
+                    for i in r.body["items"].as_array().unwrap() {
+                        keys.push(i["key"].as_str().unwrap().to_owned());
+                    }
+                    match r.body["next_cursor"].as_str() {
+                        Some(c) => next = format!("{path}&cursor={c}"),
+                        None => return keys,
+                    }
+                }
+            }
+        };
+        let then = all(format!("/v1/taxonomy/categories?as_of={before}&limit=200")).await;
+        let now = all("/v1/taxonomy/categories?limit=200".to_owned()).await;
+        assert_eq!(now.len(), then.len() + 1, "every key then, paged through, and the one added since");
+        assert!(!then.contains(&"user.contact.messenger_handle".to_owned()));
+        assert!(now.contains(&"user.contact.messenger_handle".to_owned()));
+        let purposes_then = all(format!("/v1/taxonomy/purposes?as_of={before}&limit=200")).await;
+        let purposes_now = all("/v1/taxonomy/purposes?limit=200".to_owned()).await;
+        assert_eq!(purposes_now.len(), purposes_then.len() + 1);
+        let one = app.get(&format!("/v1/taxonomy/categories?as_of={before}&limit=1"), &app.auditor()).await;
+        assert!(one.body["items"][0]["as_of_ledger_seq"].is_i64(), "{}", one.text);
+        assert_eq!(app.get("/v1/taxonomy/purposes?as_of=2001-01-01", &app.auditor()).await.body["items"], json!([]));
+    }
+}
