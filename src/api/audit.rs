@@ -23,6 +23,7 @@ pub struct EventsQuery {
     #[param(minimum = 0)]
     after_seq: Option<i64>,
     /// Only entries with this action, e.g. `party.created`.
+    #[param(schema_with = action_schema)]
     action: Option<String>,
     /// Only entries about this subject, e.g. `party:<id>`.
     subject: Option<String>,
@@ -31,6 +32,14 @@ pub struct EventsQuery {
     limit: Option<i64>,
     /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+}
+
+/// The actions the ledger records, as a closed set for the spec.
+fn action_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(crate::ledger::action::ALL.iter().copied()))
+        .build()
 }
 
 /// List ledger entries, oldest first.
@@ -53,6 +62,14 @@ pub async fn events(
     let page = PageRequest::new(q.limit, q.cursor.as_deref())?;
     if q.after_seq.is_some_and(|s| s < 0) {
         return Err(ApiError::field("after_seq", "must be 0 or more"));
+    }
+    if let Some(a) = &q.action
+        && !crate::ledger::action::ALL.contains(&a.as_str())
+    {
+        return Err(ApiError::field(
+            "action",
+            "is not an action the ledger records (the spec lists them)",
+        ));
     }
     let after = match &page.after {
         Some(c) => c

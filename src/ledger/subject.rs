@@ -125,11 +125,61 @@ pub mod action {
     pub const INCIDENT_STATUS_CHANGED: &str = "incident.status_changed";
     pub const INCIDENT_DUTY_UPDATED: &str = "incident.duty_updated";
     pub const VENDOR_LIST_IMPORTED: &str = "vendor_list.imported";
+    /// Every action, as the spec lists them for the events filter.
+    pub const ALL: &[&str] = &[
+        CATEGORY_CREATED,
+        PURPOSE_CREATED,
+        SERVICE_CREATED,
+        SERVICE_UPDATED,
+        PARTY_CREATED,
+        PARTY_UPDATED,
+        PARTY_STATUS_CHANGED,
+        GRANT_CREATED,
+        GRANT_REVOKED,
+        GRANT_UPDATED,
+        GRANT_APPROVED,
+        ENTITY_CREATED,
+        ENTITY_UPDATED,
+        AGREEMENT_CREATED,
+        AGREEMENT_UPDATED,
+        AGREEMENT_WITHDRAWN,
+        CATEGORY_MARKED,
+        PURPOSE_MARKED,
+        RULES_ACTIVATED,
+        VOLUME_ADJUSTED,
+        DECISION_RECORDED,
+        LEGAL_REQUEST_DECIDED,
+        LEGAL_REQUEST_STATUS_CHANGED,
+        LEGAL_REQUEST_OVERRIDE_CONFIRMED,
+        INCIDENT_OPENED,
+        INCIDENT_UPDATED,
+        INCIDENT_STATUS_CHANGED,
+        INCIDENT_DUTY_UPDATED,
+        VENDOR_LIST_IMPORTED,
+    ];
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_action_is_in_the_closed_set_the_spec_lists() {
+        let source = include_str!("subject.rs");
+        let module = &source[source.find("pub mod action").unwrap()..];
+        let declared: Vec<&str> = module
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("pub const "))
+            .filter(|l| l.contains(": &str = \""))
+            .filter_map(|l| l.split('"').nth(1))
+            .collect();
+        assert!(declared.len() > 20, "{declared:?}");
+        let mut listed = action::ALL.to_vec();
+        let mut sorted = declared.clone();
+        listed.sort_unstable();
+        sorted.sort_unstable();
+        assert_eq!(listed, sorted);
+    }
 
     #[test]
     fn a_subject_reads_back_as_written() {

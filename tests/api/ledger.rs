@@ -66,6 +66,10 @@ on_each_backend! {
         assert_eq!(verify.body["head_hash"].as_str().unwrap(), prev);
         assert!(verify.body["first_bad_seq"].is_null());
 
+        // The action filter is a closed set: a typo is a 422, not an empty page.
+        let typo = app.get("/v1/audit/events?action=party.create", &app.auditor()).await;
+        assert_eq!(typo.status, 422, "{}", typo.text);
+        assert_eq!(typo.error_fields(), vec!["action"]);
         let filtered = app
             .get("/v1/audit/events?action=party.created", &app.auditor())
             .await;

@@ -140,4 +140,16 @@ async fn closed_set_filters_carry_their_enum() {
         ["approved", "denied"]
     );
     assert_eq!(enum_of("/v1/grants", "effective").len(), 5);
+    let actions = enum_of("/v1/audit/events", "action");
+    for a in [
+        "party.created",
+        "grant.approved",
+        "decision.recorded",
+        "vendor_list.imported",
+    ] {
+        assert!(
+            actions.contains(&a.to_owned()),
+            "{a} missing from {actions:?}"
+        );
+    }
 }
