@@ -41,11 +41,13 @@ fn main() -> ExitCode {
                     file,
                     actor,
                     force,
+                    dry_run,
                     storage,
                 },
         } => {
             init_logging();
-            match cli::run::import_gvl(&file, &actor, force, &config(storage, String::new())) {
+            let options = vendor_registry::imports::GvlOptions { force, dry_run };
+            match cli::run::import_gvl(&file, &actor, options, &config(storage, String::new())) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),
             }

@@ -17,6 +17,8 @@ pub struct ForceQuery {
     /// Import the list even if it is older than the last one imported (the import entry records
     /// `forced: true`).
     force: Option<bool>,
+    /// Report what the import would do, vendor by vendor, and write nothing.
+    dry_run: Option<bool>,
 }
 
 /// Import an IAB TCF Global Vendor List.
@@ -29,8 +31,10 @@ pub struct ForceQuery {
 /// with a `deletedDate` can never be trusted; a trusted one is suspended. Re-importing the same
 /// list changes nothing. A list older than the last one imported (a lower `vendorListVersion`
 /// or an earlier `lastUpdated`) is a 409 unless `force=true`: it would undo newer data. Each
-/// import is recorded in the ledger (`vendor_list.imported`). The answer counts what changed and
-/// lists every defect found. Roles: admin, procurement.
+/// import is recorded in the ledger (`vendor_list.imported`). The answer counts what changed,
+/// lists each vendor created or changed with its fields before and after, and every defect
+/// found; with `dry_run=true` it says what would happen and writes nothing. Roles: admin,
+/// procurement.
 #[utoipa::path(
     tag = "imports",
     params(ForceQuery),
@@ -51,9 +55,12 @@ pub async fn import_gvl(
 ) -> Result<HttpResponse, ApiError> {
     let actor = auth.0.actor();
     let sub = auth.0.sub.clone();
-    let force = query.force.unwrap_or(false);
+    let options = crate::imports::GvlOptions {
+        force: query.force.unwrap_or(false),
+        dry_run: query.dry_run.unwrap_or(false),
+    };
     let report = state
-        .write(move |conn| import(conn, &body.0, &actor, &sub, force, |_| {}, |_, _| {}))
+        .write(move |conn| import(conn, &body.0, &actor, &sub, options, |_| {}, |_, _| {}))
         .await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -127,6 +127,9 @@ pub enum ImportCommand {
         /// Import the list even if it is older than the last one imported.
         #[arg(long)]
         force: bool,
+        /// Report what the import would do, vendor by vendor; write nothing.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         storage: Storage,
     },

@@ -10,7 +10,7 @@ use vendor_registry::error::DomainError;
 pub fn import_gvl(
     file: &std::path::Path,
     actor: &str,
-    force: bool,
+    options: vendor_registry::imports::GvlOptions,
     config: &Config,
 ) -> Result<(), String> {
     let text = std::fs::read_to_string(file)
@@ -26,7 +26,7 @@ pub fn import_gvl(
             &doc,
             &actor_json,
             actor,
-            force,
+            options,
             |list| {
                 eprintln!(
                     "importing {} vendors (GVL specification v{}, vendor list version {})",
@@ -51,7 +51,12 @@ pub fn import_gvl(
         other => other.to_string(),
     })?;
     eprintln!(
-        "created {}, updated {}, unchanged {}, suspended {}, {} warnings",
+        "{}created {}, updated {}, unchanged {}, suspended {}, {} warnings",
+        if report.dry_run {
+            "dry run, nothing written: "
+        } else {
+            ""
+        },
         report.created,
         report.updated,
         report.unchanged,

@@ -41,6 +41,77 @@ pub struct ImportReport {
     pub suspended: usize,
     /// One per defect found in the list.
     pub warnings: Vec<gvl::Warning>,
+    /// Nothing was written: what the import would do (`dry_run`).
+    #[serde(default)]
+    pub dry_run: bool,
+    /// Each vendor created or changed (or that would be), with its fields before and after.
+    #[serde(default)]
+    pub changes: Vec<VendorChange>,
+}
+
+/// What an import did, or would do, to one vendor's party.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VendorChange {
+    pub vendor_id: i64,
+    pub party_id: String,
+    /// `created` or `updated`.
+    pub outcome: String,
+    /// For an update: each field that changes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldChange>,
+}
+
+/// One field of a party, before and after an import.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Value,
+    pub after: Value,
+}
+
+/// The imported fields in which `row` differs from `old`.
+fn differences(old: &PartyRow, row: &PartyRow) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    let mut field = |name: &str, before: Value, after: Value| {
+        if before != after {
+            out.push(FieldChange {
+                field: name.to_owned(),
+                before,
+                after,
+            });
+        }
+    };
+    field(
+        "legal_name",
+        old.legal_name.clone().into(),
+        row.legal_name.clone().into(),
+    );
+    field(
+        "privacy_policy_url",
+        old.privacy_policy_url.clone().into(),
+        row.privacy_policy_url.clone().into(),
+    );
+    field(
+        "declared_purposes",
+        serde_json::json!(old.declared_purposes.0),
+        serde_json::json!(row.declared_purposes.0),
+    );
+    field(
+        "declared_categories",
+        serde_json::json!(old.declared_categories.0),
+        serde_json::json!(row.declared_categories.0),
+    );
+    field(
+        "deleted_upstream",
+        old.deleted_upstream.into(),
+        row.deleted_upstream.into(),
+    );
+    field(
+        "status",
+        old.status.as_str().into(),
+        row.status.as_str().into(),
+    );
+    out
 }
 
 /// Reads `doc` against the taxonomy held in storage.
@@ -109,10 +180,44 @@ pub fn check_not_older(
 /// The name of the IAB TCF Global Vendor List among the vendor lists.
 const GVL: &str = "gvl";
 
-/// Reads `doc`, refuses it when it is older than the last list imported (unless `force`),
-/// applies it (see [`apply`]) and records the import in the ledger: the one command behind the
-/// HTTP import and the command line's.
+/// How a GVL import runs: `force` an older list, or only report (`dry_run`: everything is
+/// undone, ledger included).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GvlOptions {
+    pub force: bool,
+    pub dry_run: bool,
+}
+
+/// Reads `doc`, refuses it when it is older than the last list imported (unless forced),
+/// applies it (see [`apply`]) and records the import in the ledger — or, on a dry run, reports
+/// what it would do and undoes it: the one command behind the HTTP import and the command
+/// line's.
 pub fn import_gvl(
+    conn: &mut DbConn,
+    doc: &Value,
+    actor: &Value,
+    created_by: &str,
+    options: GvlOptions,
+    on_read: impl FnOnce(&gvl::List),
+    progress: impl FnMut(usize, usize),
+) -> Result<ImportReport, DomainError> {
+    let mut report = crate::db::savepoint_then(conn, |conn| {
+        let report = import_gvl_once(
+            conn,
+            doc,
+            actor,
+            created_by,
+            options.force,
+            on_read,
+            progress,
+        )?;
+        Ok::<_, DomainError>((report, !options.dry_run))
+    })?;
+    report.dry_run = options.dry_run;
+    Ok(report)
+}
+
+fn import_gvl_once(
     conn: &mut DbConn,
     doc: &Value,
     actor: &Value,
@@ -171,6 +276,8 @@ pub fn apply(
         unchanged: 0,
         suspended: 0,
         warnings: list.warnings,
+        dry_run: false,
+        changes: Vec::new(),
     };
     for (i, v) in list.vendors.into_iter().enumerate() {
         let external_ref = format!("gvl:{}", v.id);
@@ -212,6 +319,12 @@ pub fn apply(
                 insert(conn, &row)?;
                 record(conn, actor, action::PARTY_CREATED, &row)?;
                 report.created += 1;
+                report.changes.push(VendorChange {
+                    vendor_id: v.id,
+                    party_id: row.id,
+                    outcome: "created".into(),
+                    fields: Vec::new(),
+                });
             }
             Some(old) => {
                 let mut row = old.clone();
@@ -226,13 +339,8 @@ pub fn apply(
                 {
                     report.suspended += 1;
                 }
-                let same = row.legal_name == old.legal_name
-                    && row.privacy_policy_url == old.privacy_policy_url
-                    && row.declared_purposes == old.declared_purposes
-                    && row.declared_categories == old.declared_categories
-                    && row.deleted_upstream == old.deleted_upstream
-                    && row.status == old.status;
-                if same {
+                let fields = differences(&old, &row);
+                if fields.is_empty() {
                     report.unchanged += 1;
                 } else {
                     row.version += 1;
@@ -240,6 +348,12 @@ pub fn apply(
                     store::save(conn, &row)?;
                     record(conn, actor, action::PARTY_UPDATED, &row)?;
                     report.updated += 1;
+                    report.changes.push(VendorChange {
+                        vendor_id: v.id,
+                        party_id: row.id,
+                        outcome: "updated".into(),
+                        fields,
+                    });
                 }
             }
         }

@@ -123,7 +123,25 @@ on_each_backend! {
         doc["vendorListVersion"] = json!(8);
         doc["vendors"]["2"]["name"] = json!("Renamed Vendor Ltd");
         doc["vendors"]["1"]["deletedDate"] = json!("2023-07-01T00:00:00Z");
+        // A dry run first (#17): the same report, each change field by field, nothing written.
+        let before = head(&app).await;
+        let dry = app.post("/v1/imports/gvl?dry_run=true", &app.alice(), &doc).await;
+        assert_eq!(dry.status, 200, "{}", dry.text);
+        assert_eq!(dry.body["dry_run"], true);
+        assert_eq!((dry.body["updated"].clone(), dry.body["suspended"].clone()), (json!(2), json!(1)));
+        let renamed = dry.body["changes"].as_array().unwrap().iter()
+            .find(|c| c["vendor_id"] == 2).unwrap_or_else(|| panic!("{}", dry.text));
+        assert_eq!(renamed["outcome"], "updated");
+        let name = renamed["fields"].as_array().unwrap().iter().find(|f| f["field"] == "legal_name").unwrap();
+        assert_eq!(name["after"], "Renamed Vendor Ltd");
+        assert_ne!(name["before"], name["after"]);
+        let withdrawn = dry.body["changes"].as_array().unwrap().iter().find(|c| c["vendor_id"] == 1).unwrap();
+        let fields: Vec<&str> = withdrawn["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+        assert_eq!(fields, vec!["deleted_upstream", "status"], "{withdrawn}");
+        assert_eq!(head(&app).await, before, "a dry run writes nothing");
+        assert_eq!(app.get(&format!("/v1/parties/{id}"), &app.bob()).await.body["status"], "trusted");
         let r = app.post("/v1/imports/gvl", &app.alice(), &doc).await;
+        assert_eq!(r.body["dry_run"], false);
         assert_eq!(r.body["updated"], 2, "[{}] {}", app.backend, r.text);
         assert_eq!(r.body["unchanged"], 374);
         assert_eq!(r.body["suspended"], 1);
