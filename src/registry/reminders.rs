@@ -15,7 +15,8 @@ use crate::types::text_enum;
 text_enum! {
     /// What a reminder is about.
     pub enum ReminderKind {
-        /// The party's `next_review_due` (a date).
+        /// The party's `next_review_due` (a date), or, when it has none, its risk tier's cadence
+        /// since it was trusted ([`cadence_days`]).
         ReviewDue = "review_due",
         /// An active grant's `valid_until`.
         GrantExpiring = "grant_expiring",
@@ -45,6 +46,39 @@ pub struct Reminder {
     /// The grant's service.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
+    /// How `due` was reached when the register holds no date for it: the risk tier's cadence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub basis: Option<String>,
+}
+
+/// Days between periodic reviews of a trusted party without a `next_review_due`, by risk tier:
+/// high every 6 months, medium every year, low every two years.
+pub fn cadence_days(tier: parties::RiskTier) -> i64 {
+    match tier {
+        parties::RiskTier::High => 182,
+        parties::RiskTier::Medium => 365,
+        parties::RiskTier::Low => 730,
+    }
+}
+
+/// When a trusted party with no `next_review_due` falls due: its tier's cadence after it was
+/// last trusted (`status_changed_at`; its registration for parties trusted before that was kept).
+pub fn review_by_cadence(p: &parties::PartyRow) -> Option<(String, String)> {
+    if p.status != parties::PartyStatus::Trusted || p.next_review_due.is_some() {
+        return None;
+    }
+    let since = p.status_changed_at.as_deref().unwrap_or(&p.created_at);
+    let since = crate::time::parse(since)?;
+    let days = cadence_days(p.risk_tier);
+    let due = (since + Duration::days(days)).date_naive();
+    Some((
+        due.format("%Y-%m-%d").to_string(),
+        format!(
+            "risk_tier {}: every {days} days since trusted on {}",
+            p.risk_tier.as_str(),
+            since.date_naive().format("%Y-%m-%d")
+        ),
+    ))
 }
 
 /// Everything due from now until `now + within_days`, soonest first (overdue reviews and
@@ -78,8 +112,24 @@ pub fn due(
                     party_name: p.legal_name.clone(),
                     object_id: None,
                     service: None,
+                    basis: None,
                 });
             }
+        }
+    }
+    for p in parties::store::trusted_without_review_date(conn)? {
+        if let Some((due, basis)) = review_by_cadence(&p).filter(|(d, _)| *d <= last_day) {
+            out.push(Reminder {
+                kind: ReminderKind::ReviewDue,
+                overdue: due < today,
+                due,
+                party_name: p.legal_name.clone(),
+                party_id: p.id.clone(),
+                object_id: None,
+                service: None,
+                basis: Some(basis),
+            });
+            names.insert(p.id, p.legal_name);
         }
     }
     let expiring_grants = grants::store::expiring(conn, &now_s, &until_s)?;
@@ -103,6 +153,7 @@ pub fn due(
             party_id: g.party_id,
             object_id: Some(g.id),
             service: Some(g.service),
+            basis: None,
         });
     }
     for a in expiring_agreements {
@@ -114,6 +165,7 @@ pub fn due(
             party_id: a.party_id,
             object_id: Some(a.id),
             service: None,
+            basis: None,
         });
     }
     // Dates and instants sort together as text: a date is the start of its day.

@@ -450,3 +450,40 @@ on_each_backend! {
         }
     }
 }
+
+// Reviews by risk-tier cadence (#17 bullet 5): a trusted party without a `next_review_due` falls
+// due its tier's cadence after it was trusted — high 182 days, medium 365, low 730 — tested on
+// both sides of each day that can be reached (the window is at most 366 days).
+on_each_backend! {
+    async fn reviews_fall_due_by_risk_tier_cadence_when_no_date_is_set(app: TestApp) {
+        let high = app.party(json!({"legal_name": "High Ltd", "risk_tier": "high"})).await;
+        let medium = app.party(json!({"legal_name": "Medium Ltd", "risk_tier": "medium"})).await;
+        let low = app.party(json!({"legal_name": "Low Ltd", "risk_tier": "low"})).await;
+        let dated = app.party(json!({"legal_name": "Dated Ltd", "risk_tier": "high", "next_review_due": "2099-01-01"})).await;
+        // Never trusted: no review falls due.
+        app.party(json!({"legal_name": "Waiting Ltd", "risk_tier": "high"})).await;
+        for p in [&high, &medium, &low, &dated] {
+            app.set_status(p, "trusted").await;
+        }
+        let due = |days: i64| {
+            let app = &app;
+            async move {
+                let r = app.get(&format!("/v1/reminders?within_days={days}"), &app.alice()).await;
+                assert_eq!(r.status, 200, "[{}] {}", app.backend, r.text);
+                r.body["items"].as_array().unwrap().iter()
+                    .filter(|i| i["kind"] == "review_due")
+                    .map(|i| (i["party_name"].as_str().unwrap().to_owned(), i["basis"].as_str().unwrap_or("").to_owned()))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(due(181).await, vec![]);
+        let at = due(182).await;
+        assert_eq!(at.len(), 1, "{at:?}");
+        assert_eq!(at[0].0, "High Ltd");
+        assert!(at[0].1.starts_with("risk_tier high: every 182 days since trusted on "), "{at:?}");
+        let names: Vec<String> = due(364).await.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, vec!["High Ltd"]);
+        let names: Vec<String> = due(365).await.into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, vec!["High Ltd", "Medium Ltd"], "low (730 days), the dated one and the untrusted one are not due");
+    }
+}

@@ -191,6 +191,16 @@ pub fn list(
 
 /// Parties not offboarded whose review falls due on or before `until` (a date), or whose DPF
 /// certification lapses on or before it: what the reminders list reads.
+/// Trusted parties with no `next_review_due`: their reviews fall due by risk-tier cadence.
+pub fn trusted_without_review_date(conn: &mut DbConn) -> QueryResult<Vec<PartyRow>> {
+    parties::table
+        .filter(parties::status.eq(PartyStatus::Trusted.as_str()))
+        .filter(parties::next_review_due.is_null())
+        .order(parties::id.asc())
+        .select(PartyRow::as_select())
+        .load(conn)
+}
+
 pub fn with_dates_due(conn: &mut DbConn, until: &str) -> QueryResult<Vec<PartyRow>> {
     parties::table
         .filter(parties::status.ne(PartyStatus::Offboarded.as_str()))
