@@ -152,19 +152,23 @@ where
     }
     match f(conn) {
         Ok(value) => {
-            match conn {
-                DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c)?,
-                DbConn::Pg(c) => AnsiTransactionManager::commit_transaction(c)?,
-            }
+            end(conn, true)?;
             Ok(value)
         }
         Err(e) => {
-            let _ = match conn {
-                DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c),
-                DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c),
-            };
+            let _ = end(conn, false);
             Err(e)
         }
+    }
+}
+
+/// Commits (`keep`) or rolls back the innermost transaction or savepoint.
+fn end(conn: &mut DbConn, keep: bool) -> diesel::QueryResult<()> {
+    match (conn, keep) {
+        (DbConn::Sqlite(c), true) => AnsiTransactionManager::commit_transaction(c),
+        (DbConn::Pg(c), true) => AnsiTransactionManager::commit_transaction(c),
+        (DbConn::Sqlite(c), false) => AnsiTransactionManager::rollback_transaction(c),
+        (DbConn::Pg(c), false) => AnsiTransactionManager::rollback_transaction(c),
     }
 }
 
@@ -193,18 +197,7 @@ where
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     let result = f(conn);
-    let keep = matches!(result, Ok((_, true)));
-    if keep {
-        match conn {
-            DbConn::Sqlite(c) => AnsiTransactionManager::commit_transaction(c)?,
-            DbConn::Pg(c) => AnsiTransactionManager::commit_transaction(c)?,
-        }
-    } else {
-        match conn {
-            DbConn::Sqlite(c) => AnsiTransactionManager::rollback_transaction(c)?,
-            DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c)?,
-        }
-    }
+    end(conn, matches!(result, Ok((_, true))))?;
     result.map(|(v, _)| v)
 }
 

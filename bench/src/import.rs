@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::engine::SCOPES;
 use crate::http::service_binary;
-use crate::scale::{SERVICES, services};
+use crate::scale::{SERVICES, migrated, services};
 
 const GRANTS_PER_PARTY: usize = 5;
 
@@ -78,13 +78,7 @@ fn import(data: &std::path::Path, file: &std::path::Path) -> (f64, u64, Value) {
 
 pub fn run(parties: usize) -> Value {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let data = dir.path().join("data");
-    let migrated = Command::new(service_binary())
-        .args(["migrate", "--data-dir"])
-        .arg(&data)
-        .output()
-        .is_ok_and(|o| o.status.success());
-    assert!(migrated, "vendor-registry migrate");
+    let data = migrated(dir.path());
     let mut conn = SqliteConnection::establish(&data.join("registry.db").display().to_string())
         .expect("the database");
     services(&mut conn);

@@ -80,16 +80,22 @@ fn fill(db: &std::path::Path, parties: usize) {
     conn.batch_execute("COMMIT;").expect("commit");
 }
 
-/// Start-up time to ready and resident memory with `parties × 10` grants.
-pub fn run(parties: usize) -> Value {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    let data = dir.path().join("data");
+/// A freshly migrated data directory under `dir`.
+pub(crate) fn migrated(dir: &std::path::Path) -> std::path::PathBuf {
+    let data = dir.join("data");
     let migrated = Command::new(service_binary())
         .args(["migrate", "--data-dir"])
         .arg(&data)
         .output()
         .is_ok_and(|o| o.status.success());
     assert!(migrated, "vendor-registry migrate");
+    data
+}
+
+/// Start-up time to ready and resident memory with `parties × 10` grants.
+pub fn run(parties: usize) -> Value {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let data = migrated(dir.path());
     let filled = Instant::now();
     fill(&data.join("registry.db"), parties);
     let fill_s = filled.elapsed().as_secs_f64();

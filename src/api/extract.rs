@@ -38,6 +38,34 @@ const SERVER_OWNED: &[&str] = &[
     "service",
 ];
 
+/// The request's `Content-Type`, parsed.
+pub(super) fn media_type(req: &HttpRequest) -> Option<mime::Mime> {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<mime::Mime>().ok())
+}
+
+/// The body, read whole: a 413 as soon as it passes `limit` bytes.
+pub(super) async fn read_limited<S, E>(
+    payload: &mut S,
+    limit: usize,
+) -> Result<web::BytesMut, ApiError>
+where
+    S: futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin,
+{
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// A well-formed JSON body of at most `LIMIT` bytes, not yet judged for content (see
 /// [`JsonBody::parse`]).
 pub struct JsonBody<const LIMIT: usize = JSON_LIMIT>(pub Value);
@@ -52,15 +80,10 @@ impl<const LIMIT: usize> FromRequest for JsonBody<LIMIT> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
-        let is_json = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<mime::Mime>().ok())
-            .is_some_and(|m| {
-                m.type_() == mime::APPLICATION
-                    && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
-            });
+        let is_json = media_type(req).is_some_and(|m| {
+            m.type_() == mime::APPLICATION
+                && (m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON))
+        });
         let mut payload = payload.take();
         Box::pin(async move {
             if declared_len.is_some_and(|n| n > LIMIT) {
@@ -69,15 +92,7 @@ impl<const LIMIT: usize> FromRequest for JsonBody<LIMIT> {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
-                if body.len() + chunk.len() > LIMIT {
-                    return Err(ApiError::PayloadTooLarge(LIMIT));
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_limited(&mut payload, LIMIT).await?;
             let value: Value = serde_json::from_slice(&body).map_err(|e| {
                 ApiError::BadRequest(format!(
                     "The body is not well-formed JSON (line {}, column {}).",

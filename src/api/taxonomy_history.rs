@@ -42,23 +42,23 @@ where
     let result = state
         .read(move |conn| -> Result<Page<Value>, DomainError> {
             let keys = crate::taxonomy::store::keys_after(conn, kind, page.after.as_deref())?;
-            let mut items = Vec::new();
-            for slice in keys.chunks(500) {
-                let subjects: Vec<String> = slice.iter().map(|k| format!("{kind}:{k}")).collect();
-                let mut states = crate::ledger::store::states_at::<T>(conn, &subjects, &at)?;
-                for (key, subject) in slice.iter().zip(&subjects) {
-                    if let Some((item, seq)) = states.remove(subject) {
-                        let mut body = serde_json::to_value(item)?;
-                        body["as_of_ledger_seq"] = serde_json::json!(seq);
-                        items.push((key.clone(), body));
-                    }
-                }
-                if items.len() as i64 >= page.fetch() {
-                    break;
-                }
-            }
-            items.truncate(page.fetch() as usize);
-            Ok(page.finish(items, |(k, _)| k.clone(), |(_, v)| v))
+            let subjects: Vec<String> = keys.iter().map(|k| format!("{kind}:{k}")).collect();
+            let states = crate::ledger::store::states_in_order::<T>(
+                conn,
+                &subjects,
+                &at,
+                page.fetch() as usize,
+                |_| true,
+            )?;
+            let items = states
+                .into_iter()
+                .map(|(item, seq)| {
+                    let mut body = serde_json::to_value(item)?;
+                    body["as_of_ledger_seq"] = serde_json::json!(seq);
+                    Ok(body)
+                })
+                .collect::<Result<Vec<Value>, DomainError>>()?;
+            Ok(page.finish(items, |v| v["key"].as_str().unwrap_or("").to_owned(), |v| v))
         })
         .await?;
     Ok(HttpResponse::Ok().json(result))

@@ -42,14 +42,7 @@ pub fn import_gvl(
             },
         )
     })
-    .map_err(|e| match e {
-        DomainError::Invalid(errors) => errors
-            .iter()
-            .map(|e| e.message.clone())
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    })?;
+    .map_err(describe)?;
     eprintln!(
         "{}created {}, updated {}, unchanged {}, suspended {}, {} warnings",
         if report.dry_run {

@@ -17,7 +17,7 @@ use crate::transfers::Enforcement;
 use crate::transfers::law::GrantFacts;
 use crate::transfers::rules::RuleSet;
 use crate::transfers::volumes::Tally;
-use crate::types::{Countries, CountryCode, Region};
+use crate::types::{CountryCode, Region};
 
 /// The most decisions one simulation replays.
 pub const MAX_DECISIONS: i64 = 10_000;
@@ -109,6 +109,27 @@ pub struct Simulation {
     pub flips: Vec<Flip>,
 }
 
+/// What a proposal changes of a party in the copy of the snapshot.
+impl super::snapshot::PartyEntry {
+    /// Replaces where the party processes data, and what is derived from it.
+    fn set_data_locations(&mut self, locations: Vec<String>) {
+        self.facts.processes_outside_mainland = locations.iter().any(|c| c != "CN");
+        self.data_locations = locations;
+        self.index_locations();
+    }
+
+    /// Adds an indexed grant for the service with interned id `service`, after its others.
+    fn add_grant(&mut self, service: u32, grant: GrantEntry) {
+        match self.by_service.iter_mut().find(|(id, _)| *id == service) {
+            Some((_, gs)) => gs.push(grant),
+            None => {
+                self.by_service.push((service, vec![grant]));
+                self.by_service.sort_unstable_by_key(|(id, _)| *id);
+            }
+        }
+    }
+}
+
 fn bad(i: usize, field: &str, message: &str) -> DomainError {
     DomainError::Invalid(vec![FieldError::new(
         format!("changes[{i}].{field}"),
@@ -165,13 +186,7 @@ fn apply(snap: &mut Snapshot, i: usize, change: &Change) -> Result<(), DomainErr
                 .parties
                 .get_mut(party_id)
                 .ok_or_else(|| bad(i, "party_id", "no such party"))?;
-            let party = Arc::make_mut(party);
-            party.data_locations = data_locations.clone();
-            party.locations = Countries::default();
-            for c in data_locations {
-                party.locations.insert(c);
-            }
-            party.facts.processes_outside_mainland = data_locations.iter().any(|c| c != "CN");
+            Arc::make_mut(party).set_data_locations(data_locations.clone());
         }
         Change::AddGrant {
             party_id,
@@ -221,18 +236,10 @@ fn apply(snap: &mut Snapshot, i: usize, change: &Change) -> Result<(), DomainErr
                     &format!("{a} is not an agreement of this party"),
                 ));
             }
-            let mut regions = [false; 3];
-            for r in allowed_regions {
-                regions[match r {
-                    Region::Prc => 0,
-                    Region::Us => 1,
-                    Region::Other => 2,
-                }] = true;
-            }
             let grant = GrantEntry {
                 id: format!("proposed-{}", i + 1),
                 category_ids,
-                regions,
+                regions: super::snapshot::regions_of(allowed_regions.iter().copied()),
                 valid_from: valid_from.unwrap_or(i64::MIN),
                 valid_until,
                 revoked: false,
@@ -244,17 +251,7 @@ fn apply(snap: &mut Snapshot, i: usize, change: &Change) -> Result<(), DomainErr
                     separate_consent: *separate_consent,
                 },
             };
-            match party
-                .by_service
-                .iter_mut()
-                .find(|(id, _)| *id == service_id)
-            {
-                Some((_, gs)) => gs.push(grant),
-                None => {
-                    party.by_service.push((service_id, vec![grant]));
-                    party.by_service.sort_unstable_by_key(|(id, _)| *id);
-                }
-            }
+            party.add_grant(service_id, grant);
         }
     }
     Ok(())

@@ -41,6 +41,14 @@ pub struct PartyEntry {
 }
 
 impl PartyEntry {
+    /// `locations` from `data_locations`.
+    pub(crate) fn index_locations(&mut self) {
+        self.locations = Countries::default();
+        for c in &self.data_locations {
+            self.locations.insert(c);
+        }
+    }
+
     /// The party's grants for a service, oldest first.
     pub fn grants_for(&self, service: u32) -> &[GrantEntry] {
         self.by_service
@@ -68,6 +76,15 @@ pub struct GrantEntry {
     pub approved: bool,
     /// What the transfer regimes read of it.
     pub facts: GrantFacts,
+}
+
+/// Allowed regions as the engine holds them, indexed PRC, US, OTHER.
+pub(crate) fn regions_of(list: impl IntoIterator<Item = Region>) -> [bool; 3] {
+    let mut regions = [false; 3];
+    for r in list {
+        regions[region_index(r)] = true;
+    }
+    regions
 }
 
 fn region_index(r: Region) -> usize {
@@ -98,11 +115,12 @@ impl GrantEntry {
         let list = |text: &'_ str, what: &str| -> diesel::QueryResult<Vec<Cow<'_, str>>> {
             serde_json::from_str(text).map_err(|_| corrupt(what))
         };
-        let mut regions = [false; 3];
-        for r in list(&row.allowed_regions, "allowed_regions")? {
-            let r = Region::parse(&r).ok_or_else(|| corrupt("allowed_regions"))?;
-            regions[region_index(r)] = true;
-        }
+        let regions = regions_of(
+            list(&row.allowed_regions, "allowed_regions")?
+                .iter()
+                .map(|r| Region::parse(r).ok_or_else(|| corrupt("allowed_regions")))
+                .collect::<diesel::QueryResult<Vec<Region>>>()?,
+        );
         let revoked = match crate::registry::grants::GrantStatus::parse(&row.status) {
             Some(s) => s == crate::registry::grants::GrantStatus::Revoked,
             None => return Err(corrupt("status")),
@@ -323,10 +341,7 @@ pub(crate) fn push_grant(party: &mut PartyEntry, service: &str, grant: GrantEntr
 /// locations into a set. Grants for a service not in the register can never be used: every
 /// decision needs the service known.
 pub(crate) fn index_party(services: &HashMap<String, ServiceEntry>, party: &mut PartyEntry) {
-    party.locations = Countries::default();
-    for c in &party.data_locations {
-        party.locations.insert(c);
-    }
+    party.index_locations();
     for (key, grants) in party.grants.drain() {
         if let Some(service) = services.get(&key) {
             party.by_service.push((service.id, grants));

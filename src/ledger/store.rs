@@ -259,6 +259,33 @@ pub fn states_at<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
+/// The states at `until` of `subjects`, in their order: those recorded by then and kept by
+/// `keep`, at most `limit`, each with its `seq`; read 500 subjects at a time (list reads as of
+/// an instant).
+pub fn states_in_order<T: serde::de::DeserializeOwned>(
+    conn: &mut DbConn,
+    subjects: &[String],
+    until: &str,
+    limit: usize,
+    mut keep: impl FnMut(&T) -> bool,
+) -> Result<Vec<(T, i64)>, DomainError> {
+    let mut found = Vec::new();
+    for slice in subjects.chunks(500) {
+        let mut states = states_at::<T>(conn, slice, until)?;
+        for subject in slice {
+            if let Some((state, seq)) = states.remove(subject)
+                && keep(&state)
+            {
+                found.push((state, seq));
+                if found.len() >= limit {
+                    return Ok(found);
+                }
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// What the ledger last recorded of `subject` up to the instant `until`: the change, parsed,
 /// with its `seq` (point-in-time reads of register objects, whose entries hold their whole state).
 pub fn state_at<T: serde::de::DeserializeOwned>(

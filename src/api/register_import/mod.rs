@@ -3,9 +3,7 @@
 
 mod read;
 
-use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use futures_util::StreamExt;
 
 use super::auth::Auth;
 use super::error::ApiError;
@@ -67,25 +65,12 @@ pub async fn import(
     )?
     .unwrap_or(ImportMode::AllOrNothing);
     let dry_run = query.dry_run.unwrap_or(false);
-    let media = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<mime::Mime>().ok());
-    let csv = match media {
+    let csv = match super::extract::media_type(&req) {
         Some(m) if m.type_() == mime::TEXT && m.subtype() == mime::CSV => true,
         Some(m) if m.type_() == mime::APPLICATION && m.subtype() == mime::JSON => false,
         _ => return Err(ApiError::UnsupportedMediaType),
     };
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk =
-            chunk.map_err(|_| ApiError::BadRequest("The body could not be read.".into()))?;
-        if body.len() + chunk.len() > REGISTER_LIMIT {
-            return Err(ApiError::PayloadTooLarge(REGISTER_LIMIT));
-        }
-        body.extend_from_slice(&chunk);
-    }
+    let body = super::extract::read_limited(&mut payload, REGISTER_LIMIT).await?;
     let rows = web::block(move || read_rows(&body, csv))
         .await
         .map_err(|_| ApiError::Internal("the import reader stopped".into()))??;

@@ -127,17 +127,20 @@ pub fn list_as_of(
             .iter()
             .map(|id| crate::ledger::Subject::Party(id).to_string())
             .collect();
-        let mut states = crate::ledger::store::states_at::<super::Party>(conn, &subjects, until)?;
-        for subject in &subjects {
-            if let Some((mut party, seq)) = states.remove(subject)
-                && filter.matches(&party)
-            {
-                party.as_of_ledger_seq = Some(seq);
-                found.push(party);
-                if found.len() as i64 >= limit {
-                    return Ok(found);
-                }
-            }
+        let wanted = limit as usize - found.len();
+        let states = crate::ledger::store::states_in_order::<super::Party>(
+            conn,
+            &subjects,
+            until,
+            wanted,
+            |p| filter.matches(p),
+        )?;
+        for (mut party, seq) in states {
+            party.as_of_ledger_seq = Some(seq);
+            found.push(party);
+        }
+        if found.len() as i64 >= limit {
+            return Ok(found);
         }
         if (ids.len() as i64) < SLICE {
             return Ok(found);

@@ -59,20 +59,20 @@ pub fn list_as_of(
         .iter()
         .map(|k| crate::ledger::Subject::Service(k).to_string())
         .collect();
-    let mut states = crate::ledger::store::states_at::<super::Service>(conn, &subjects, until)?;
-    let mut found = Vec::new();
-    for subject in &subjects {
-        if let Some((mut service, seq)) = states.remove(subject)
-            && active.is_none_or(|a| service.active == a)
-        {
+    let states = crate::ledger::store::states_in_order::<super::Service>(
+        conn,
+        &subjects,
+        until,
+        limit as usize,
+        |s| active.is_none_or(|a| s.active == a),
+    )?;
+    Ok(states
+        .into_iter()
+        .map(|(mut service, seq)| {
             service.as_of_ledger_seq = Some(seq);
-            found.push(service);
-            if found.len() as i64 >= limit {
-                break;
-            }
-        }
-    }
-    Ok(found)
+            service
+        })
+        .collect())
 }
 
 pub fn insert(conn: &mut DbConn, row: &ServiceRow) -> QueryResult<()> {
