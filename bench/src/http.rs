@@ -153,6 +153,40 @@ pub fn service_binary() -> PathBuf {
     bin
 }
 
+/// Runs the service binary with `args` to the end, polling its peak resident memory: (seconds, peak KiB, stdout).
+pub fn measured(args: &[&std::ffi::OsStr]) -> (f64, u64, String) {
+    let started = Instant::now();
+    let child = Command::new(service_binary())
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("vendor-registry");
+    let status = format!("/proc/{}/status", child.id());
+    let poll = std::thread::spawn(move || {
+        let mut peak = 0u64;
+        while let Ok(s) = std::fs::read_to_string(&status) {
+            if let Some(kib) = s
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak = peak.max(kib);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        peak
+    });
+    let out = child.wait_with_output().expect("the process");
+    let elapsed = started.elapsed().as_secs_f64();
+    (
+        elapsed,
+        poll.join().unwrap_or(0),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 /// A token for `sub` with `role`, signed with the key in `data_dir`.
 pub fn token(data_dir: &Path, role: &str, sub: &str) -> String {
     let out = Command::new(service_binary())

@@ -3,14 +3,12 @@
 //! then imported again (every row unchanged). Wall time and the importer's peak resident memory.
 
 use std::fmt::Write as _;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 use diesel::{Connection, SqliteConnection};
 use serde_json::{Value, json};
 
 use crate::engine::SCOPES;
-use crate::http::service_binary;
+use crate::http::measured;
 use crate::scale::{SERVICES, migrated, services};
 
 const GRANTS_PER_PARTY: usize = 5;
@@ -36,43 +34,16 @@ fn sheet(parties: usize) -> String {
     s
 }
 
-/// Runs the importer on `file`, polling its peak resident memory: (seconds, peak KiB, report).
+/// Runs the importer on `file`: (seconds, peak KiB, report).
 fn import(data: &std::path::Path, file: &std::path::Path) -> (f64, u64, Value) {
-    let started = Instant::now();
-    let mut child = Command::new(service_binary())
-        .args(["import", "register"])
-        .arg(file)
-        .arg("--data-dir")
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("vendor-registry import register");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak = 0u64;
-    let stdout = child.stdout.take().expect("stdout");
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::BufReader::new(stdout), &mut text).ok();
-        text
-    });
-    loop {
-        if let Some(kib) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        }) {
-            peak = peak.max(kib);
-        }
-        if child.try_wait().expect("the importer").is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let report: Value =
-        serde_json::from_str(&reader.join().expect("the report")).expect("a JSON report");
+    let (elapsed, peak, out) = measured(&[
+        "import".as_ref(),
+        "register".as_ref(),
+        file.as_os_str(),
+        "--data-dir".as_ref(),
+        data.as_os_str(),
+    ]);
+    let report: Value = serde_json::from_str(&out).expect("a JSON report");
     (elapsed, peak, report)
 }
 

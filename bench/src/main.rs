@@ -7,16 +7,20 @@
 //! - `crash`: `kill -9` under load, then every acknowledged decision must be in the ledger;
 //! - `scale`: start-up time and resident memory with 1,000,000 grants;
 //! - `import`: the register imported from a CSV of 10,000 parties with 50,000 grants, then
-//!   imported again unchanged: wall time and the importer's peak resident memory.
+//!   imported again unchanged: wall time and the importer's peak resident memory;
+//! - `ledger`: a ledger of 10,000 and of 10,000,000 entries (`--ledger-entries N,M` for others):
+//!   tiles read per proof, checkpoint signing, proof latency over HTTP, export, verification
+//!   and `serve`'s resident memory.
 //!
 //! ```sh
 //! cargo run --release -p vendor-registry-bench -- [--smoke] [--out FILE] \
-//!     [--only engine,http,crash,scale,import] [--database-url postgres://user:pw@127.0.0.1/postgres]
+//!     [--only engine,http,crash,scale,import,ledger] [--ledger-entries N,M] [--database-url postgres://user:pw@127.0.0.1/postgres]
 //! ```
 
 mod engine;
 mod http;
 mod import;
+mod ledger;
 mod load;
 mod scale;
 
@@ -40,7 +44,7 @@ fn main() {
     }
     let smoke = args.iter().any(|a| a == "--smoke");
     let out = value("--out");
-    let only = value("--only").unwrap_or_else(|| "engine,http,crash,scale,import".into());
+    let only = value("--only").unwrap_or_else(|| "engine,http,crash,scale,import,ledger".into());
     let wants = |part: &str| only.split(',').any(|p| p.trim() == part);
     let mut backends = vec![http::Backend::Sqlite];
     if let Some(url) = value("--database-url").filter(|u| !u.is_empty()) {
@@ -114,6 +118,30 @@ fn main() {
         let r = import::run(if smoke { 200 } else { 10_000 });
         eprintln!("import: {r}");
         report["import"] = r;
+    }
+    if wants("ledger") {
+        let sizes: Vec<u64> = match value("--ledger-entries") {
+            Some(list) => list
+                .split(',')
+                .map(|n| {
+                    n.trim()
+                        .replace('_', "")
+                        .parse()
+                        .expect("--ledger-entries N,M")
+                })
+                .collect(),
+            None if smoke => vec![2_000],
+            None => vec![10_000, 10_000_000],
+        };
+        let runs: Vec<_> = sizes
+            .iter()
+            .map(|&n| {
+                let r = ledger::run(n);
+                eprintln!("ledger: {r}");
+                r
+            })
+            .collect();
+        report["ledger"] = json!(runs);
     }
     let text = serde_json::to_string_pretty(&report).unwrap_or_default();
     println!("{text}");

@@ -7,6 +7,7 @@ use super::error::ApiError;
 use super::extract::JsonBody;
 use super::sharing::{SharingRequest, request_of};
 use super::state::AppState;
+use super::validators::{AsOfQuery, as_of};
 use crate::auth::{EvaluateShare, Role};
 use crate::decision::evaluate::Evaluation;
 
@@ -14,7 +15,14 @@ use crate::decision::evaluate::Evaluation;
 ///
 /// The same body, the same engine, the same register and counters as
 /// `POST /v1/sharing-requests`, judged now — answered with `recorded: false`; nothing is written
-/// to the ledger and nothing is counted, so it may be asked as often as needed. A service
+/// to the ledger and nothing is counted, so it may be asked as often as needed.
+/// With `as_of` (an RFC 3339 instant, or a bare date meaning the end of that day, UTC; not in
+/// the future) it is judged as it would have been then: the register as the ledger recorded it
+/// at that instant (services, parties, grants and their approvals, agreements, entities,
+/// taxonomy marks), grants' and agreements' validity and the volume windows read at that
+/// instant, and the volume counters as they stood (what was counted after it taken back out);
+/// `as_of_ledger_seq` names the last entry behind the answer. The rules are today's
+/// (`rules_version`). A taxonomy key added later is a 422. A service
 /// evaluates for itself; admin, procurement and auditor for any service, named in `service`
 /// (required for them). Unknown keys are a 422, as for a decision. Roles: service, admin,
 /// procurement, auditor.
@@ -22,17 +30,28 @@ use crate::decision::evaluate::Evaluation;
     operation_id = "evaluate_sharing_request",
     tag = "sharing",
     request_body = SharingRequest,
+    params(AsOfQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(EvaluateShare::NAMES))),
-    responses((status = 200, description = "What a decision would answer now; nothing recorded.", body = Evaluation))
+    responses((status = 200, description = "What a decision would answer now, or would have answered at `as_of`; nothing recorded.", body = Evaluation))
 )]
 #[post("/v1/sharing-requests/evaluate")]
 pub async fn evaluate(
     auth: Auth<EvaluateShare>,
     state: web::Data<AppState>,
     body: JsonBody,
+    query: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
+    let as_of = as_of(query.as_of())?;
+    if let Some(at) = &as_of
+        && at.as_str() > crate::time::format(crate::time::now()).as_str()
+    {
+        return Err(ApiError::field(
+            "as_of",
+            "must not be in the future: leave it out to judge now",
+        ));
+    }
     let input: SharingRequest = body.parse()?;
     let for_any = [Role::Admin, Role::Procurement, Role::Auditor]
         .iter()
@@ -57,7 +76,7 @@ pub async fn evaluate(
     let enforcement = state.enforcement;
     let answer = state
         .read(move |conn| {
-            crate::decision::evaluate::evaluate(conn, &slot, request, enforcement)
+            crate::decision::evaluate::evaluate(conn, &slot, request, enforcement, as_of.as_deref())
                 .and_then(|inner| inner)
         })
         .await?;

@@ -147,9 +147,7 @@ fn as_they_were(
             } else {
                 GrantStatus::Active
             };
-            // Entries written before approvals were required have no `approved_at`: those
-            // grants counted as approved when made.
-            let approved = g.get("approved_at").is_none_or(|a| !a.is_null());
+            let approved = crate::registry::grants::approved_in_state(&g);
             if g.get("requested_by").is_none() {
                 g["requested_by"] = g["created_by"].clone();
             }

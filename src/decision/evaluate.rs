@@ -1,5 +1,8 @@
 //! A dry run: the same request, the same engine and the same counters as a decision, judged
-//! now, recorded nowhere and counted nowhere.
+//! now or as of a past instant (the register and the counters as they stood then), recorded
+//! nowhere and counted nowhere.
+
+use std::collections::HashSet;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -7,7 +10,7 @@ use utoipa::ToSchema;
 use super::engine::{self, GrantUse, Outcome, Reason};
 use super::snapshot::Snapshot;
 use crate::db::DbConn;
-use crate::error::DomainError;
+use crate::error::{DomainError, FieldError};
 use crate::transfers::Enforcement;
 use crate::transfers::law::RegimeReport;
 use crate::transfers::rules::RuleSet;
@@ -37,7 +40,16 @@ pub struct Evaluation {
     pub rules_version: String,
     /// The register revision judged.
     pub register_revision: i64,
+    /// When it was asked.
     pub evaluated_at: String,
+    /// Only when judged `as_of` a past instant: that instant (grants' validity, agreements and
+    /// the volume windows are read at it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// Only with `as_of`: the last ledger entry written at or before it — the register and the
+    /// counters are those that entry left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of_ledger_seq: Option<i64>,
 }
 
 /// The register now: the writer's snapshot, brought up to the ledger's head in a copy of its
@@ -55,23 +67,42 @@ pub fn current_snapshot(
     })
 }
 
-/// Judges `request` against the register now. The outer error is storage's; the inner one
-/// the request's own (unknown keys: 422).
+/// Judges `request` against the register now, or as it stood at `as_of` (an instant in the
+/// stored form, not in the future). The outer error is storage's; the inner one the request's
+/// own (unknown keys: 422).
 pub fn evaluate(
     conn: &mut DbConn,
     slot: &std::sync::RwLock<std::sync::Arc<Snapshot>>,
     request: engine::Request,
     enforcement: Enforcement,
+    as_of: Option<&str>,
 ) -> Result<Result<Evaluation, DomainError>, DomainError> {
-    let snap = current_snapshot(conn, slot)?;
+    let asked = crate::time::now();
+    let current = current_snapshot(conn, slot)?;
+    let (snap, past) = match as_of {
+        None => (current, None),
+        Some(at) => {
+            let past = super::as_of::snapshot_at(conn, &current, at)?;
+            if let Some(e) = unknown_then(&request, &past.unknown_then) {
+                return Ok(Err(e));
+            }
+            let seq = past.seq;
+            (std::sync::Arc::new(past.snapshot), Some((at, seq)))
+        }
+    };
     let revision = snap.revision;
     if let Err(e) = super::batch::check_keys(&snap, &request) {
         return Ok(Err(e));
     }
     let rules = RuleSet::current();
-    let now = crate::time::now();
+    let now = past
+        .and_then(|(at, _)| crate::time::parse(at))
+        .unwrap_or(asked);
     let mut tally = Tally::new(rules.published.us_dsp.window_days);
     super::batch::load_counters(conn, &mut tally, &snap, &request, now, rules)?;
+    if let Some((_, seq)) = past {
+        crate::transfers::audit::rewind(conn, &mut tally, seq)?;
+    }
     let verdict = engine::decide_with(&snap, rules, &tally, enforcement, &request, now);
     let explained = |mut reasons: Vec<Reason>| {
         super::explain::explain(&snap, &request, now, &mut reasons);
@@ -92,6 +123,24 @@ pub fn evaluate(
         exporter: verdict.exporter.map(str::to_owned),
         rules_version: rules.version().to_owned(),
         register_revision: revision,
-        evaluated_at: crate::time::format(now),
+        evaluated_at: crate::time::format(asked),
+        as_of: past.map(|(at, _)| at.to_owned()),
+        as_of_ledger_seq: past.map(|(_, seq)| seq),
     }))
+}
+
+/// A 422 naming each key of the request the taxonomy did not have yet at the instant judged.
+fn unknown_then(request: &engine::Request, unknown: &HashSet<String>) -> Option<DomainError> {
+    let why = "was not in the taxonomy at as_of (added later)";
+    let mut errors: Vec<FieldError> = request
+        .categories
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| unknown.contains(*c))
+        .map(|(i, _)| FieldError::new(format!("categories[{i}]"), why))
+        .collect();
+    if unknown.contains(&request.purpose) {
+        errors.push(FieldError::new("purpose", why));
+    }
+    (!errors.is_empty()).then_some(DomainError::Invalid(errors))
 }

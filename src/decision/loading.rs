@@ -25,17 +25,10 @@ impl Snapshot {
         let mut snap = Snapshot::default();
         snap.revision = revision;
         for c in crate::taxonomy::store::all_categories(conn)? {
-            snap.add_category(&c.key, c.pii, c.linkable);
-            let bits = c.us_dsp_classes.iter().fold(0u8, |b, k| b | k.bit());
-            if c.pipl_sensitive || bits != 0 {
-                snap.marks.insert(c.key, (c.pipl_sensitive, bits));
-            }
+            snap.put_category(&c);
         }
         for p in crate::taxonomy::store::all_purposes(conn)? {
-            if p.us_dsp_ancillary {
-                snap.ancillary.insert(p.key.clone());
-            }
-            snap.purposes.insert(p.key, p.prohibited);
+            snap.put_purpose(&p);
         }
         load_entities(conn, &mut snap)?;
         for s in services::store::all(conn)? {
@@ -65,6 +58,25 @@ impl Snapshot {
         })?;
         snap.index();
         Ok(snap)
+    }
+
+    /// Adds a category, or sets its marks (PIPL sensitive, DSP classes) to `c`'s.
+    pub(crate) fn put_category(&mut self, c: &crate::taxonomy::Category) {
+        self.add_category(&c.key, c.pii, c.linkable);
+        let bits = c.us_dsp_classes.iter().fold(0u8, |b, k| b | k.bit());
+        match c.pipl_sensitive || bits != 0 {
+            true => self.marks.insert(c.key.clone(), (c.pipl_sensitive, bits)),
+            false => self.marks.remove(&c.key),
+        };
+    }
+
+    /// Adds a purpose, or sets its marks (prohibited, DSP ancillary) to `p`'s.
+    pub(crate) fn put_purpose(&mut self, p: &crate::taxonomy::Purpose) {
+        match p.us_dsp_ancillary {
+            true => self.ancillary.insert(p.key.clone()),
+            false => self.ancillary.remove(&p.key),
+        };
+        self.purposes.insert(p.key.clone(), p.prohibited);
     }
 
     /// The snapshot at `revision`, built from this one: the register changes recorded in the

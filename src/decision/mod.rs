@@ -4,6 +4,7 @@
 //! [`loading`] builds the snapshot from the domains' read functions and [`follow`] keeps it
 //! current across nodes.
 
+pub mod as_of;
 pub mod batch;
 pub mod engine;
 pub mod evaluate;

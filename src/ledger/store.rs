@@ -144,14 +144,49 @@ pub fn latest_of_action(conn: &mut DbConn, action: &str) -> QueryResult<Option<R
 /// The subjects of the register changes in `after + 1 ..= upto` (decisions left out), in
 /// `seq` order: what a snapshot must read again to move from one revision to another.
 pub fn register_subjects(conn: &mut DbConn, after: i64, upto: i64) -> QueryResult<Vec<String>> {
-    ledger::table
+    register_entries()
         .filter(ledger::seq.gt(after))
         .filter(ledger::seq.le(upto))
+        .select(ledger::subject)
+        .load(conn)
+}
+
+/// The entries that change the register (not decisions, rule activations or volume
+/// adjustments).
+fn register_entries() -> ledger::BoxedQuery<'static, crate::db::MultiBackend> {
+    ledger::table
         .filter(ledger::action.ne(action::DECISION_RECORDED))
         .filter(ledger::action.ne(action::RULES_ACTIVATED))
         .filter(ledger::action.ne(action::VOLUME_ADJUSTED))
-        .select(ledger::subject)
-        .load(conn)
+        .into_boxed()
+}
+
+/// The register revision as of entry `seq`: the last register change at or before it (0: none).
+pub fn register_revision_at(conn: &mut DbConn, seq: i64) -> QueryResult<i64> {
+    register_entries()
+        .filter(ledger::seq.le(seq))
+        .order(ledger::seq.desc())
+        .select(ledger::seq)
+        .first(conn)
+        .optional()
+        .map(Option::unwrap_or_default)
+}
+
+/// The `seq` of the last entry written at or before the instant `at` (stored form), 0 when
+/// none: a binary search over `seq` (entries are written in time order, without gaps), so
+/// O(log n) point reads however long the ledger.
+pub fn seq_at(conn: &mut DbConn, at: &str) -> QueryResult<i64> {
+    let (mut low, mut high) = (0i64, head(conn)?.0);
+    while low < high {
+        let mid = low + (high - low + 1) / 2;
+        let written: String = ledger::table.find(mid).select(ledger::at).first(conn)?;
+        if written.as_str() <= at {
+            low = mid;
+        } else {
+            high = mid - 1;
+        }
+    }
+    Ok(low)
 }
 
 #[derive(Queryable, Insertable, Selectable)]

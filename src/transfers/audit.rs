@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::volumes::{Counter, store};
+use super::volumes::{Counter, Tally, store};
 use super::{DspClass, Regime};
 use crate::db::DbConn;
 use crate::error::{DomainError, FieldError};
@@ -46,12 +46,13 @@ pub struct Adjustment {
     pub evidence_reference: String,
 }
 
+/// Calls `f` with the change of every entry of `act` after entry `after`, in order.
 fn entries(
     conn: &mut DbConn,
     act: &str,
+    mut after: i64,
     mut f: impl FnMut(serde_json::Value),
 ) -> Result<(), DomainError> {
-    let mut after = 0;
     loop {
         let rows = crate::ledger::store::list(conn, after, Some(act), None, 1000)?;
         let Some(last) = rows.last().map(|r| r.seq) else {
@@ -81,10 +82,14 @@ pub fn adjustments(conn: &mut DbConn) -> Result<Vec<(i64, Adjustment)>, DomainEr
     }
 }
 
-/// Rebuilds every counter from the ledger and compares it with the stored counts.
-pub fn rebuild(conn: &mut DbConn) -> Result<VolumeCheck, DomainError> {
-    let mut rebuilt: BTreeMap<(String, String), i64> = BTreeMap::new();
-    entries(conn, action::DECISION_RECORDED, |change| {
+/// Calls `f(key, period, n)` for every increment the ledger recorded after entry `after`:
+/// each approval's counted people (or devices), then each adjustment.
+fn increments_after(
+    conn: &mut DbConn,
+    after: i64,
+    mut f: impl FnMut(String, String, i64),
+) -> Result<(), DomainError> {
+    entries(conn, action::DECISION_RECORDED, after, |change| {
         let day = change["decided_at"]
             .as_str()
             .unwrap_or("")
@@ -99,13 +104,31 @@ pub fn rebuild(conn: &mut DbConn) -> Result<VolumeCheck, DomainError> {
                 day.clone()
             };
             let n = c["with_share"].as_i64().unwrap_or(0) - c["before"].as_i64().unwrap_or(0);
-            *rebuilt.entry((key, period)).or_default() += n;
+            f(key, period, n);
         }
     })?;
-    entries(conn, action::VOLUME_ADJUSTED, |change| {
+    entries(conn, action::VOLUME_ADJUSTED, after, |change| {
         let key = change["key"].as_str().unwrap_or("").to_owned();
         let period = change["period"].as_str().unwrap_or("").to_owned();
-        *rebuilt.entry((key, period)).or_default() += change["delta"].as_i64().unwrap_or(0);
+        f(key, period, change["delta"].as_i64().unwrap_or(0));
+    })
+}
+
+/// The counters `tally` loaded, as they stood at entry `seq`: what the ledger recorded after
+/// it is taken back out (reads the entries since `seq`).
+pub fn rewind(conn: &mut DbConn, tally: &mut Tally, seq: i64) -> Result<(), DomainError> {
+    increments_after(conn, seq, |key, period, n| {
+        if let Some(counter) = Counter::parse(&key, &period) {
+            tally.unwind(&counter, n);
+        }
+    })
+}
+
+/// Rebuilds every counter from the ledger and compares it with the stored counts.
+pub fn rebuild(conn: &mut DbConn) -> Result<VolumeCheck, DomainError> {
+    let mut rebuilt: BTreeMap<(String, String), i64> = BTreeMap::new();
+    increments_after(conn, 0, |key, period, n| {
+        *rebuilt.entry((key, period)).or_default() += n;
     })?;
     let stored: BTreeMap<(String, String), i64> = store::list(conn, None, None)?
         .into_iter()

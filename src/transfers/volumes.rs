@@ -33,6 +33,23 @@ impl Counter {
         }
     }
 
+    /// The counter named `key` (what [`Counter::key`] writes) at `period`.
+    pub fn parse(key: &str, period: &str) -> Option<Counter> {
+        let parts: Vec<&str> = key.split(':').collect();
+        let (regime, exporter, party_id, class) = match parts.as_slice() {
+            ["pipl", e, c] => (Regime::Pipl, *e, "", *c),
+            [r, e, p, c] => (Regime::parse(r)?, *e, *p, *c),
+            _ => return None,
+        };
+        Some(Counter {
+            regime,
+            exporter: exporter.to_owned(),
+            party_id: party_id.to_owned(),
+            class: class.to_owned(),
+            period: period.to_owned(),
+        })
+    }
+
     fn series(&self) -> Series {
         (
             self.regime,
@@ -95,6 +112,24 @@ impl Tally {
     pub fn add(&mut self, counter: Counter, n: i64) {
         self.put(&counter, n);
         self.pending.push((counter, n));
+    }
+
+    /// Takes `n` back out of a counter whose series this tally loaded (what was counted after
+    /// the instant being judged); a series not loaded is not read, so nothing is taken.
+    pub fn unwind(&mut self, counter: &Counter, n: i64) {
+        let period = match counter.regime {
+            Regime::Pipl => counter.period.as_str(),
+            _ => "",
+        };
+        let mark = (
+            counter.regime,
+            counter.exporter.clone(),
+            counter.party_id.clone(),
+            period.to_owned(),
+        );
+        if self.loaded.contains(&mark) {
+            self.put(counter, -n);
+        }
     }
 
     /// The increments to write, merged per counter.

@@ -14,6 +14,7 @@ mod corrupt;
 mod decisions;
 mod disclosures;
 mod errors;
+mod evaluate_as_of;
 mod exports;
 mod grants;
 mod history;

@@ -106,6 +106,32 @@ impl From<AgreementRow> for Agreement {
     }
 }
 
+/// The stored form of an agreement as the ledger recorded it (to judge the register as it was).
+impl From<Agreement> for AgreementRow {
+    fn from(a: Agreement) -> Self {
+        AgreementRow {
+            id: a.id,
+            party_id: a.party_id,
+            exporter: a.exporter,
+            kind: a.kind,
+            reference: a.reference,
+            signed_on: a.signed_on,
+            valid_from: a.valid_from,
+            valid_until: a.valid_until,
+            filing_reference: a.filing_reference,
+            pipia_reference: a.pipia_reference,
+            tia_reference: a.tia_reference,
+            document_sha256: a.document_sha256,
+            status: a.status,
+            withdrawn_reason: a.withdrawn_reason,
+            created_by: a.created_by,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            version: a.version,
+        }
+    }
+}
+
 /// A new agreement, as validated at the edge (instants already normalised).
 #[derive(Debug, Clone)]
 pub struct Draft {

@@ -291,3 +291,9 @@ pub struct Changes {
     pub agreements: Option<Vec<String>>,
     pub exemptions: Option<Vec<Exemption>>,
 }
+
+/// Whether a grant's ledger state records it approved. Entries written before approvals were
+/// required have no `approved_at`: those grants counted as approved when made.
+pub fn approved_in_state(state: &serde_json::Value) -> bool {
+    state.get("approved_at").is_none_or(|a| !a.is_null())
+}

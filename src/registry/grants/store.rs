@@ -125,6 +125,38 @@ pub struct DecisionColumns {
     pub approved_at: Option<String>,
 }
 
+impl DecisionColumns {
+    /// The columns of a grant as its ledger entry recorded it (the state after a change), to
+    /// judge the register as it was; `None` when the entry is not a grant's state.
+    pub fn from_state(state: &serde_json::Value) -> Option<DecisionColumns> {
+        let text = |k: &str| state[k].as_str().map(str::to_owned);
+        let list = |k: &str| match &state[k] {
+            serde_json::Value::Null => Some("[]".to_owned()),
+            v @ serde_json::Value::Array(_) => Some(v.to_string()),
+            _ => None,
+        };
+        Some(DecisionColumns {
+            id: text("id")?,
+            party_id: text("party_id")?,
+            service: text("service")?,
+            categories: list("categories")?,
+            allowed_regions: list("allowed_regions")?,
+            valid_from: text("valid_from")?,
+            valid_until: text("valid_until"),
+            status: text("status")?,
+            agreements: list("agreements")?,
+            exemptions: list("exemptions")?,
+            pipia_reference: text("pipia_reference"),
+            separate_consent: state["separate_consent"].as_bool().unwrap_or(false),
+            approved_at: if super::approved_in_state(state) {
+                text("approved_at").or_else(|| text("created_at"))
+            } else {
+                None
+            },
+        })
+    }
+}
+
 /// Grants read per query while loading a snapshot.
 const PAGE: i64 = 20_000;
 

@@ -258,6 +258,52 @@ impl From<PartyRow> for Party {
     }
 }
 
+impl Party {
+    /// The stored form of a party as the ledger recorded it (to judge the register as it was);
+    /// `None` when a recorded country code no longer parses. Who set the covered-person and
+    /// restricted-list marks is not part of the view: those stay unset.
+    pub fn to_row(&self) -> Option<PartyRow> {
+        let code = |c: &Option<String>| -> Option<Option<CountryCode>> {
+            c.as_deref()
+                .map(CountryCode::parse)
+                .map_or(Some(None), |p| p.map(Some))
+        };
+        let locations = self.data_locations.iter().map(|c| CountryCode::parse(c));
+        Some(PartyRow {
+            id: self.id.clone(),
+            kind: self.kind,
+            legal_name: self.legal_name.clone(),
+            country: code(&self.country)?,
+            region: self.region,
+            data_locations: List(locations.collect::<Option<Vec<_>>>()?),
+            privacy_policy_url: self.privacy_policy_url.clone(),
+            contact_email: self.contact_email.clone(),
+            contract_reference: self.contract_reference.clone(),
+            risk_tier: self.risk_tier,
+            next_review_due: self.next_review_due.clone(),
+            status: self.status,
+            status_reason: self.status_reason.clone(),
+            external_ref: self.external_ref.clone(),
+            declared_purposes: List(self.declared_purposes.clone()),
+            declared_categories: List(self.declared_categories.clone()),
+            deleted_upstream: false,
+            created_by: self.created_by.clone(),
+            created_at: self.created_at.clone(),
+            updated_at: self.updated_at.clone(),
+            version: self.version,
+            principal_place_of_business: code(&self.principal_place_of_business)?,
+            ownership: List(self.ownership.clone()),
+            us_dsp_covered: self.us_dsp_covered,
+            us_dsp_covered_by: None,
+            pipl_restricted: self.pipl_restricted,
+            pipl_restricted_by: None,
+            dpf_certified_until: self.dpf_certified_until.clone(),
+            status_changed_by: self.status_changed_by.clone(),
+            status_changed_at: self.status_changed_at.clone(),
+        })
+    }
+}
+
 /// A new party, as validated at the edge; it starts `pending_review`.
 #[derive(Debug, Clone)]
 pub struct Draft {
