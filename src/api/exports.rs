@@ -137,7 +137,8 @@ fn decision_line(d: &Decision) -> String {
     params(DecisionsQuery),
     security(("bearer" = [])),
     extensions(("x-roles" = json!(AuditRead::NAMES))),
-    responses((status = 200, description = "The decisions.", content_type = "text/csv", body = String))
+    responses((status = 200, description = "The decisions.", content_type = "text/csv", body = String,
+        example = json!("id,decided_at,service,party_id,purpose,categories,destination_country,subject_region,outcome,reasons,grants,ledger_seq,subject_country,data_origin_country,exporter,subject_count,rules_version\n01a23c20-5ae3-73d9-9a1c-5795f84979b9,2026-12-03T13:38:03.107305Z,newsletter,01a23c20-5a85-774a-8e5b-63b5216897ad,marketing.communications.email,user.contact.email;user.contact.phone_number,US,US,denied,category_not_granted:user.contact.phone_number,,151,US,US,acme-us,1200,2026-01\n")))
 )]
 #[get("/v1/exports/decisions.csv")]
 pub async fn decisions_csv(
@@ -313,7 +314,8 @@ fn register_lines(p: Party, gs: Vec<Grant>) -> String {
     tag = "exports",
     security(("bearer" = [])),
     extensions(("x-roles" = json!(AuditRead::NAMES))),
-    responses((status = 200, description = "The register.", content_type = "text/csv", body = String))
+    responses((status = 200, description = "The register.", content_type = "text/csv", body = String,
+        example = json!("party_id,kind,legal_name,country,region,data_locations,privacy_policy_url,contact_email,contract_reference,risk_tier,next_review_due,status,status_reason,external_ref,party_version,grant_id,service,categories,allowed_regions,transfer_mechanism,legal_basis,valid_from,valid_until,grant_status,effective,revoked_reason,principal_place_of_business,us_dsp_covered,pipl_restricted,dpf_certified_until,grant_agreements,grant_exemptions,pipia_reference,separate_consent,status_changed_by,status_changed_at,grant_requested_by,grant_approved_by,grant_approved_at\n01a23c20-5a85-774a-8e5b-63b5216897ad,third_party,Acme Mail Ltd,CN,PRC,CN;US,https://acme.example/privacy,dpo@acme.example,,medium,,trusted,due diligence DD-17 complete,,2,01a23c20-5aab-7317-8175-ddf62358548b,newsletter,user.contact.email,US;PRC,none,,2026-12-03T13:38:03.051191Z,,active,active,,CN,false,false,,,,,false,bob,2026-12-03T13:38:03.074580Z,alice,bob,2026-12-03T13:38:03.090106Z\n")))
 )]
 #[get("/v1/exports/register.csv")]
 pub async fn register_csv(_auth: Auth<AuditRead>, state: web::Data<AppState>) -> HttpResponse {

@@ -20,6 +20,8 @@ pub mod incidents;
 pub mod legal;
 pub mod middleware;
 pub mod openapi;
+mod openapi_examples;
+mod openapi_formats;
 pub mod operations;
 pub mod pagination;
 pub mod parties;
@@ -56,6 +58,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .configure(routes::configure)
         .split_for_parts();
     openapi::add_standard_errors(&mut api);
+    openapi_examples::add(&mut api);
+    openapi_formats::add(&mut api);
     api.info.version = env!("CARGO_PKG_VERSION").to_owned();
     api
 }

@@ -8,6 +8,7 @@ use super::state::AppState;
 
 /// A probe's answer.
 #[derive(Serialize, ToSchema)]
+#[schema(example = json!({"status": "ok"}))]
 pub struct Health {
     /// `ok`, or what is not ready.
     pub status: &'static str,
@@ -41,7 +42,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 ///
 /// Request latency by route and status, decisions by outcome and reason code, ledger batch size
 /// and commit latency, database pool use, incident duties overdue. No ids, principals or personal data. Public.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format.", content_type = "text/plain", body = String)))]
+#[utoipa::path(tag = "operations", responses((status = 200, description = "Prometheus text format.", content_type = "text/plain", body = String,
+    example = json!("# TYPE decisions_total counter\ndecisions_total{outcome=\"approved\"} 1284\nhttp_request_duration_seconds_bucket{route=\"/v1/sharing-requests\",method=\"POST\",status=\"201\",le=\"0.005\"} 1279\n"))))]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut text = state

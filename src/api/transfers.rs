@@ -26,7 +26,10 @@ use crate::transfers::volumes;
     tag = "transfers",
     security(("bearer" = [])),
     extensions(("x-roles" = json!(AnyRole::NAMES))),
-    responses((status = 200, description = "The rule set.", body = Object))
+    responses((status = 200, description = "The rule set.", body = Object,
+        example = json!({"version": "2026-01", "sha256": "9c1f…", "eea": {"countries": ["AT", "BE", "…"], "source": "EEA Agreement"},
+            "gdpr_adequacy": {"entries": [{"country": "AD"}, {"country": "BR", "valid_from": "2026-01-26"}]},
+            "reasons": {"us_dsp_prohibited": "28 CFR 202.303"}, "…": "…"})))
 )]
 #[get("/v1/transfer-rules")]
 pub async fn get_rules(_auth: Auth<AnyRole>) -> HttpResponse {
@@ -98,7 +101,8 @@ pub async fn list_volumes(
     request_body = Adjustment,
     security(("bearer" = [])),
     extensions(("x-roles" = json!(AdminOnly::NAMES))),
-    responses((status = 201, description = "Recorded; the counter's new count.", body = Object))
+    responses((status = 201, description = "Recorded; the counter's new count.", body = Object,
+        example = json!({"key": "pipl:acme-cn:non_sensitive", "count": 120_000})))
 )]
 #[post("/v1/transfer-volumes/adjustments")]
 pub async fn adjust(
@@ -153,7 +157,12 @@ pub struct AdjustmentBody {
     tag = "transfers",
     security(("bearer" = [])),
     extensions(("x-roles" = json!(TransferRead::NAMES))),
-    responses((status = 200, description = "What would flip.", body = Object))
+    responses((status = 200, description = "What would flip.", body = Object,
+        example = json!({"enforcement": "report", "grants": [{"grant": {"id": "0193a0c5-1111-7cc0-9d2a-0c1b2a3d4e5f",
+            "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "transfer_mechanism": "standard_contract", "…": "…"},
+            "would_flip": "the label standard_contract is not evidence: PRC exports under this grant need a recorded agreement"}],
+            "decisions": [{"id": "0193a0c9-0000-7cc0-9d2a-0c1b2a3d4e5f", "outcome": "approved",
+                "advisories": [{"code": "transfer_mechanism_missing", "regime": "pipl", "…": "…"}], "…": "…"}]})))
 )]
 #[get("/v1/transfer-readiness")]
 pub async fn readiness(

@@ -14,6 +14,21 @@ use crate::error::DomainError;
 
 /// An RFC 9162 inclusion proof.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"seq": 150, "leaf_index": 149, "tree_size": 152,
+    "leaf_hash": "f228afd103258c401a013c6b98b1fac17b00f29603233e53cd21077e0a4e97e5",
+    "audit_path": ["65e485e66d5539c00797c9a473a43a6b0501394a4847048c5043f2e83fa80cdd",
+        "5b591e3cd496a8bf39c53c81505acc2de7e9cb4343d8285f54a406635cdd4a47",
+        "dcdd300336d909385b34b6e0e9f589b58a618ec6c4ea6863340c42846a9800dd",
+        "f08d3e94e22e918519539d0bfaa229ae37a1ecdd099449b07430232f7fcce234",
+        "6dd224ed6043e6ed67e0b36aa9537b47064e77d14085adc8c8d4dc1f70dd53bb"],
+    "root_hash": "caf5b49e54c53ede743ced457c645f927f12f54817438ff613f06a1e5f50c41b",
+    "checkpoint": {"size": 152, "root_hash": "caf5b49e54c53ede743ced457c645f927f12f54817438ff613f06a1e5f50c41b",
+        "signed_at": "2026-12-03T13:38:04.000000Z", "key_id": "637fe87fd97ebee5", "signature": "3q2+7w…", "cosignatures": []},
+    "entry": {"seq": 150, "at": "2026-12-03T13:38:03.090728Z", "actor": {"roles": ["procurement"], "sub": "bob"},
+        "action": "grant.approved", "subject": "grant:01a23c20-5aab-7317-8175-ddf62358548b",
+        "change": {"id": "01a23c20-5aab-7317-8175-ddf62358548b", "status": "active", "approved_by": "bob", "…": "…"},
+        "prev_hash": "5da76617f362831ed2d9754837cbf2beb7d9c84cfd1b412c765506a9f5628cda",
+        "hash": "43c7e02e55c178e84a…"}}))]
 pub struct InclusionProof {
     pub seq: i64,
     /// `seq - 1`.
@@ -32,6 +47,16 @@ pub struct InclusionProof {
 
 /// An RFC 9162 consistency proof.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({"from": 100, "to": 152,
+    "from_root": "0711ff37002078a5b8bb926be5d515412334973037a71b76203c7951bdad0a68",
+    "to_root": "caf5b49e54c53ede743ced457c645f927f12f54817438ff613f06a1e5f50c41b",
+    "proof": ["2d5573fc017d60a32e43c89bebe1bd716bea987588a03714002ec89811df1340",
+        "afb357eb991c1ae21988837ef6f1def41468d8a3dd75c67b520dadae170eeace",
+        "e68619cdb198974e7f10a1a3a41191744c1265af6b762a66b85fae42b951f683",
+        "cc81b34fa89531c1b41e2d156c88f97dd993b42ba9629eec17f65ab98be1da5c",
+        "9ea3a84563e90ed0823144d44110fd348c85f6ac0c9a38021cdc8ed0a778df78",
+        "4042335ee8e182b2607ec13f03c953a44835da63c4616502f050df4522f5b339",
+        "00b8c1c0ba24262f1c8241949793a706ad22a2324f090e47f9311d1d159127dc"]}))]
 pub struct ConsistencyProof {
     pub from: i64,
     pub to: i64,

@@ -57,6 +57,10 @@ pub struct PublicKey {
 
 /// The keys published at `GET /v1/audit/public-key`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"keys": [{"key_id": "637fe87fd97ebee5", "algorithm": "Ed25519",
+    "public_key": "w0zUuTacsUIWn5Cx2j7Pbf+e9fDPxtHh8bSs8jtOLDs=",
+    "public_key_pem": "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAw0zUuTacsUIWn5Cx2j7Pbf+e9fDPxtHh8bSs8jtOLDs=\n-----END PUBLIC KEY-----\n",
+    "note_verifier": "vendor-registry/637fe87fd97ebee5+9446b014+AcNM1Lk2nLFCFp+Qsdo+z23/nvXwz8bR4fG0rPI7Tiw7"}]}))]
 pub struct PublicKeys {
     /// The current signing key first, then older keys still trusted for old checkpoints.
     pub keys: Vec<PublicKey>,

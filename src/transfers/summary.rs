@@ -41,6 +41,12 @@ pub struct AdjustmentRecord {
 
 /// The counters.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"items": [
+    {"regime": "pipl", "key": "pipl:acme-cn:non_sensitive", "exporter": "acme-cn", "class": "non_sensitive",
+        "window": "2026", "count": 120000, "thresholds": [100000, 1000000], "tier": "contract", "adjustments": []},
+    {"regime": "us_dsp", "key": "us_dsp:acme-us:0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f:genomic", "exporter": "acme-us",
+        "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "class": "genomic", "window": "2025-12-03/2026-12-03",
+        "count": 60, "thresholds": [100], "bulk": false, "adjustments": []}]}))]
 pub struct VolumeList {
     pub items: Vec<Summary>,
 }

@@ -153,3 +153,148 @@ async fn closed_set_filters_carry_their_enum() {
         );
     }
 }
+
+/// Issue "Answers people can act on", bullet 7: every response shows an example (binary tiles
+/// aside); each problem response shows the problem this service sends for that status, and
+/// the documented ones are what the service answers, byte for byte.
+#[actix_web::test]
+async fn every_response_has_an_example_and_problem_examples_are_what_is_sent() {
+    let app = TestApp::sqlite().await;
+    let json = serde_json::to_value(vendor_registry::api::openapi()).unwrap();
+    let mut problems = 0;
+    for (path, item) in json["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (code, response) in op["responses"].as_object().unwrap() {
+                let contents = response["content"].as_object().cloned().unwrap_or_default();
+                for (media, content) in contents {
+                    let name = format!("{method} {path} {code} {media}");
+                    if media == "application/octet-stream" {
+                        continue;
+                    }
+                    let examples: Vec<serde_json::Value> = match content["examples"].as_object() {
+                        Some(named) => named.values().map(|e| e["value"].clone()).collect(),
+                        None => vec![content["example"].clone()],
+                    };
+                    assert!(
+                        examples.iter().all(|e| !e.is_null()) && !examples.is_empty(),
+                        "{name} shows an example"
+                    );
+                    if media != "application/problem+json" {
+                        continue;
+                    }
+                    for e in &examples {
+                        problems += 1;
+                        assert_eq!(e["status"].to_string(), *code, "{name}: {e}");
+                        assert!(
+                            e["type"]
+                                .as_str()
+                                .unwrap()
+                                .starts_with("urn:vendor-registry:problem:"),
+                            "{name}: {e}"
+                        );
+                        assert!(
+                            e["title"].is_string() && e["detail"].is_string(),
+                            "{name}: {e}"
+                        );
+                        match code.as_str() {
+                            "412" => assert!(e["current_etag"].is_string(), "{name}: {e}"),
+                            "422" => assert!(e["errors"][0]["field"].is_string(), "{name}: {e}"),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems > 400, "{problems} problem examples");
+    // What the service sends is what the document shows.
+    let shown = |path: &str, method: &str, code: &str, name: &str| {
+        json["paths"][path][method]["responses"][code]["content"]["application/problem+json"]
+            ["examples"][name]["value"]
+            .clone()
+    };
+    let missing = app
+        .request(Method::GET, "/v1/parties/nope", None, None, None)
+        .await;
+    assert_eq!(
+        missing.body,
+        shown("/v1/parties/{id}", "get", "401", "missing")
+    );
+    let unknown = app.get("/v1/parties/nope", &app.auditor()).await;
+    assert_eq!(
+        unknown.body,
+        shown("/v1/parties/{id}", "get", "404", "not_found")
+    );
+    let forged = app.get("/v1/parties", "not.a.token").await;
+    assert_eq!(forged.body, shown("/v1/parties", "get", "401", "invalid"));
+    let extra = app
+        .get("/v1/parties/nope?actor=alice", &app.auditor())
+        .await;
+    assert_eq!(
+        extra.body,
+        shown("/v1/parties/{id}", "get", "400", "unknown_query_parameter")
+    );
+}
+
+/// Issue "Answers people can act on", bullet 7: what the service answers carries its formats —
+/// instants `date-time`, dates `date`, register ids `uuid`, countries their pattern — while a
+/// request schema keeps exactly the rules its validation enforces (schemathesis checks both
+/// sides against the running service in CI).
+#[actix_web::test]
+async fn answered_fields_carry_their_formats_and_patterns() {
+    let json = serde_json::to_value(vendor_registry::api::openapi()).unwrap();
+    let field = |schema: &str, name: &str| {
+        json["components"]["schemas"][schema]["properties"][name].clone()
+    };
+    for (schema, name, format) in [
+        ("Party", "created_at", "date-time"),
+        ("Party", "next_review_due", "date"),
+        ("Party", "id", "uuid"),
+        ("Grant", "valid_from", "date-time"),
+        ("Grant", "party_id", "uuid"),
+        ("Decision", "decided_at", "date-time"),
+        ("Evaluation", "as_of", "date-time"),
+        ("Checkpoint", "signed_at", "date-time"),
+        ("Agreement", "signed_on", "date"),
+    ] {
+        assert_eq!(field(schema, name)["format"], format, "{schema}.{name}");
+    }
+    assert_eq!(field("Party", "country")["pattern"], "^[A-Z]{2}$");
+    assert_eq!(
+        field("Party", "data_locations")["items"]["pattern"],
+        "^[A-Z]{2}$"
+    );
+    assert_eq!(
+        field("Decision", "destination_country")["pattern"],
+        "^[A-Z]{2}$"
+    );
+    // Every `…_at` field is an instant, unless its schema is a request body's.
+    let bodies = json["paths"].to_string();
+    let schemas = json["components"]["schemas"].as_object().unwrap();
+    let mut instants = 0;
+    for (name, schema) in schemas {
+        for (prop, p) in schema["properties"].as_object().into_iter().flatten() {
+            let string = p["type"] == "string"
+                || p["type"]
+                    .as_array()
+                    .is_some_and(|t| t.contains(&"string".into()));
+            if !(prop.ends_with("_at") && string) {
+                continue;
+            }
+            if p["format"] == "date-time" {
+                instants += 1;
+            } else {
+                let body = format!(
+                    r##""requestBody":{{"content":{{"application/json":{{"schema":{{"$ref":"#/components/schemas/{name}""##
+                );
+                assert!(
+                    bodies.contains(&body),
+                    "{name}.{prop} is answered without its format"
+                );
+            }
+        }
+    }
+    assert!(instants >= 35, "{instants} instants marked");
+    // A request schema is left as its validation is.
+    assert!(field("NewParty", "country").get("pattern").is_none());
+}
