@@ -78,6 +78,7 @@ pub struct AgreementPatch {
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 #[schema(example = json!({"reason": "Superseded by SC-2027-003."}))]
 pub struct Withdrawal {
+    /// Why the agreement is withdrawn.
     #[validate(length(min = 1, max = 1000))]
     pub reason: String,
 }

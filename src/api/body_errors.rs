@@ -213,6 +213,22 @@ fn length_message(e: &validator::ValidationError) -> String {
     }
 }
 
+/// A number out of its bounds, saying them.
+fn range_message(e: &validator::ValidationError) -> String {
+    let n = |k: &str| {
+        e.params
+            .get(k)
+            .and_then(Value::as_f64)
+            .map(|v| v.to_string())
+    };
+    match (n("min"), n("max")) {
+        (Some(lo), Some(hi)) => format!("must be from {lo} to {hi}"),
+        (Some(lo), None) => format!("must be at least {lo}"),
+        (None, Some(hi)) => format!("must be at most {hi}"),
+        (None, None) => "is out of range".into(),
+    }
+}
+
 /// The validator crate's nested errors as a flat list of dotted field paths.
 pub fn flatten(errors: &ValidationErrors, prefix: &str) -> Vec<FieldError> {
     let mut out = Vec::new();
@@ -232,6 +248,7 @@ pub fn flatten(errors: &ValidationErrors, prefix: &str) -> Vec<FieldError> {
                         .unwrap_or_else(|| match e.code.as_ref() {
                             "email" => "must be an email address".into(),
                             "length" => length_message(e),
+                            "range" => range_message(e),
                             code => format!("is invalid ({code})"),
                         });
                     out.push(FieldError::new(path.clone(), message));

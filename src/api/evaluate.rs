@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, post, web};
 use super::auth::Auth;
 use super::error::ApiError;
 use super::extract::JsonBody;
-use super::sharing::{SharingRequest, request_of};
+use super::sharing::{SharingRequest, request_of, with_key_errors};
 use super::state::AppState;
 use super::validators::{AsOfQuery, as_of};
 use crate::auth::{EvaluateShare, Role};
@@ -52,7 +52,7 @@ pub async fn evaluate(
             "must not be in the future: leave it out to judge now",
         ));
     }
-    let input: SharingRequest = body.parse()?;
+    let input: SharingRequest = with_key_errors(&state, &body.0, body.parse().map_err(Into::into))?;
     let for_any = [Role::Admin, Role::Procurement, Role::Auditor]
         .iter()
         .any(|r| principal.has(*r));
@@ -71,7 +71,7 @@ pub async fn evaluate(
         }
         (_, false) => principal.sub.clone(),
     };
-    let request = request_of(input, service)?;
+    let request = with_key_errors(&state, &body.0, request_of(input, service))?;
     let slot = state.snapshot.clone();
     let enforcement = state.enforcement;
     let answer = state

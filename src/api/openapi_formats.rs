@@ -3,6 +3,10 @@
 //! codes ISO 3166-1 alpha-2. Applied by field name to the schemas only responses use — a
 //! request schema keeps exactly the rules its validation enforces, so a client is never told a
 //! value is refused that is accepted.
+//!
+//! And descriptions: a field of a request (`NewParty.country`, `PartyPatch.risk_tier`) is
+//! described as the same field of the object it makes or changes (`Party`), and the fields
+//! every object has (`created_at`, `updated_at`, `created_by`) say the same everywhere.
 
 use std::collections::BTreeSet;
 
@@ -79,12 +83,86 @@ fn request_schemas(api: &OpenApi) -> BTreeSet<String> {
     found
 }
 
-/// Marks the fields of every response-only schema of `api`.
+/// What the fields every object has hold.
+const COMMON: &[(&str, &str)] = &[
+    (
+        "created_at",
+        "When it was created (RFC 3339, UTC, microseconds).",
+    ),
+    (
+        "updated_at",
+        "When it last changed (RFC 3339, UTC, microseconds).",
+    ),
+    (
+        "created_by",
+        "Who created it: the `sub` of the token that did.",
+    ),
+];
+
+/// The object a request schema makes or changes: `NewParty`, `PartyPatch` → `Party`.
+fn object_of(schema: &str) -> &str {
+    let name = schema.strip_prefix("New").unwrap_or(schema);
+    ["Patch", "Amendment", "StatusChange"]
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix).filter(|n| !n.is_empty()))
+        .unwrap_or(name)
+}
+
+/// Describes each field without a description from its object's same field, or [`COMMON`].
+fn describe(components: &mut utoipa::openapi::Components) {
+    let described = |schema: &Schema, field: &str| match schema {
+        Schema::Object(o) => match o.properties.get(field) {
+            Some(RefOr::T(Schema::Object(p))) => p.description.clone(),
+            Some(RefOr::T(Schema::Array(a))) => a.description.clone(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let mut found: Vec<(String, String, String)> = Vec::new();
+    for (name, schema) in &components.schemas {
+        let RefOr::T(this @ Schema::Object(object)) = schema else {
+            continue;
+        };
+        let base = components.schemas.get(object_of(name)).or_else(|| {
+            components
+                .schemas
+                .get(&format!("{}Request", object_of(name)))
+        });
+        for field in object.properties.keys() {
+            if described(this, field).is_some() {
+                continue;
+            }
+            let borrowed = match base {
+                Some(RefOr::T(b)) => described(b, field),
+                _ => None,
+            };
+            let common = COMMON
+                .iter()
+                .find(|(f, _)| f == field)
+                .map(|(_, d)| (*d).to_owned());
+            if let Some(text) = borrowed.or(common) {
+                found.push((name.clone(), field.clone(), text));
+            }
+        }
+    }
+    for (name, field, text) in found {
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+            match object.properties.get_mut(&field) {
+                Some(RefOr::T(Schema::Object(p))) => p.description = Some(text),
+                Some(RefOr::T(Schema::Array(a))) => a.description = Some(text),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Marks the fields of every response-only schema of `api`, and describes every field it can.
 pub fn add(api: &mut OpenApi) {
     let requests = request_schemas(api);
     let Some(components) = api.components.as_mut() else {
         return;
     };
+    describe(components);
     for (name, schema) in components.schemas.iter_mut() {
         if requests.contains(name) {
             continue;

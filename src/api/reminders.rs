@@ -23,7 +23,9 @@ pub struct WithinQuery {
 /// What is due from now until `until`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Reminders {
+    /// The horizon asked for, in days from now.
     pub within_days: i64,
+    /// The end of that horizon (RFC 3339, UTC).
     pub until: String,
     /// Overdue reviews and certifications first, then soonest first.
     pub items: Vec<Reminder>,

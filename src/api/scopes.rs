@@ -47,7 +47,9 @@ pub struct SearchQuery {
 /// The party a grant is to, as a service owner needs to know it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PartySummary {
+    /// The party's id.
     pub id: String,
+    /// The party's registered legal name.
     pub legal_name: String,
     /// Only a `trusted` party is shared with.
     pub status: PartyStatus,

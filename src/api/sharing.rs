@@ -106,6 +106,35 @@ fn decision_response(status: StatusCode, id: &str, body: String) -> HttpResponse
 }
 
 /// The engine's request for `input`, asked by `service`.
+/// `result`, and when it is a 422, with the taxonomy keys `body` names that the register does
+/// not know added (judged against the current snapshot): every error of the request in one
+/// answer, not the keys only once the rest is fixed.
+pub(super) fn with_key_errors<T>(
+    state: &AppState,
+    body: &serde_json::Value,
+    result: Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let Err(ApiError::Validation(mut errors)) = result else {
+        return result;
+    };
+    let snap = state.snapshot.read().map(|s| s.clone()).unwrap_or_default();
+    if !snap.categories.is_empty() {
+        let categories = body["categories"].as_array().cloned().unwrap_or_default();
+        let names: Vec<&str> = categories
+            .iter()
+            .map(|c| c.as_str().unwrap_or(""))
+            .collect();
+        let keys = crate::decision::batch::unknown_keys(&snap, body["purpose"].as_str(), names);
+        for e in keys {
+            if !errors.iter().any(|known| known.field == e.field) {
+                errors.push(e);
+            }
+        }
+        errors.sort_by(|a, b| a.field.cmp(&b.field));
+    }
+    Err(ApiError::Validation(errors))
+}
+
 pub(super) fn request_of(
     input: SharingRequest,
     service: String,
@@ -176,7 +205,7 @@ pub async fn create(
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
     let principal = auth.0;
-    let input: SharingRequest = body.parse()?;
+    let input: SharingRequest = with_key_errors(&state, &body.0, body.parse().map_err(Into::into))?;
     let key = idempotency_key(&req)?;
     if input.service.as_deref().is_some_and(|s| s != principal.sub) {
         return Err(ApiError::Forbidden(
@@ -188,7 +217,7 @@ pub async fn create(
         request_hash: crate::ledger::chain::sha256_hex(crate::jcs::to_string(&body.0).as_bytes()),
     });
     let deprecated = input.subject_region.is_some();
-    let request = request_of(input, principal.sub.clone())?;
+    let request = with_key_errors(&state, &body.0, request_of(input, principal.sub.clone()))?;
     let actor = principal.actor();
     let made = state.decide(actor, request, idempotency).await?;
     let mut response = match made {

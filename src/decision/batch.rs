@@ -233,11 +233,15 @@ pub fn load_counters(
     Ok(())
 }
 
-/// Unknown keys are malformed input (422), not a decision.
-pub fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), DomainError> {
-    let mut errors: Vec<FieldError> = request
-        .categories
-        .iter()
+/// The purpose and categories of `snap`'s taxonomy that a request names and it does not know,
+/// each with its near miss.
+pub fn unknown_keys<'k>(
+    snap: &Snapshot,
+    purpose: Option<&str>,
+    categories: impl IntoIterator<Item = &'k str>,
+) -> Vec<FieldError> {
+    let mut errors: Vec<FieldError> = categories
+        .into_iter()
         .enumerate()
         .filter(|(_, c)| !snap.categories.contains_key(*c))
         .map(|(i, c)| {
@@ -245,13 +249,19 @@ pub fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), Doma
             FieldError::new(format!("categories[{i}]"), hints::key_message(c, known))
         })
         .collect();
-    if !snap.purposes.contains_key(&request.purpose) {
+    if let Some(p) = purpose
+        && !snap.purposes.contains_key(p)
+    {
         let known = snap.purposes.keys().map(String::as_str);
-        errors.push(FieldError::new(
-            "purpose",
-            hints::key_message(&request.purpose, known),
-        ));
+        errors.push(FieldError::new("purpose", hints::key_message(p, known)));
     }
+    errors
+}
+
+/// Unknown keys are malformed input (422), not a decision.
+pub fn check_keys(snap: &Snapshot, request: &engine::Request) -> Result<(), DomainError> {
+    let categories = request.categories.iter().map(String::as_str);
+    let mut errors = unknown_keys(snap, Some(&request.purpose), categories);
     if let Some(e) = &request.exporter
         && !snap.entities.contains_key(e)
     {

@@ -82,7 +82,9 @@ impl Request {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct GrantUse {
     // Members in RFC 8785 order, like `Reason`'s.
+    /// A category of the request.
     pub category: String,
+    /// The grant that covers it.
     pub grant_id: String,
 }
 

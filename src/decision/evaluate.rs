@@ -27,16 +27,22 @@ use crate::transfers::volumes::Tally;
 pub struct Evaluation {
     /// Always false: an evaluation is never a decision.
     pub recorded: bool,
+    /// `approved` or `denied`, as a decision would answer.
     pub outcome: Outcome,
     /// The service judged.
     pub service: String,
+    /// Why it would be denied: one reason per failed check, each with its rule, evidence and remedy.
     pub reasons: Vec<Reason>,
+    /// Under `report` enforcement: the transfer checks that would deny it once enforced.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub advisories: Vec<Reason>,
     /// The grants that would approve each PII category (empty when denied).
     pub grants: Vec<GrantUse>,
+    /// The cross-border regimes that apply, and what each found.
     pub regimes: Vec<RegimeReport>,
+    /// The company entity that would export the data (the service's, or the one named).
     pub exporter: Option<String>,
+    /// The transfer rule set judged with (`GET /v1/transfer-rules`).
     pub rules_version: String,
     /// The register revision judged.
     pub register_revision: i64,

@@ -39,6 +39,7 @@ pub struct Evidence {
     /// The grant's window (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<String>,
+    /// The grant's or agreement's end (exclusive); null when open-ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
 }
@@ -60,6 +61,7 @@ crate::types::text_enum! {
 /// Who can fix a failed check, and how. Members in RFC 8785 order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Remedy {
+    /// What to do, naming the operation that does it.
     pub action: String,
     pub by: Fixer,
 }

@@ -155,6 +155,7 @@ pub struct Reason {
     /// The category concerned, for category-level checks; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// What failed, machine-readable (one of `ReasonCode`).
     pub code: ReasonCode,
     /// What the register holds that made the check fail: the grant and its window or regions,
     /// the party's status or locations, the service's purposes, the categories granted.

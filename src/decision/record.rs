@@ -24,14 +24,19 @@ use crate::types::Region;
         "counters": [{"key": "pipl:acme-cn:non_sensitive", "window": "2027", "before": 0, "with_share": 120000, "threshold": 1000000}]}],
     "decided_at": "2026-11-29T10:00:00.123456Z", "ledger_seq": 1234}))]
 pub struct Decision {
+    /// The decision's id (a UUID the service issued); `GET /v1/sharing-requests/{id}` reads it again.
     pub id: String,
     /// `approved` only when no check failed.
     pub outcome: Outcome,
     /// The requesting service (the token's `sub`).
     pub service: String,
+    /// The party asked about.
     pub party_id: String,
+    /// The purpose key asked for.
     pub purpose: String,
+    /// The category keys asked for.
     pub categories: Vec<String>,
+    /// Where the data goes (ISO 3166-1 alpha-2).
     pub destination_country: String,
     /// Where the data subjects live.
     #[serde(default)]
@@ -42,13 +47,16 @@ pub struct Decision {
     /// Distinct people in the share.
     #[serde(default)]
     pub subject_count: i64,
+    /// For precise geolocation: the devices concerned (28 CFR 202.205(c)).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_count: Option<i64>,
     /// The PIPL exemption claimed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exemption: Option<Exemption>,
+    /// Whether the people concerned include children under 14 (PIPL Art. 31: sensitive).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub subjects_include_minors_under_14: bool,
+    /// Whether the data is US government-related (28 CFR 202.222): no bulk threshold applies.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub us_government_related: bool,
     /// The region of `subject_country` (kept for readers of the first API).
@@ -74,6 +82,7 @@ pub struct Decision {
     /// the volumes, from which `GET /v1/audit/verify` rebuilds the counters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub volumes: Vec<CounterUse>,
+    /// When it was decided (RFC 3339, UTC, microseconds).
     pub decided_at: String,
     /// The ledger entry that records this decision.
     pub ledger_seq: i64,

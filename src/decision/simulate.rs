@@ -73,9 +73,13 @@ pub struct Question {
 /// A recorded decision whose outcome the changes would flip.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Flip {
+    /// The recorded decision replayed.
     pub decision_id: String,
+    /// When it was decided.
     pub decided_at: String,
+    /// The service that asked.
     pub service: String,
+    /// The party asked about.
     pub party_id: String,
     /// As it was answered.
     pub recorded: Outcome,
@@ -97,13 +101,17 @@ pub struct Flip {
         "without_changes": "approved", "with_changes": "denied",
         "reasons": [{"category": "user.contact.email", "code": "grant_revoked", "message": "The grant covering this category was revoked."}]}]}))]
 pub struct Simulation {
+    /// The first instant whose decisions were replayed.
     pub from: String,
+    /// The last instant whose decisions were replayed.
     pub to: String,
     /// Decisions of the window judged again.
     pub replayed: usize,
     /// More decisions fell in the window than one simulation replays (10,000, oldest first).
     pub truncated: bool,
+    /// The register revision the changes were applied to.
     pub register_revision: i64,
+    /// When the replayed decisions were judged again (now).
     pub judged_at: String,
     /// The decisions whose outcome with the changes differs from the one recorded.
     pub flips: Vec<Flip>,

@@ -22,6 +22,7 @@ pub struct Warning {
     pub field: String,
     /// The offending value, as found.
     pub value: String,
+    /// What was skipped or adjusted, and why.
     pub message: String,
 }
 

@@ -27,7 +27,9 @@ pub const IMPORT_LIMIT: usize = 16 * 1024 * 1024;
     "created": 376, "updated": 0, "unchanged": 0, "suspended": 0,
     "warnings": [{"vendor_id": 12, "field": "cookieMaxAgeSeconds", "value": "null", "message": "cookie lifetime not declared"}]}))]
 pub struct ImportReport {
+    /// The list's `gvlSpecificationVersion`.
     pub gvl_specification_version: i64,
+    /// The list's `vendorListVersion`.
     pub vendor_list_version: i64,
     /// Vendors read from the list.
     pub vendors: usize,
@@ -52,7 +54,9 @@ pub struct ImportReport {
 /// What an import did, or would do, to one vendor's party.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct VendorChange {
+    /// The vendor's id in the Global Vendor List.
     pub vendor_id: i64,
+    /// The party it is imported as.
     pub party_id: String,
     /// `created` or `updated`.
     pub outcome: String,
@@ -64,8 +68,11 @@ pub struct VendorChange {
 /// One field of a party, before and after an import.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FieldChange {
+    /// The party's field.
     pub field: String,
+    /// Its value before the import.
     pub before: Value,
+    /// Its value after (or that a dry run would write).
     pub after: Value,
 }
 

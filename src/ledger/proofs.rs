@@ -30,14 +30,17 @@ use crate::error::DomainError;
         "prev_hash": "5da76617f362831ed2d9754837cbf2beb7d9c84cfd1b412c765506a9f5628cda",
         "hash": "43c7e02e55c178e84a…"}}))]
 pub struct InclusionProof {
+    /// The entry proven.
     pub seq: i64,
     /// `seq - 1`.
     pub leaf_index: i64,
+    /// The size of the tree it is proven in.
     pub tree_size: i64,
     /// `SHA-256(0x00 || JCS(entry without hash))`, hex.
     pub leaf_hash: String,
     /// The sibling hashes from the leaf up, hex.
     pub audit_path: Vec<String>,
+    /// The root of that tree, hex: compare it with a checkpoint you kept, never trust it alone.
     pub root_hash: String,
     /// The signed checkpoint of `tree_size`, when one was issued.
     pub checkpoint: Option<Checkpoint>,
@@ -58,9 +61,13 @@ pub struct InclusionProof {
         "4042335ee8e182b2607ec13f03c953a44835da63c4616502f050df4522f5b339",
         "00b8c1c0ba24262f1c8241949793a706ad22a2324f090e47f9311d1d159127dc"]}))]
 pub struct ConsistencyProof {
+    /// The smaller tree size.
     pub from: i64,
+    /// The larger tree size.
     pub to: i64,
+    /// The root of the smaller tree, hex (compare it with the checkpoint you kept).
     pub from_root: String,
+    /// The root of the larger tree, hex.
     pub to_root: String,
     /// The proof hashes, hex.
     pub proof: Vec<String>,

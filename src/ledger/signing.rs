@@ -20,6 +20,7 @@ pub struct Checkpoint {
     pub size: i64,
     /// RFC 9162 Merkle tree hash of those entries, lowercase hex.
     pub root_hash: String,
+    /// When it was signed (RFC 3339, UTC).
     pub signed_at: String,
     /// Which key signed it (see `GET /v1/audit/public-key`).
     pub key_id: String,
@@ -43,6 +44,7 @@ impl Checkpoint {
 /// A public key that checkpoints are checked against.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PublicKey {
+    /// The first 16 hex digits of SHA-256 of the raw public key; checkpoints name it.
     pub key_id: String,
     /// Always `Ed25519`.
     pub algorithm: String,

@@ -31,6 +31,7 @@ pub struct Cosignature {
     pub timestamp: i64,
     /// The C2SP note signature line, `— <name> base64(key hash ‖ timestamp ‖ signature)`.
     pub signature_line: String,
+    /// When the service received it (RFC 3339, UTC).
     #[serde(default)]
     pub received_at: String,
 }

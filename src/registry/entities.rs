@@ -34,6 +34,7 @@ pub struct EntityRow {
 pub struct Entity {
     /// Lowercase letters, digits, `-` and `_`.
     pub key: String,
+    /// The entity's registered legal name.
     pub legal_name: String,
     /// Where it is established (ISO 3166-1 alpha-2).
     pub country: String,

@@ -39,7 +39,9 @@ pub struct Reminder {
     /// Already past: a review or certification date before today (grants and agreements that
     /// have expired are no longer reminders: they are `expired`).
     pub overdue: bool,
+    /// The party concerned.
     pub party_id: String,
+    /// Its legal name.
     pub party_name: String,
     /// The grant or agreement concerned (null for the party's own dates).
     pub object_id: Option<String>,

@@ -24,7 +24,9 @@ use crate::types::List;
 pub struct Category {
     /// Dotted key; covers itself and its descendants.
     pub key: String,
+    /// A short human name.
     pub name: String,
+    /// What the category covers.
     pub description: String,
     /// The parent key; null for a root.
     pub parent: Option<String>,
@@ -61,8 +63,11 @@ fn first() -> i64 {
 pub struct Purpose {
     /// Dotted key; a service declared for a purpose may use its descendants too.
     pub key: String,
+    /// A short human name.
     pub name: String,
+    /// What the purpose covers.
     pub description: String,
+    /// The broader purpose it narrows (its key without the last segment); null at the top.
     pub parent: Option<String>,
     /// Forbidden by the privacy policy (sale, rental): no grant can allow it.
     pub prohibited: bool,

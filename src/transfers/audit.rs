@@ -41,6 +41,7 @@ pub struct Adjustment {
     pub period: String,
     /// People (or devices) to add; negative to correct.
     pub delta: i64,
+    /// Why the counter is adjusted.
     pub reason: String,
     /// Where the transfers are documented.
     pub evidence_reference: String,

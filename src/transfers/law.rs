@@ -93,19 +93,24 @@ pub struct Share<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CounterUse {
     // Members in RFC 8785 order.
+    /// The counter before this share.
     pub before: i64,
     /// `pipl:<exporter>:<sensitive|non_sensitive>` or `us_dsp:<exporter>:<party>:<class>`.
     pub key: String,
+    /// The threshold compared against.
     pub threshold: i64,
     /// The calendar year in UTC+8 (`2027`) or the 366 UTC days (`2025-12-02/2026-12-02`).
     pub window: String,
+    /// The counter with this share counted.
     pub with_share: i64,
 }
 
 /// The agreement a regime judged for a category.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AgreementUse {
+    /// The agreement relied on.
     pub agreement_id: String,
+    /// The category it backs.
     pub category: String,
     pub state: AgreementState,
 }
@@ -114,10 +119,12 @@ pub struct AgreementUse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RegimeReport {
     // Members in RFC 8785 order.
+    /// The agreements the share relies on, per category.
     pub agreements: Vec<AgreementUse>,
     /// DSP: per class of the share, whether it is at bulk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulk: Option<BTreeMap<String, bool>>,
+    /// The volume counters read, before and with the share.
     pub counters: Vec<CounterUse>,
     /// PIPL: the exemption claimed; DSP: `corporate_group` when 202.506 applies.
     #[serde(default, skip_serializing_if = "Option::is_none")]

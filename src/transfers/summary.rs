@@ -10,12 +10,16 @@ pub struct Summary {
     pub regime: Regime,
     /// `pipl:<exporter>:<class>` or `us_dsp:<exporter>:<party>:<class>`.
     pub key: String,
+    /// The exporting entity counted for.
     pub exporter: String,
+    /// DSP only: the party counted for.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub party_id: String,
+    /// PIPL: `sensitive` or `non_sensitive`; DSP: the data class (e.g. `genomic`).
     pub class: String,
     /// The PIPL year (UTC+8), or the DSP window ending today.
     pub window: String,
+    /// People (or devices) counted over `window`.
     pub count: i64,
     /// PIPL: the tier boundaries; DSP: the bulk threshold ("more than").
     pub thresholds: Vec<i64>,
@@ -32,10 +36,15 @@ pub struct Summary {
 /// An adjustment as the counters list shows it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AdjustmentRecord {
+    /// The ledger entry that recorded it.
     pub ledger_seq: i64,
+    /// The PIPL year or the DSP day it adjusts.
     pub period: String,
+    /// What it added (negative: took away).
     pub delta: i64,
+    /// Why, as the admin wrote.
     pub reason: String,
+    /// Where the transfers it accounts for are documented.
     pub evidence_reference: String,
 }
 
@@ -48,6 +57,7 @@ pub struct AdjustmentRecord {
         "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "class": "genomic", "window": "2025-12-03/2026-12-03",
         "count": 60, "thresholds": [100], "bulk": false, "adjustments": []}]}))]
 pub struct VolumeList {
+    /// Every counter, PIPL's per exporter and year, the DSP's per exporter, party and class.
     pub items: Vec<Summary>,
 }
 

@@ -392,3 +392,28 @@ on_each_backend! {
         assert_eq!(r.error_fields(), vec!["allowed_regions[0]"], "{}", r.text);
     }
 }
+
+on_each_backend! {
+    async fn a_sharing_request_reports_its_unknown_keys_with_its_other_errors_and_its_bounds(app: TestApp) {
+        let party = world(&app).await;
+        let service = app.token("service", "newsletter");
+        // Before, the body's errors came first and the unknown keys only once they were fixed;
+        // a count out of bounds said "is invalid (range)".
+        let body = json!({"party_id": party["id"], "purpose": "marketing.communications.emial",
+            "categories": ["user.contact.email", "user.email"], "destination_country": "UK",
+            "subject_country": "US", "subject_count": 0});
+        for path in ["/v1/sharing-requests", "/v1/sharing-requests/evaluate"] {
+            let r = app.post(path, &service, &body).await;
+            assert_eq!(r.status, 422, "{path}: {}", r.text);
+            assert_eq!(r.error_fields(), ["categories[1]", "destination_country", "purpose", "subject_count"],
+                "{path}: {}", r.text);
+            let message = |f: &str| r.body["errors"].as_array().unwrap().iter()
+                .find(|e| e["field"] == f).unwrap()["message"].as_str().unwrap().to_owned();
+            assert!(message("categories[1]").contains("did you mean \"user.contact.email\""), "{}", r.text);
+            assert!(message("purpose").contains("did you mean \"marketing.communications.email\""), "{}", r.text);
+            assert_eq!(message("subject_count"), "must be from 1 to 1000000000");
+        }
+        // Nothing was recorded.
+        assert_eq!(app.get("/v1/sharing-requests", &app.auditor()).await.body["items"], json!([]));
+    }
+}

@@ -298,3 +298,21 @@ async fn answered_fields_carry_their_formats_and_patterns() {
     // A request schema is left as its validation is.
     assert!(field("NewParty", "country").get("pattern").is_none());
 }
+
+/// Issue "Answers people can act on", bullet 7: every field of every schema says what it holds
+/// (a field that is a reference to another schema is described there).
+#[actix_web::test]
+async fn every_field_of_every_schema_is_described() {
+    let json = serde_json::to_value(vendor_registry::api::openapi()).unwrap();
+    let mut missing = Vec::new();
+    for (name, schema) in json["components"]["schemas"].as_object().unwrap() {
+        for (field, p) in schema["properties"].as_object().into_iter().flatten() {
+            let reference =
+                p.get("$ref").is_some() || p.get("allOf").is_some() || p.get("oneOf").is_some();
+            if !reference && p["description"].as_str().is_none_or(|d| d.is_empty()) {
+                missing.push(format!("{name}.{field}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "undescribed: {missing:?}");
+}

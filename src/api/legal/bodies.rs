@@ -73,6 +73,8 @@ pub struct LegalStatusChange {
     pub delayed_until: Option<String>,
     #[validate(length(min = 1, max = 200))]
     pub order_reference: Option<String>,
+    /// Moving a `denied` request to `disclosed`: why counsel overrides the gates (a second
+    /// person confirms it).
     #[validate(length(min = 1, max = 2000))]
     pub override_reason: Option<String>,
     #[validate(length(min = 1, max = 200))]

@@ -16,11 +16,14 @@ use crate::types::Region;
 /// What one service sent of one category about the subjects of one country, from one exporter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct ExposureGroup {
+    /// The service that shared.
     pub service: String,
+    /// The category shared.
     pub category: String,
     /// Null for decisions made before `subject_country` existed; they group by region.
     pub subject_country: Option<String>,
     pub subject_region: Region,
+    /// The entity that exported.
     pub exporter: Option<String>,
     /// Approved decisions in the group.
     pub decisions: usize,
@@ -43,7 +46,9 @@ pub struct ExposureGroup {
         "exporter": "acme-de", "decisions": 2, "subject_count": 1500, "grants": ["0193a0c5-1111-7cc0-9d2a-0c1b2a3d4e5f"],
         "agreements": [], "ledger_seqs": [40, 41]}]}))]
 pub struct Exposure {
+    /// The incident.
     pub incident_id: String,
+    /// The party where it happened.
     pub party_id: String,
     /// Decisions from this instant (inclusive); null: from the party's first decision.
     pub from: Option<String>,
@@ -51,6 +56,7 @@ pub struct Exposure {
     pub until: String,
     /// Distinct decisions exposed.
     pub decisions: usize,
+    /// Approved shares to the party in the exposure window, grouped by service, exporter, category and where the people are.
     pub groups: Vec<ExposureGroup>,
 }
 

@@ -64,6 +64,7 @@ crate::types::text_enum! {
 /// A duty to notify.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct Duty {
+    /// The duty's id (a UUID the service issued), for `POST /v1/incidents/{id}/duties/{duty_id}`.
     pub id: String,
     pub regime: DutyRegime,
     /// E.g. `GDPR Art. 33`.
@@ -76,7 +77,9 @@ pub struct Duty {
     pub status: DutyStatus,
     /// When it was done (or judged not required).
     pub done_at: Option<String>,
+    /// Where it was done: the filing or notice reference.
     pub reference: Option<String>,
+    /// Why it was judged not required, when it was.
     pub reason: Option<String>,
     pub created_at: String,
     /// Computed when read: pending and past `due_at`.
@@ -113,22 +116,31 @@ pub struct Suspension {
     "overdue_duties": 0, "created_by": "counsel", "created_at": "2026-12-01T08:10:00.000000Z",
     "updated_at": "2026-12-01T08:10:00.000000Z", "version": 1}))]
 pub struct Incident {
+    /// The incident's id (a UUID the service issued).
     pub id: String,
+    /// The party where it happened.
     pub party_id: String,
+    /// A short name for it.
     pub title: String,
     /// When the company became aware: the clocks of the duties run from here.
     pub became_aware_at: String,
+    /// When the party detected it, if it said.
     pub detected_at: Option<String>,
+    /// When it began, as far as known.
     pub occurred_from: Option<String>,
     /// Null while it may still be going on.
     pub occurred_until: Option<String>,
     pub severity: Severity,
+    /// The data categories affected (taxonomy keys).
     pub categories: Vec<String>,
+    /// What happened, as counsel records it (no personal data).
     pub description: Option<String>,
     /// Decisions from this instant count as exposed; null: from the party's first decision.
     pub exposure_from: Option<String>,
     pub status: IncidentStatus,
+    /// When it was contained; null until then.
     pub contained_at: Option<String>,
+    /// When it was closed; null while open.
     pub closed_at: Option<String>,
     pub suspension: Suspension,
     /// Stored when the incident opens, added when an amendment widens the exposure.

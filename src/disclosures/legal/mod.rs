@@ -91,7 +91,9 @@ crate::types::text_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LegalReason {
     pub code: LegalReasonCode,
+    /// The law behind the gate, e.g. `PIPL Art. 41; DSL Art. 36`.
     pub rule: String,
+    /// What is missing, for counsel.
     pub message: String,
 }
 
@@ -99,10 +101,15 @@ pub struct LegalReason {
 /// confirmed it.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Override {
+    /// Why the gates' denial was overridden.
     pub reason: String,
+    /// Who overrode it (counsel).
     pub by: String,
+    /// When (RFC 3339, UTC).
     pub at: String,
+    /// The second person who confirmed the override; null until confirmed.
     pub confirmed_by: Option<String>,
+    /// When it was confirmed.
     pub confirmed_at: Option<String>,
 }
 
@@ -118,40 +125,53 @@ pub struct Override {
     "chapter_v_ground": null, "decided_at": "2026-11-30T09:05:00.000000Z", "decision_ledger_seq": 1290,
     "created_by": "counsel", "created_at": "2026-11-30T09:05:00.000000Z", "updated_at": "2026-11-30T09:05:00.000000Z", "version": 1}))]
 pub struct LegalRequest {
+    /// The request's id (a UUID the service issued).
     pub id: String,
     /// The gates' verdict when filed (or when a contest was upheld).
     pub outcome: Outcome,
     pub status: LegalStatus,
     /// One per failed gate; empty when approved.
     pub reasons: Vec<LegalReason>,
+    /// Who makes the demand, e.g. a court or an agency.
     pub authority_name: String,
+    /// The authority's country (ISO 3166-1 alpha-2).
     pub authority_country: String,
     pub authority_kind: AuthorityKind,
     pub instrument: Instrument,
     /// Counsel's case reference; the targets stay in the case file, never here.
     pub reference: String,
+    /// When the demand was received (RFC 3339, UTC).
     pub received_at: String,
     /// The company's entity the demand is addressed to.
     pub exporter: Option<String>,
     /// Where the demanded data is stored.
     pub data_stored_in: Vec<String>,
+    /// Where the people whose data is demanded are (ISO 3166-1 alpha-2).
     pub subject_country: Option<String>,
+    /// Where the demanded data was collected (ISO 3166-1 alpha-2).
     pub data_origin_country: Option<String>,
+    /// The data categories demanded (taxonomy keys).
     pub categories: Vec<String>,
+    /// How many people the demand concerns, when known.
     pub subject_count: Option<i64>,
     /// The PRC competent authority's approval (PIPL Art. 41).
     pub approval_reference: Option<String>,
     /// The international agreement the demand is made under (GDPR Art. 48).
     pub agreement_reference: Option<String>,
     pub chapter_v_ground: Option<ChapterVGround>,
+    /// When data was disclosed under it; absent until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosed_at: Option<String>,
+    /// The categories actually disclosed: within those demanded.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub disclosed_categories: Vec<String>,
+    /// How many people's data was actually disclosed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disclosed_subject_count: Option<i64>,
+    /// When the people concerned were told; absent until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notified_at: Option<String>,
+    /// Until when notifying them is delayed, by the order in `order_reference`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delayed_until: Option<String>,
     /// The order that delays notifying the subjects.
@@ -159,10 +179,12 @@ pub struct LegalRequest {
     pub order_reference: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "override")]
     pub override_: Option<Override>,
+    /// When it was closed; absent while open.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<String>,
     /// When the gates judged it, and the ledger entry of that judgement.
     pub decided_at: String,
+    /// The ledger entry of the gates' judgement.
     pub decision_ledger_seq: i64,
     pub created_by: String,
     pub created_at: String,
@@ -234,151 +256,4 @@ pub fn judge(f: &Facts<'_>, rules: &RuleSet) -> Vec<LegalReason> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn facts<'a>(stored: &'a [String]) -> Facts<'a> {
-        Facts {
-            authority_country: "US",
-            authority_kind: AuthorityKind::Court,
-            instrument: Instrument::Subpoena,
-            data_stored_in: stored,
-            exporter_country: None,
-            data_origin_country: None,
-            approval_reference: None,
-            agreement_reference: None,
-            chapter_v_ground: None,
-        }
-    }
-
-    fn codes(f: &Facts<'_>) -> Vec<LegalReasonCode> {
-        judge(f, RuleSet::current())
-            .into_iter()
-            .map(|r| r.code)
-            .collect()
-    }
-
-    #[test]
-    fn prc_stored_data_needs_approval_for_every_foreign_authority_but_not_a_domestic_one() {
-        let cn = vec!["CN".to_owned()];
-        let sg = vec!["SG".to_owned()];
-        let prc = vec![LegalReasonCode::PrcApprovalMissing];
-        assert_eq!(codes(&facts(&cn)), prc);
-        for kind in [AuthorityKind::LawEnforcement, AuthorityKind::Regulator] {
-            assert_eq!(
-                codes(&Facts {
-                    authority_kind: kind,
-                    ..facts(&cn)
-                }),
-                prc
-            );
-        }
-        // Both sides of each edge: the authority's country, its kind, the storage, approval.
-        for country in ["HK", "MO", "TW", "SG"] {
-            assert_eq!(
-                codes(&Facts {
-                    authority_country: country,
-                    ..facts(&cn)
-                }),
-                prc
-            );
-        }
-        assert!(
-            codes(&Facts {
-                authority_country: "CN",
-                ..facts(&cn)
-            })
-            .is_empty()
-        );
-        assert!(
-            codes(&Facts {
-                authority_kind: AuthorityKind::Other,
-                ..facts(&cn)
-            })
-            .is_empty()
-        );
-        assert!(codes(&facts(&sg)).is_empty());
-        assert!(
-            codes(&Facts {
-                approval_reference: Some("MPS-2026-1"),
-                ..facts(&cn)
-            })
-            .is_empty()
-        );
-        let both = vec!["SG".to_owned(), "CN".to_owned()];
-        assert_eq!(codes(&facts(&both)), prc);
-        assert_eq!(judge(&facts(&cn), RuleSet::current())[0].rule, PRC_RULE);
-    }
-
-    #[test]
-    fn eea_data_for_an_authority_outside_the_eea_needs_an_agreement_or_a_chapter_v_ground() {
-        let ie = vec!["IE".to_owned()];
-        let art48 = vec![LegalReasonCode::InternationalAgreementMissing];
-        let origin = Facts {
-            data_origin_country: Some("DE"),
-            ..facts(&ie)
-        };
-        assert_eq!(codes(&origin), art48);
-        let exporter = Facts {
-            exporter_country: Some("FR"),
-            ..facts(&ie)
-        };
-        assert_eq!(codes(&exporter), art48);
-        // Neither EEA origin nor an EEA exporter: Art. 48 does not apply.
-        assert!(
-            codes(&Facts {
-                data_origin_country: Some("CH"),
-                ..facts(&ie)
-            })
-            .is_empty()
-        );
-        // An authority inside the EEA is not foreign to it.
-        assert!(
-            codes(&Facts {
-                authority_country: "NL",
-                ..origin
-            })
-            .is_empty()
-        );
-        assert!(
-            codes(&Facts {
-                agreement_reference: Some("EU-US MLAT"),
-                ..origin
-            })
-            .is_empty()
-        );
-        assert!(
-            codes(&Facts {
-                instrument: Instrument::Mlat,
-                ..origin
-            })
-            .is_empty()
-        );
-        for ground in ChapterVGround::ALL {
-            assert!(
-                codes(&Facts {
-                    chapter_v_ground: Some(*ground),
-                    ..origin
-                })
-                .is_empty()
-            );
-        }
-        assert_eq!(judge(&origin, RuleSet::current())[0].rule, ART48_RULE);
-    }
-
-    #[test]
-    fn both_gates_are_reported_at_once() {
-        let cn = vec!["CN".to_owned()];
-        let f = Facts {
-            data_origin_country: Some("DE"),
-            ..facts(&cn)
-        };
-        assert_eq!(
-            codes(&f),
-            vec![
-                LegalReasonCode::PrcApprovalMissing,
-                LegalReasonCode::InternationalAgreementMissing
-            ]
-        );
-    }
-}
+mod tests;

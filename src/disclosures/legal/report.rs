@@ -25,6 +25,7 @@ pub fn band(n: usize) -> String {
 pub struct Banded {
     /// E.g. `0-249`.
     pub band: String,
+    /// How the count is banded for publication.
     pub rule: &'static str,
 }
 
@@ -41,8 +42,11 @@ pub struct TransparencyReport {
     pub year: i32,
     /// Requests other than national-security process.
     pub requests: usize,
+    /// Requests per authority country.
     pub by_authority_country: BTreeMap<String, usize>,
+    /// Requests per kind of authority.
     pub by_authority_kind: BTreeMap<String, usize>,
+    /// Requests per instrument.
     pub by_instrument: BTreeMap<String, usize>,
     /// The gates' verdict.
     pub by_outcome: BTreeMap<String, usize>,

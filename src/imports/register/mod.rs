@@ -46,6 +46,7 @@ pub struct RowError {
     pub row: usize,
     /// The column concerned; empty for the row as a whole.
     pub column: String,
+    /// What is wrong with the value.
     pub message: String,
 }
 
@@ -115,11 +116,14 @@ text_enum! {
 /// One row's result.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RowResult {
+    /// The row's line number in the file (the header is line 1).
     pub row: usize,
+    /// The party the row created, changed or matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub party_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub party: Option<RowOutcome>,
+    /// The grant the row created, changed or matched.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -132,9 +136,13 @@ pub struct RowResult {
 /// How many of each outcome.
 #[derive(Debug, Clone, Default, Serialize, ToSchema)]
 pub struct Counts {
+    /// Rows that created an object.
     pub created: usize,
+    /// Rows that changed one.
     pub updated: usize,
+    /// Grant rows that asked for an amendment (a new version awaiting approval).
     pub amended: usize,
+    /// Rows that matched what is registered: nothing written.
     pub unchanged: usize,
 }
 
@@ -158,15 +166,19 @@ impl Counts {
     "results": [{"row": 2, "party": "created", "party_id": "0193a0c4-7b1e-7cc0-9d2a-0c1b2a3d4e5f", "grant": "created", "grant_id": "0193a0c5-1111-7cc0-9d2a-0c1b2a3d4e5f"},
         {"row": 3, "errors": [{"row": 3, "column": "country", "message": "must be an ISO 3166-1 alpha-2 code"}]}]}))]
 pub struct RegisterImportReport {
+    /// True when nothing was written: the report is what an import would do.
     pub dry_run: bool,
     pub mode: ImportMode,
     /// Whether anything was written: false on a dry run, and in `all_or_nothing` when a row
     /// was rejected.
     pub applied: bool,
+    /// Data rows read.
     pub rows: usize,
     pub parties: Counts,
     pub grants: Counts,
+    /// Rows refused, each with its errors in `results`.
     pub rejected: usize,
+    /// One entry per row, in file order.
     pub results: Vec<RowResult>,
 }
 

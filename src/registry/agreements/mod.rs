@@ -46,10 +46,13 @@ pub struct AgreementRow {
     "withdrawn_reason": null, "created_by": "alice", "created_at": "2026-03-01T09:00:00.000000Z",
     "updated_at": "2026-03-01T09:00:00.000000Z", "version": 1}))]
 pub struct Agreement {
+    /// The agreement's id (a UUID the service issued).
     pub id: String,
+    /// The party the agreement is with.
     pub party_id: String,
     /// The company's entity that exports under it: it backs only shares from that entity.
     pub exporter: String,
+    /// The instrument: a PIPL standard contract, CAC assessment or certification, EU SCCs, a DPF self-certification or the DSP security requirements (docs/TRANSFERS.md).
     pub kind: AgreementKind,
     /// The agreement's own reference.
     pub reference: String,
@@ -68,7 +71,9 @@ pub struct Agreement {
     pub tia_reference: Option<String>,
     /// SHA-256 of the signed document, 64 lowercase hex digits.
     pub document_sha256: Option<String>,
+    /// `active` or `withdrawn`; a withdrawn agreement backs no share.
     pub status: AgreementStatus,
+    /// Why it was withdrawn; null while it is active.
     pub withdrawn_reason: Option<String>,
     pub created_by: String,
     pub created_at: String,

@@ -100,7 +100,9 @@ pub struct GrantRow {
     "created_by": "alice", "created_at": "2026-11-29T10:00:00.000000Z", "requested_by": "alice",
     "approved_by": "bob", "approved_at": "2026-11-29T11:00:00.000000Z", "version": 2}))]
 pub struct Grant {
+    /// The grant's id (a UUID the service issued).
     pub id: String,
+    /// The party the scope is granted to.
     pub party_id: String,
     /// The internal service in whose name data may be shared.
     pub service: String,
@@ -130,10 +132,13 @@ pub struct Grant {
     pub valid_from: String,
     /// Valid until this instant (exclusive); null is open-ended.
     pub valid_until: Option<String>,
+    /// `active` or `revoked` as stored; `effective` says whether it applies now.
     pub status: GrantStatus,
     /// Computed when read.
     pub effective: Effective,
+    /// Why it was revoked, as the person who revoked it wrote.
     pub revoked_reason: Option<String>,
+    /// When it was revoked; null while it is not.
     pub revoked_at: Option<String>,
     pub created_by: String,
     pub created_at: String,

@@ -160,8 +160,11 @@ pub struct Facts {
     "declared_purposes": [], "declared_categories": [], "created_by": "alice",
     "created_at": "2026-11-29T10:00:00.000000Z", "updated_at": "2026-11-29T11:00:00.000000Z", "version": 2}))]
 pub struct Party {
+    /// The party's id (a UUID the service issued).
     pub id: String,
+    /// `third_party` (a vendor) or `affiliate` (a company of the group).
     pub kind: PartyKind,
+    /// The registered legal name.
     pub legal_name: String,
     /// Country of establishment (ISO 3166-1 alpha-2); null only for an imported party not yet completed.
     pub country: Option<String>,
@@ -173,10 +176,13 @@ pub struct Party {
     pub privacy_policy_url: String,
     /// The party's business contact (not a data subject).
     pub contact_email: String,
+    /// The contract or order the party works under, as procurement files it.
     pub contract_reference: Option<String>,
+    /// `low`, `medium` or `high`: sets the review cadence (730, 365, 182 days).
     pub risk_tier: RiskTier,
     /// The date of the next periodic review (`YYYY-MM-DD`).
     pub next_review_due: Option<String>,
+    /// `pending_review` until someone other than its registrant trusts it; only a `trusted` party receives data.
     pub status: PartyStatus,
     /// The reason given with the last status change.
     pub status_reason: Option<String>,
@@ -185,6 +191,7 @@ pub struct Party {
     /// changed before this was kept: the ledger holds those).
     #[serde(default)]
     pub status_changed_by: Option<String>,
+    /// When `status` last changed (RFC 3339, UTC).
     #[serde(default)]
     pub status_changed_at: Option<String>,
     /// A reference in another system, e.g. `gvl:755` for an IAB vendor.

@@ -33,7 +33,9 @@ pub struct ServiceRow {
 pub struct Service {
     /// Lowercase letters, digits, `-` and `_`; the `sub` of the service's tokens.
     pub key: String,
+    /// A human name.
     pub name: String,
+    /// What the service does, for the people who review its grants.
     pub description: String,
     /// The purposes it is declared for; each covers its descendants.
     pub purposes: Vec<String>,
