@@ -9,7 +9,8 @@
 //! by the proof code itself; checkpoint signing after 1,000 more entries; and, over HTTP against
 //! `serve`, the latency of both proofs (p50, p99), the export's throughput, the HTTP verification,
 //! and `audit verify` on the export (entries/s, its peak memory), with `serve`'s resident memory
-//! before and after.
+//! before and after. With `BENCH_KEEP` set, the data directory, the export, the key and the
+//! checkpoints are kept (their path is printed).
 
 use std::path::Path;
 use std::process::Command;
@@ -262,6 +263,9 @@ pub fn run(entries: u64) -> Value {
     let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
     assert_eq!(report["ok"], true, "audit verify: {report}");
     let export_bytes = std::fs::metadata(&export).map_or(0, |m| m.len());
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        eprintln!("ledger {entries}: kept {}", dir.keep().display());
+    }
     json!({
         "entries": size, "appended": entries + 5 * BATCH, "database_bytes": db_bytes,
         "append_s": round(load_s, 1), "append_entries_per_s": round(entries as f64 / load_s, 0),

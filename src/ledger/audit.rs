@@ -7,8 +7,31 @@ use ed25519_dalek::VerifyingKey;
 
 use super::Row;
 use super::chain::{Verifier, VerifyReport, leaf_bytes};
-use super::merkle::{Frontier, leaf_hash};
+use super::merkle::{Frontier, Hash, leaf_hash};
 use super::signing::{Checkpoint, verify_checkpoint};
+
+/// What a row's content hashes to, computed from its canonical bytes: the entry hash (hex) and
+/// the RFC 9162 leaf hash; both `None` when its content is not JSON. Independent of every other
+/// row, so it may be computed anywhere and in any order; the checks stay in `seq` order.
+#[derive(Debug, Clone)]
+pub struct Hashed {
+    hash: Option<String>,
+    leaf: Option<Hash>,
+}
+
+impl Hashed {
+    pub fn of(row: &Row) -> Hashed {
+        Hashed::of_bytes(leaf_bytes(row))
+    }
+
+    /// The hashes of canonical bytes (`None`: the content was not JSON).
+    pub fn of_bytes(canonical: Option<Vec<u8>>) -> Hashed {
+        Hashed {
+            hash: canonical.as_deref().map(super::chain::sha256_hex),
+            leaf: canonical.map(|b| leaf_hash(&b)),
+        }
+    }
+}
 
 /// Feed rows in `seq` order with [`Auditor::push`], then [`Auditor::finish`].
 pub struct Auditor<'k> {
@@ -60,12 +83,16 @@ impl<'k> Auditor<'k> {
 
     /// Checks the next row. `stored_leaf` is the leaf hash kept with it, when there is one.
     pub fn push(&mut self, row: &Row, stored_leaf: Option<&str>) {
-        let canonical = leaf_bytes(row);
-        if !self.chain.push_canonical(row, canonical.as_deref()) && self.problems.is_empty() {
+        self.push_hashed(row, &Hashed::of(row), stored_leaf);
+    }
+
+    /// [`Auditor::push`] with the row's hashes already computed (on another thread).
+    pub fn push_hashed(&mut self, row: &Row, hashed: &Hashed, stored_leaf: Option<&str>) {
+        if !self.chain.push_hashed(row, hashed.hash.as_deref()) && self.problems.is_empty() {
             self.problems
                 .push(format!("the hash chain breaks at seq {}", row.seq));
         }
-        let computed = canonical.map(|b| leaf_hash(&b)).unwrap_or([0u8; 32]);
+        let computed = hashed.leaf.unwrap_or([0u8; 32]);
         self.computed.push(computed);
         let stored = stored_leaf
             .and_then(|s| hex::decode(s).ok())

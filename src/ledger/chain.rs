@@ -92,7 +92,13 @@ pub fn leaf_bytes(row: &Row) -> Option<Vec<u8>> {
     if !one_value(&row.actor) || !one_value(&row.change) {
         return None;
     }
-    let text = assemble(
+    Some(assembled(row))
+}
+
+/// [`leaf_bytes`] of a row whose `actor` and `change` were just serialised canonically from
+/// parsed JSON (as the offline verifier builds its rows), so each is one JSON value already.
+pub fn assembled(row: &Row) -> Vec<u8> {
+    assemble(
         row.seq,
         &row.at,
         &row.actor,
@@ -100,8 +106,8 @@ pub fn leaf_bytes(row: &Row) -> Option<Vec<u8>> {
         &row.subject,
         &row.change,
         &row.prev_hash,
-    );
-    Some(text.into_bytes())
+    )
+    .into_bytes()
 }
 
 /// The outcome of checking the log.
@@ -180,6 +186,12 @@ impl Verifier {
 
     /// The same, with the row's canonical bytes already at hand (see [`leaf_bytes`]).
     pub fn push_canonical(&mut self, row: &Row, canonical: Option<&[u8]>) -> bool {
+        self.push_hashed(row, canonical.map(sha256_hex).as_deref())
+    }
+
+    /// The same, with the SHA-256 (hex) of the row's canonical bytes already computed (`None`:
+    /// its content is not JSON).
+    pub fn push_hashed(&mut self, row: &Row, computed: Option<&str>) -> bool {
         self.last = Some((row.seq, row.hash.clone()));
         if self.first_bad.is_some() {
             return false;
@@ -189,9 +201,7 @@ impl Verifier {
             self.first_bad = Some(self.expected_seq.min(row.seq.max(1)));
             return false;
         }
-        if row.prev_hash != self.prev_hash
-            || canonical.map(sha256_hex).as_deref() != Some(row.hash.as_str())
-        {
+        if row.prev_hash != self.prev_hash || computed != Some(row.hash.as_str()) {
             self.first_bad = Some(row.seq);
             return false;
         }
