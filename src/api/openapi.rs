@@ -71,18 +71,24 @@ fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Respons
 /// Adds the error responses an operation can give, judged from its shape: authentication,
 /// path parameters, bodies, query parameters and `If-Match`.
 pub fn add_standard_errors(api: &mut utoipa::openapi::OpenApi) {
-    for item in api.paths.paths.values_mut() {
-        let ops = [
+    operations_mut(api).for_each(add_errors);
+}
+
+/// Every operation of the document, to amend in place.
+pub(super) fn operations_mut(
+    api: &mut utoipa::openapi::OpenApi,
+) -> impl Iterator<Item = &mut Operation> {
+    api.paths.paths.values_mut().flat_map(|item| {
+        [
             &mut item.get,
             &mut item.post,
             &mut item.put,
             &mut item.patch,
             &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
-            add_errors(op);
-        }
-    }
+        ]
+        .into_iter()
+        .flatten()
+    })
 }
 
 fn add_errors(op: &mut Operation) {

@@ -69,29 +69,20 @@ fn problems(status: &str, description: &str) -> Vec<(&'static str, ApiError)> {
 /// Adds the examples to every operation of `api`.
 pub fn add(api: &mut OpenApi) {
     let components = api.components.clone().unwrap_or_default();
-    for item in api.paths.paths.values_mut() {
-        let ops = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.put,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for op in ops.into_iter().flatten() {
-            for (status, response) in op.responses.responses.iter_mut() {
-                let RefOr::T(response) = response else {
+    for op in super::openapi::operations_mut(api) {
+        for (status, response) in op.responses.responses.iter_mut() {
+            let RefOr::T(response) = response else {
+                continue;
+            };
+            let description = response.description.clone();
+            for (media, content) in response.content.iter_mut() {
+                if content.example.is_some() || !content.examples.is_empty() {
                     continue;
-                };
-                let description = response.description.clone();
-                for (media, content) in response.content.iter_mut() {
-                    if content.example.is_some() || !content.examples.is_empty() {
-                        continue;
-                    }
-                    if media == PROBLEM_JSON {
-                        problem_examples(content, status, &description);
-                    } else {
-                        content.example = example_of(&components, content);
-                    }
+                }
+                if media == PROBLEM_JSON {
+                    problem_examples(content, status, &description);
+                } else {
+                    content.example = example_of(&components, content);
                 }
             }
         }
@@ -100,9 +91,11 @@ pub fn add(api: &mut OpenApi) {
 
 fn problem_examples(content: &mut Content, status: &str, description: &str) {
     for (name, error) in problems(status, description) {
-        let value = serde_json::to_value(error.problem()).unwrap_or(Value::Null);
+        let problem = error.problem();
+        let summary = problem.title.clone();
+        let value = serde_json::to_value(problem).unwrap_or(Value::Null);
         let example = utoipa::openapi::example::ExampleBuilder::new()
-            .summary(error.problem().title)
+            .summary(summary)
             .value(Some(value))
             .build();
         content.examples.insert(name.to_owned(), RefOr::T(example));

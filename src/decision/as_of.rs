@@ -4,9 +4,10 @@
 //! at that instant. What did not change is shared with the current snapshot, so the cost is
 //! the changes since, not the size of the register.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
+use super::loading::Touched;
 use super::snapshot::{
     GrantEntry, PartyEntry, ServiceEntry, Snapshot, agreement_facts, index_party, push_grant,
 };
@@ -42,42 +43,27 @@ pub fn snapshot_at(conn: &mut DbConn, current: &Snapshot, at: &str) -> Result<Pa
     let mut past = current.clone();
     past.revision = register_revision_at(conn, seq)?;
     let mut unknown_then = HashSet::new();
-    let (mut party_ids, mut grant_ids, mut agreement_ids) = (BTreeSet::new(), vec![], vec![]);
-    let (mut service_keys, mut entities_changed, mut marks_changed) =
-        (BTreeSet::new(), false, false);
-    for subject in &subjects {
-        match Subject::parse(subject) {
-            Some(Subject::Party(id)) => {
-                party_ids.insert(id.to_owned());
+    let touched = Touched::of(&subjects);
+    for key in &touched.categories {
+        match state_at::<Category>(conn, &Subject::Category(key).to_string(), at)? {
+            Some((c, _)) => past.put_category(&c),
+            None => {
+                unknown_then.insert(key.clone());
             }
-            Some(Subject::Grant(id)) => grant_ids.push(id.to_owned()),
-            Some(Subject::Agreement(id)) => agreement_ids.push(id.to_owned()),
-            Some(Subject::Service(key)) => {
-                service_keys.insert(key.to_owned());
-            }
-            Some(Subject::Entity(_)) => entities_changed = true,
-            Some(Subject::Category(key)) => {
-                match state_at::<Category>(conn, subject, at)? {
-                    Some((c, _)) => past.put_category(&c),
-                    None => {
-                        unknown_then.insert(key.to_owned());
-                    }
-                }
-                marks_changed = true;
-            }
-            Some(Subject::Purpose(key)) => match state_at::<Purpose>(conn, subject, at)? {
-                Some((p, _)) => past.put_purpose(&p),
-                None => {
-                    unknown_then.insert(key.to_owned());
-                }
-            },
-            _ => {}
         }
     }
-    if marks_changed {
+    if !touched.categories.is_empty() {
         past.index();
     }
-    if entities_changed {
+    for key in &touched.purposes {
+        match state_at::<Purpose>(conn, &Subject::Purpose(key).to_string(), at)? {
+            Some((p, _)) => past.put_purpose(&p),
+            None => {
+                unknown_then.insert(key.clone());
+            }
+        }
+    }
+    if touched.entities {
         past.entities.clear();
         for e in entities::all(conn)? {
             let subject = Subject::Entity(e.key.as_str()).to_string();
@@ -91,30 +77,18 @@ pub fn snapshot_at(conn: &mut DbConn, current: &Snapshot, at: &str) -> Result<Pa
             }
         }
     }
-    let mut fresh_id = past.services.values().map(|s| s.id + 1).max().unwrap_or(0);
-    for key in &service_keys {
-        match state_at::<Service>(conn, &Subject::Service(key).to_string(), at)? {
-            Some((then, _)) => {
-                let id = past.services.get(key).map(|s| s.id).unwrap_or_else(|| {
-                    fresh_id += 1;
-                    fresh_id - 1
-                });
-                let entry = ServiceEntry {
-                    active: then.active,
-                    purposes: then.purposes,
-                    entities: then.entities,
-                    id,
-                };
-                past.services.insert(key.clone(), entry);
-            }
-            None => {
-                past.services.remove(key);
-            }
-        }
+    let mut fresh = past.fresh_service_id();
+    for key in &touched.services {
+        let then = state_at::<Service>(conn, &Subject::Service(key).to_string(), at)?;
+        let entry = then.map(|(s, _)| ServiceEntry {
+            active: s.active,
+            purposes: s.purposes,
+            entities: s.entities,
+            id: 0,
+        });
+        past.put_service(key, entry, &mut fresh);
     }
-    party_ids.extend(grants::store::owners(conn, &grant_ids)?);
-    party_ids.extend(agreements::store::owners(conn, &agreement_ids)?);
-    for id in &party_ids {
+    for id in &touched.parties(conn)? {
         match party_then(conn, &past, id, at)? {
             Some(party) => past.parties.insert(id.clone(), Arc::new(party)),
             None => past.parties.remove(id),

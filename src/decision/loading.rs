@@ -99,49 +99,21 @@ impl Snapshot {
         if subjects.len() > INCREMENTAL_LIMIT {
             return Snapshot::load(conn, revision);
         }
-        let (mut party_ids, mut grant_ids, mut service_keys) =
-            (BTreeSet::new(), Vec::new(), BTreeSet::new());
-        let (mut agreement_ids, mut entities_changed) = (Vec::new(), false);
-        for subject in &subjects {
-            match Subject::parse(subject) {
-                Some(Subject::Party(id)) => {
-                    party_ids.insert(id.to_owned());
-                }
-                Some(Subject::Grant(id)) => grant_ids.push(id.to_owned()),
-                Some(Subject::Service(key)) => {
-                    service_keys.insert(key.to_owned());
-                }
-                Some(Subject::Agreement(id)) => agreement_ids.push(id.to_owned()),
-                Some(Subject::Entity(_)) => entities_changed = true,
-                // Disclosures and import records change nothing a decision reads (an import's
-                // parties have entries of their own).
-                Some(Subject::LegalRequest(_) | Subject::Incident(_) | Subject::VendorList(_)) => {}
-                // Taxonomy changes re-intern categories: load everything.
-                _ => return Snapshot::load(conn, revision),
-            }
+        let touched = Touched::of(&subjects);
+        // Taxonomy changes re-intern categories: load everything.
+        if touched.other || !touched.categories.is_empty() || !touched.purposes.is_empty() {
+            return Snapshot::load(conn, revision);
         }
-        party_ids.extend(grants::store::owners(conn, &grant_ids)?);
-        party_ids.extend(agreements::store::owners(conn, &agreement_ids)?);
+        let party_ids = touched.parties(conn)?;
         let mut next = self.clone();
         next.revision = revision;
-        if entities_changed {
+        if touched.entities {
             load_entities(conn, &mut next)?;
         }
-        let mut fresh_id = next.services.values().map(|s| s.id + 1).max().unwrap_or(0);
-        for key in &service_keys {
-            match services::store::find(conn, key)? {
-                Some(row) => {
-                    let id = next.services.get(key).map(|s| s.id).unwrap_or_else(|| {
-                        fresh_id += 1;
-                        fresh_id - 1
-                    });
-                    next.services
-                        .insert(key.clone(), ServiceEntry::from_row(&row, id));
-                }
-                None => {
-                    next.services.remove(key);
-                }
-            }
+        let mut fresh = next.fresh_service_id();
+        for key in &touched.services {
+            let row = services::store::find(conn, key)?;
+            next.put_service(key, row.map(|r| ServiceEntry::from_row(&r, 0)), &mut fresh);
         }
         for id in &party_ids {
             let Some(row) = parties::store::find(conn, id)? else {
@@ -160,6 +132,79 @@ impl Snapshot {
             next.parties.insert(id.clone(), Arc::new(party));
         }
         Ok(next)
+    }
+}
+
+/// What a run of register changes touched, by kind of subject.
+#[derive(Debug, Default)]
+pub(crate) struct Touched {
+    pub parties: BTreeSet<String>,
+    pub grants: Vec<String>,
+    pub agreements: Vec<String>,
+    pub services: BTreeSet<String>,
+    pub entities: bool,
+    pub categories: Vec<String>,
+    pub purposes: Vec<String>,
+    /// A subject of no kind above, and not one that changes nothing a decision reads.
+    pub other: bool,
+}
+
+impl Touched {
+    pub(crate) fn of(subjects: &[String]) -> Touched {
+        let mut t = Touched::default();
+        for subject in subjects {
+            match Subject::parse(subject) {
+                Some(Subject::Party(id)) => {
+                    t.parties.insert(id.to_owned());
+                }
+                Some(Subject::Grant(id)) => t.grants.push(id.to_owned()),
+                Some(Subject::Agreement(id)) => t.agreements.push(id.to_owned()),
+                Some(Subject::Service(key)) => {
+                    t.services.insert(key.to_owned());
+                }
+                Some(Subject::Entity(_)) => t.entities = true,
+                Some(Subject::Category(key)) => t.categories.push(key.to_owned()),
+                Some(Subject::Purpose(key)) => t.purposes.push(key.to_owned()),
+                // Disclosures and import records change nothing a decision reads (an import's
+                // parties have entries of their own).
+                Some(Subject::LegalRequest(_) | Subject::Incident(_) | Subject::VendorList(_)) => {}
+                _ => t.other = true,
+            }
+        }
+        t
+    }
+
+    /// The parties touched, with the owners of the grants and agreements touched.
+    pub(crate) fn parties(&self, conn: &mut DbConn) -> QueryResult<BTreeSet<String>> {
+        let mut ids = self.parties.clone();
+        ids.extend(grants::store::owners(conn, &self.grants)?);
+        ids.extend(agreements::store::owners(conn, &self.agreements)?);
+        Ok(ids)
+    }
+}
+
+impl Snapshot {
+    /// The interned id after every service's: ids are never reused, since parties that were
+    /// not re-read still index their grants by the ids they were built with.
+    pub(crate) fn fresh_service_id(&self) -> u32 {
+        self.services.values().map(|s| s.id + 1).max().unwrap_or(0)
+    }
+
+    /// Puts service `key` as `entry`, keeping its interned id or taking `fresh` (then moved on),
+    /// or removes it (`None`).
+    pub(crate) fn put_service(&mut self, key: &str, entry: Option<ServiceEntry>, fresh: &mut u32) {
+        let Some(mut entry) = entry else {
+            self.services.remove(key);
+            return;
+        };
+        entry.id = match self.services.get(key) {
+            Some(s) => s.id,
+            None => {
+                *fresh += 1;
+                *fresh - 1
+            }
+        };
+        self.services.insert(key.to_owned(), entry);
     }
 }
 

@@ -159,26 +159,25 @@ pub fn rebuild(conn: &mut DbConn) -> Result<VolumeCheck, DomainError> {
 
 /// The counter an adjustment names, or the fields that are wrong.
 fn counter_of(conn: &mut DbConn, a: &Adjustment) -> Result<Counter, DomainError> {
-    let parts: Vec<&str> = a.key.split(':').collect();
-    let bad = |m: &str| DomainError::field("key", m);
-    let (regime, exporter, party_id, class) = match parts.as_slice() {
-        ["pipl", e, c] if *c == "sensitive" || *c == "non_sensitive" => (Regime::Pipl, *e, "", *c),
-        ["us_dsp", e, p, c]
-            if DspClass::parse(c).is_some_and(|k| k != DspClass::ListedIdentifier) =>
-        {
-            (Regime::UsDsp, *e, *p, *c)
-        }
-        _ => {
-            return Err(bad(
-                "must be pipl:<exporter>:<sensitive|non_sensitive> or us_dsp:<exporter>:<party>:<class>",
-            ));
-        }
+    let adjustable = |c: &Counter| match c.regime {
+        Regime::Pipl => c.class == "sensitive" || c.class == "non_sensitive",
+        Regime::UsDsp => DspClass::parse(&c.class).is_some_and(|k| k != DspClass::ListedIdentifier),
+        Regime::Gdpr => false,
     };
+    let Some(counter) = Counter::parse(&a.key, &a.period).filter(adjustable) else {
+        return Err(DomainError::field(
+            "key",
+            "must be pipl:<exporter>:<sensitive|non_sensitive> or us_dsp:<exporter>:<party>:<class>",
+        ));
+    };
+    let regime = counter.regime;
     let mut errors = Vec::new();
-    if crate::registry::entities::find(conn, exporter)?.is_none() {
+    if crate::registry::entities::find(conn, &counter.exporter)?.is_none() {
         errors.push(FieldError::new("key", "names no registered entity"));
     }
-    if regime == Regime::UsDsp && crate::registry::parties::store::find(conn, party_id)?.is_none() {
+    if regime == Regime::UsDsp
+        && crate::registry::parties::store::find(conn, &counter.party_id)?.is_none()
+    {
         errors.push(FieldError::new("key", "names no registered party"));
     }
     let period_ok = match regime {
@@ -195,13 +194,7 @@ fn counter_of(conn: &mut DbConn, a: &Adjustment) -> Result<Counter, DomainError>
         errors.push(FieldError::new("delta", "must not be 0"));
     }
     crate::error::collect(errors)?;
-    Ok(Counter {
-        regime,
-        exporter: exporter.to_owned(),
-        party_id: party_id.to_owned(),
-        class: class.to_owned(),
-        period: a.period.clone(),
-    })
+    Ok(counter)
 }
 
 /// Applies an adjustment under the ledger head lock, with its ledger entry (not a register

@@ -38,7 +38,7 @@ impl Counter {
         let parts: Vec<&str> = key.split(':').collect();
         let (regime, exporter, party_id, class) = match parts.as_slice() {
             ["pipl", e, c] => (Regime::Pipl, *e, "", *c),
-            [r, e, p, c] => (Regime::parse(r)?, *e, *p, *c),
+            [r, e, p, c] if *r != "pipl" => (Regime::parse(r)?, *e, *p, *c),
             _ => return None,
         };
         Some(Counter {
@@ -76,6 +76,8 @@ impl Volumes for Nothing {
 }
 
 type Series = (Regime, String, String, String);
+/// A series loaded: (regime, exporter, party, PIPL year or empty).
+type Mark = (Regime, String, String, String);
 
 /// Counters in memory: those loaded for a batch plus what its approvals added.
 #[derive(Debug, Clone, Default)]
@@ -87,7 +89,7 @@ pub struct Tally {
     /// Increments not yet written, in order.
     pending: Vec<(Counter, i64)>,
     /// Which (regime, exporter, party, PIPL year) have been loaded.
-    loaded: HashSet<(Regime, String, String, String)>,
+    loaded: HashSet<Mark>,
 }
 
 impl Tally {
@@ -117,19 +119,26 @@ impl Tally {
     /// Takes `n` back out of a counter whose series this tally loaded (what was counted after
     /// the instant being judged); a series not loaded is not read, so nothing is taken.
     pub fn unwind(&mut self, counter: &Counter, n: i64) {
-        let period = match counter.regime {
-            Regime::Pipl => counter.period.as_str(),
-            _ => "",
-        };
-        let mark = (
-            counter.regime,
-            counter.exporter.clone(),
-            counter.party_id.clone(),
-            period.to_owned(),
-        );
-        if self.loaded.contains(&mark) {
+        let c = counter;
+        if self
+            .loaded
+            .contains(&Tally::mark(c.regime, &c.exporter, &c.party_id, &c.period))
+        {
             self.put(counter, -n);
         }
+    }
+
+    /// What [`store::load`] notes as loaded for a counter at `period`: PIPL's series are read
+    /// per year; the DSP's once per tally, from the first window's start (a later day's window
+    /// starts later still).
+    fn mark(regime: Regime, exporter: &str, party_id: &str, period: &str) -> Mark {
+        let period = if regime == Regime::Pipl { period } else { "" };
+        (
+            regime,
+            exporter.to_owned(),
+            party_id.to_owned(),
+            period.to_owned(),
+        )
     }
 
     /// The increments to write, merged per counter.
@@ -214,15 +223,7 @@ pub mod store {
             Regime::Pipl => period.to_owned(),
             _ => tally.first_day(period),
         };
-        // PIPL's series are read per year; the DSP's once per batch, from the first window's
-        // start (a later day's window starts later still).
-        let mark_period = if regime == Regime::Pipl { period } else { "" };
-        let mark = (
-            regime,
-            exporter.to_owned(),
-            party_id.to_owned(),
-            mark_period.to_owned(),
-        );
+        let mark = Tally::mark(regime, exporter, party_id, period);
         if tally.loaded.contains(&mark) {
             return Ok(());
         }
