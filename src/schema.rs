@@ -215,6 +215,7 @@ diesel::table! {
         dpf_certified_until -> Nullable<Text>,
         status_changed_by -> Nullable<Text>,
         status_changed_at -> Nullable<Text>,
+        sub_processors -> Text,
     }
 }
 

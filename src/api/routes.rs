@@ -33,6 +33,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(parties::get)
         .service(parties::update)
         .service(parties::change_status)
+        .service(parties::sub_processors::replace)
+        .service(parties::sub_processors::public_list)
         .service(grants::list)
         .service(scopes::list)
         .service(reminders::list)

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::few::Few;
+use super::onward::{Hop, Route};
 use super::snapshot::{GrantEntry, Snapshot};
 use crate::taxonomy::covers;
 use crate::transfers::law::{CategoryFacts, EntityFacts, Failure, Share};
@@ -147,6 +148,7 @@ pub fn decide_with<'s>(
     let mut transfer = Vec::new();
     let mut evidence = Vec::new();
     let mut plan = Plan::default();
+    let mut onward = Vec::new();
     let exporter = exporter_of(snap, req);
 
     let service = snap.services.get(&req.service);
@@ -254,10 +256,24 @@ pub fn decide_with<'s>(
                 }
             }
         }
+        let route = Route {
+            snap,
+            rules,
+            volumes,
+            req,
+            share: &share,
+            exporter,
+            facts: &facts,
+            now,
+        };
+        onward = route.judge(party, candidates, &approvals);
     }
 
-    let advisory = enforcement == Enforcement::Report && !transfer.is_empty();
-    let outcome = if findings.is_empty() && (transfer.is_empty() || advisory) {
+    let onward_scope = onward.iter().any(|o| matches!(o.hop, Hop::Scope(_)));
+    let transfer_failed =
+        !transfer.is_empty() || onward.iter().any(|o| matches!(o.hop, Hop::Transfer(_)));
+    let advisory = enforcement == Enforcement::Report && transfer_failed;
+    let outcome = if findings.is_empty() && !onward_scope && (!transfer_failed || advisory) {
         Outcome::Approved
     } else {
         Outcome::Denied
@@ -267,6 +283,7 @@ pub fn decide_with<'s>(
         findings,
         approvals,
         transfer,
+        onward,
         advisory,
         plan,
         evidence,

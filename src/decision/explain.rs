@@ -119,6 +119,14 @@ fn remedy(code: ReasonCode) -> (Fixer, &'static str) {
             Service,
             "Ask for the narrower categories that are granted (evidence.granted_categories), or have procurement grant this one.",
         ),
+        SubProcessorNotTrusted => (
+            Procurement,
+            "Review and trust the sub-processor (POST /v1/parties/{id}/status, the party in via), or have the party stop passing the category on and remove it (PUT /v1/parties/{id}/sub-processors).",
+        ),
+        SubProcessorNotAuthorised => (
+            Procurement,
+            "Once the change notice's objection deadline has passed without objection, authorise the sub-processor (PUT /v1/parties/{id}/sub-processors, authorised_on).",
+        ),
         CategoryNotGranted => (
             Procurement,
             "Grant the category to the party for this service (POST /v1/parties/{id}/grants).",
@@ -185,6 +193,11 @@ fn evidence(snap: &Snapshot, req: &Request, reason: &Reason, now: i64) -> Option
         (Some(s), Some(p)) => p.grants_for(s.id),
         _ => &[],
     };
+    // A reason about a hop of the route speaks of the sub-processor.
+    let recipient = match &reason.via {
+        Some(via) => snap.parties.get(via),
+        None => party,
+    };
     let category = reason.category.as_deref().and_then(|c| snap.id(c));
     let covering = |g: &&GrantEntry| {
         category.is_some_and(|c| {
@@ -212,12 +225,12 @@ fn evidence(snap: &Snapshot, req: &Request, reason: &Reason, now: i64) -> Option
             service_purposes: Some(service?.purposes.clone()),
             ..Evidence::default()
         },
-        PartyNotTrusted => Evidence {
-            party_status: party?.status,
+        PartyNotTrusted | SubProcessorNotTrusted => Evidence {
+            party_status: recipient?.status,
             ..Evidence::default()
         },
         DestinationNotDeclared => Evidence {
-            party_locations: Some(party?.data_locations.clone()),
+            party_locations: Some(recipient?.data_locations.clone()),
             ..Evidence::default()
         },
         DestinationRegionNotAllowed => {

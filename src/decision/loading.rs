@@ -167,7 +167,12 @@ impl Touched {
                 Some(Subject::Purpose(key)) => t.purposes.push(key.to_owned()),
                 // Disclosures and import records change nothing a decision reads (an import's
                 // parties have entries of their own).
-                Some(Subject::LegalRequest(_) | Subject::Incident(_) | Subject::VendorList(_)) => {}
+                Some(
+                    Subject::LegalRequest(_)
+                    | Subject::Incident(_)
+                    | Subject::VendorList(_)
+                    | Subject::Webhook(_),
+                ) => {}
                 _ => t.other = true,
             }
         }

@@ -14,6 +14,7 @@ pub mod few;
 mod fingerprint;
 pub mod follow;
 pub mod loading;
+pub mod onward;
 pub mod reasons;
 pub mod record;
 pub mod simulate;

@@ -30,7 +30,12 @@ use crate::transfers::{Regime, TransferCode};
 /// - `transfer_mechanism_expired`: the best agreement's validity has ended;
 /// - `transfer_mechanism_withdrawn`: the best agreement was withdrawn;
 /// - `us_dsp_prohibited`: bulk human genomic data to a covered person (28 CFR 202.303);
-/// - `grant_not_approved`: the covering grant waits for a second person's approval (four eyes).
+/// - `grant_not_approved`: the covering grant waits for a second person's approval (four eyes);
+/// - `sub_processor_not_trusted`: a sub-processor the party passes the category on to is unknown or not trusted (GDPR Art. 28(2) and (4), PIPL Art. 21);
+/// - `sub_processor_not_authorised`: such a sub-processor is announced but not authorised yet, or only from a later date (GDPR Art. 28(2), PIPL Art. 21).
+///
+/// A reason about a sub-processor's hop names it in `via`; `destination_not_declared` and the
+/// transfer codes can come with `via` too (docs/TRANSFERS.md "Onward transfers").
 ///
 /// Transfer codes carry `regime` and `rule`; docs/TRANSFERS.md maps each to its source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -61,6 +66,8 @@ pub enum ReasonCode {
     TransferMechanismWithdrawn,
     UsDspProhibited,
     GrantNotApproved,
+    SubProcessorNotTrusted,
+    SubProcessorNotAuthorised,
 }
 
 impl ReasonCode {
@@ -86,10 +93,26 @@ impl ReasonCode {
             ReasonCode::DestinationNotDeclared => {
                 "The party does not declare processing data in the destination country."
             }
+            ReasonCode::SubProcessorNotTrusted => {
+                "A sub-processor the party passes this category on to is not trusted."
+            }
+            ReasonCode::SubProcessorNotAuthorised => {
+                "A sub-processor the party passes this category on to is not authorised (yet)."
+            }
             ReasonCode::DestinationRegionNotAllowed => {
                 "The grant covering this category does not allow the destination's region."
             }
             _ => "A cross-border transfer rule is not met.",
+        }
+    }
+
+    /// The rule behind a scope code the law sets (transfer codes take theirs from the rule set).
+    pub fn rule(self) -> Option<&'static str> {
+        match self {
+            ReasonCode::SubProcessorNotTrusted | ReasonCode::SubProcessorNotAuthorised => {
+                Some("GDPR Art. 28(2), 28(4); PIPL Art. 21")
+            }
+            _ => None,
         }
     }
 
@@ -119,7 +142,7 @@ impl From<TransferCode> for ReasonCode {
 }
 
 /// Every code, in declaration order.
-pub const ALL_CODES: [&str; 25] = [
+pub const ALL_CODES: [&str; 27] = [
     "service_unknown",
     "service_inactive",
     "purpose_not_declared",
@@ -145,6 +168,8 @@ pub const ALL_CODES: [&str; 25] = [
     "transfer_mechanism_withdrawn",
     "us_dsp_prohibited",
     "grant_not_approved",
+    "sub_processor_not_trusted",
+    "sub_processor_not_authorised",
 ];
 
 /// A failed check.
@@ -170,9 +195,13 @@ pub struct Reason {
     /// Who can fix it, and how.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remedy: Option<super::explain::Remedy>,
-    /// The rule behind a transfer reason, e.g. `CAC 2024 Art. 8`.
+    /// The rule behind a transfer reason, e.g. `CAC 2024 Art. 8`, or a sub-processor's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// The sub-processor (a party id) whose hop of the route failed the check; absent for the
+    /// share's own recipient.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 impl Reason {
@@ -185,7 +214,8 @@ impl Reason {
             message: code.message().to_owned(),
             regime: None,
             remedy: None,
-            rule: None,
+            rule: code.rule().map(str::to_owned),
+            via: None,
         }
     }
 }

@@ -195,6 +195,7 @@ mod tests {
                 by: crate::decision::explain::Fixer::Procurement,
             }),
             rule: Some("28 CFR 202.401".into()),
+            via: Some("sub\u{2028}".into()),
         };
         let decision = Decision {
             id: "0193a0c6-2222-7cc0-9d2a-0c1b2a3d4e5f".into(),

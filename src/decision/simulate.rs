@@ -1,6 +1,6 @@
 //! What-if: the recorded decisions of a window judged again, now, against the register as it
 //! is and against a copy of it with proposed changes (a grant revoked or added, a party
-//! suspended, its locations changed), by the same pure engine. Nothing is written or counted.
+//! suspended, its locations changed, a sub-processor added), by the same pure engine. Nothing is written or counted.
 
 use std::sync::Arc;
 
@@ -56,6 +56,11 @@ pub enum Change {
         /// Separate consent would be on record (PIPL Art. 39).
         #[serde(default)]
         separate_consent: bool,
+    },
+    /// A sub-processor added to the party (or one it lists replaced).
+    AddSubProcessor {
+        party_id: String,
+        sub_processor: crate::registry::parties::SubProcessor,
     },
 }
 
@@ -260,6 +265,42 @@ fn apply(snap: &mut Snapshot, i: usize, change: &Change) -> Result<(), DomainErr
                 },
             };
             party.add_grant(service_id, grant);
+        }
+        Change::AddSubProcessor {
+            party_id,
+            sub_processor: s,
+        } => {
+            if !snap.parties.contains_key(&s.party_id) || s.party_id == *party_id {
+                return Err(bad(i, "sub_processor.party_id", "no such other party"));
+            }
+            if let Some(k) = s.categories.iter().find(|k| snap.id(k).is_none()) {
+                return Err(bad(
+                    i,
+                    "sub_processor.categories",
+                    &format!("{k} is not a category key"),
+                ));
+            }
+            if let Some(c) = s.countries.iter().find(|c| CountryCode::parse(c).is_none()) {
+                let message = format!("{c} is not an ISO 3166-1 alpha-2 code");
+                return Err(bad(i, "sub_processor.countries", &message));
+            }
+            if s.authorised_on
+                .as_deref()
+                .is_some_and(|d| crate::time::parse_date(d).is_none())
+            {
+                return Err(bad(
+                    i,
+                    "sub_processor.authorised_on",
+                    "must be a date as YYYY-MM-DD",
+                ));
+            }
+            let party = snap
+                .parties
+                .get_mut(party_id)
+                .ok_or_else(|| bad(i, "party_id", "no such party"))?;
+            let list = &mut Arc::make_mut(party).sub_processors;
+            list.retain(|e| e.processor.party_id != s.party_id);
+            list.push(super::onward::SubEntry::new(s.clone()));
         }
     }
     Ok(())

@@ -38,6 +38,8 @@ pub struct PartyEntry {
     /// Grants by interned service id, in id order, set by [`Snapshot::index`]: one contiguous
     /// list to scan instead of a hash table per party.
     pub by_service: Vec<(u32, Vec<GrantEntry>)>,
+    /// The parties it passes data on to.
+    pub sub_processors: Vec<super::onward::SubEntry>,
 }
 
 impl PartyEntry {
@@ -322,6 +324,12 @@ impl PartyEntry {
                 processes_outside_mainland: row.data_locations.iter().any(|c| c.as_str() != "CN"),
                 agreements: Vec::new(),
             },
+            sub_processors: row
+                .sub_processors
+                .iter()
+                .cloned()
+                .map(super::onward::SubEntry::new)
+                .collect(),
             ..PartyEntry::default()
         }
     }

@@ -40,6 +40,8 @@ pub struct Verdict<'s> {
     pub approvals: Few<Approval<'s>, 4>,
     /// Failed transfer checks, with the category's index for category-level ones.
     pub transfer: Vec<(Option<usize>, Failure)>,
+    /// Failed checks of the approved categories' onward routes (their sub-processors).
+    pub onward: Vec<super::onward::Onward<'s>>,
     /// With `report` enforcement: the transfer checks that failed, which did not decide.
     pub advisory: bool,
     /// The regimes that applied, and what approval adds to the counters.
@@ -66,7 +68,21 @@ impl Verdict<'_> {
             regime: Some(f.regime),
             remedy: None,
             rule: Some(rules.rule(f.code.as_str(), f.regime).to_owned()),
+            via: None,
         }
+    }
+
+    fn onward_reason(&self, req: &Request, rules: &RuleSet, o: &super::onward::Onward) -> Reason {
+        let mut reason = match &o.hop {
+            super::onward::Hop::Scope(code) => {
+                Reason::scope(*code, Some(req.categories[o.category].clone()))
+            }
+            super::onward::Hop::Transfer(f) => {
+                self.transfer_reason(req, rules, Some(o.category), f)
+            }
+        };
+        reason.via = Some(o.via.to_owned());
+        reason
     }
 
     fn all_reasons(&self, req: &Request, rules: &RuleSet) -> Vec<Reason> {
@@ -90,6 +106,9 @@ impl Verdict<'_> {
             );
             for (i, f) in self.transfer.iter().filter(|(i, _)| *i == Some(index)) {
                 out.push(self.transfer_reason(req, rules, *i, f));
+            }
+            for o in self.onward.iter().filter(|o| o.category == index) {
+                out.push(self.onward_reason(req, rules, o));
             }
         }
         out

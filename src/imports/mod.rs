@@ -322,6 +322,7 @@ pub fn apply(
                     dpf_certified_until: None,
                     status_changed_by: None,
                     status_changed_at: None,
+                    sub_processors: Vec::new().into(),
                 };
                 insert(conn, &row)?;
                 record(conn, actor, action::PARTY_CREATED, &row)?;

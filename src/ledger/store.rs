@@ -333,3 +333,22 @@ pub fn state_at<T: serde::de::DeserializeOwned>(
     };
     Ok(Some((serde_json::from_str(&last.change)?, last.seq)))
 }
+
+/// The entries of `actions` in `after + 1 ..= upto`, in `seq` order, at most `limit` (each
+/// action read through its `(action, seq)` index).
+pub fn of_actions_between(
+    conn: &mut DbConn,
+    actions: &[&str],
+    after: i64,
+    upto: i64,
+    limit: i64,
+) -> QueryResult<Vec<Row>> {
+    ledger::table
+        .filter(ledger::action.eq_any(actions))
+        .filter(ledger::seq.gt(after))
+        .filter(ledger::seq.le(upto))
+        .order(ledger::seq.asc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+}

@@ -22,6 +22,8 @@ pub enum Subject<'a> {
     Incident(&'a str),
     /// An upstream vendor list, by name (`gvl`): its imports.
     VendorList(&'a str),
+    /// An outbound webhook.
+    Webhook(&'a str),
 }
 
 impl<'a> Subject<'a> {
@@ -42,6 +44,7 @@ impl<'a> Subject<'a> {
             "legal_request" => Subject::LegalRequest(id),
             "incident" => Subject::Incident(id),
             "vendor_list" => Subject::VendorList(id),
+            "webhook" => Subject::Webhook(id),
             _ => return None,
         })
     }
@@ -61,6 +64,7 @@ impl<'a> Subject<'a> {
             Subject::LegalRequest(_) => "legal_request",
             Subject::Incident(_) => "incident",
             Subject::VendorList(_) => "vendor_list",
+            Subject::Webhook(_) => "webhook",
         }
     }
 
@@ -78,7 +82,8 @@ impl<'a> Subject<'a> {
             | Subject::Volume(id)
             | Subject::LegalRequest(id)
             | Subject::Incident(id)
-            | Subject::VendorList(id) => id,
+            | Subject::VendorList(id)
+            | Subject::Webhook(id) => id,
         }
     }
 }
@@ -98,6 +103,7 @@ pub mod action {
     pub const PARTY_CREATED: &str = "party.created";
     pub const PARTY_UPDATED: &str = "party.updated";
     pub const PARTY_STATUS_CHANGED: &str = "party.status_changed";
+    pub const PARTY_SUB_PROCESSORS_CHANGED: &str = "party.sub_processors_changed";
     pub const GRANT_CREATED: &str = "grant.created";
     pub const GRANT_REVOKED: &str = "grant.revoked";
     pub const GRANT_UPDATED: &str = "grant.updated";
@@ -125,6 +131,9 @@ pub mod action {
     pub const INCIDENT_STATUS_CHANGED: &str = "incident.status_changed";
     pub const INCIDENT_DUTY_UPDATED: &str = "incident.duty_updated";
     pub const VENDOR_LIST_IMPORTED: &str = "vendor_list.imported";
+    /// A webhook registered or deleted; not a register change.
+    pub const WEBHOOK_CREATED: &str = "webhook.created";
+    pub const WEBHOOK_DELETED: &str = "webhook.deleted";
     /// Every action, as the spec lists them for the events filter.
     pub const ALL: &[&str] = &[
         CATEGORY_CREATED,
@@ -134,6 +143,7 @@ pub mod action {
         PARTY_CREATED,
         PARTY_UPDATED,
         PARTY_STATUS_CHANGED,
+        PARTY_SUB_PROCESSORS_CHANGED,
         GRANT_CREATED,
         GRANT_REVOKED,
         GRANT_UPDATED,
@@ -156,6 +166,8 @@ pub mod action {
         INCIDENT_STATUS_CHANGED,
         INCIDENT_DUTY_UPDATED,
         VENDOR_LIST_IMPORTED,
+        WEBHOOK_CREATED,
+        WEBHOOK_DELETED,
     ];
 }
 

@@ -3,7 +3,7 @@
 //! part keeps its model in `mod.rs`, its table in `store.rs` and its changes in
 //! `commands.rs`; the party lifecycle (trust, four eyes, suspension, offboarding, withdrawal
 //! from an upstream list) has one home, [`lifecycle`]; [`export`] reads parties with their
-//! grants for the exports.
+//! grants for the exports, [`sub_processor_list`] a service's published sub-processors.
 
 pub mod agreements;
 pub mod checks;
@@ -14,3 +14,4 @@ pub mod lifecycle;
 pub mod parties;
 pub mod reminders;
 pub mod services;
+pub mod sub_processor_list;

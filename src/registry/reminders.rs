@@ -1,5 +1,5 @@
 //! What procurement must act on soon: reviews falling due, grants and agreements expiring, DPF
-//! certifications lapsing — read from the register as it is, nothing stored.
+//! certifications lapsing, sub-processors' objection deadlines — read from the register as it is, nothing stored.
 
 use std::collections::HashMap;
 
@@ -24,6 +24,9 @@ text_enum! {
         AgreementExpiring = "agreement_expiring",
         /// The party's `dpf_certified_until` (a date): GDPR adequacy for a US party ends then.
         DpfLapsing = "dpf_lapsing",
+        /// The last day to object to a sub-processor's change notice (`objection_deadline`):
+        /// `object_id` is the sub-processor.
+        ObjectionDeadline = "objection_deadline",
     }
 }
 
@@ -43,7 +46,7 @@ pub struct Reminder {
     pub party_id: String,
     /// Its legal name.
     pub party_name: String,
-    /// The grant or agreement concerned (null for the party's own dates).
+    /// The grant or agreement concerned, or the sub-processor (null for the party's own dates).
     pub object_id: Option<String>,
     /// The grant's service.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,6 +136,26 @@ pub fn due(
             });
             names.insert(p.id, p.legal_name);
         }
+    }
+    for p in parties::store::with_sub_processors(conn)? {
+        for s in p.sub_processors.iter() {
+            let Some(d) = s.objection_deadline.as_ref() else {
+                continue;
+            };
+            if d.as_str() >= today.as_str() && d.as_str() <= last_day.as_str() {
+                out.push(Reminder {
+                    kind: ReminderKind::ObjectionDeadline,
+                    due: d.clone(),
+                    overdue: false,
+                    party_id: p.id.clone(),
+                    party_name: p.legal_name.clone(),
+                    object_id: Some(s.party_id.clone()),
+                    service: None,
+                    basis: None,
+                });
+            }
+        }
+        names.insert(p.id.clone(), p.legal_name.clone());
     }
     let expiring_grants = grants::store::expiring(conn, &now_s, &until_s)?;
     let expiring_agreements = agreements::store::expiring(conn, &now_s, &until_s)?;

@@ -30,6 +30,7 @@ mod races;
 mod register_import;
 mod services;
 mod simulations;
+mod sub_processors;
 mod taxonomy;
 mod tokens;
 mod transfer_law;

@@ -49,6 +49,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/parties/{id}"), REGISTER_READ),
         (("patch", "/v1/parties/{id}"), REGISTER_WRITE),
         (("post", "/v1/parties/{id}/status"), REGISTER_WRITE),
+        (("put", "/v1/parties/{id}/sub-processors"), REGISTER_WRITE),
+        (("get", "/v1/services/{key}/sub-processors"), SCOPE_READ),
         (("get", "/v1/parties/{id}/grants"), REGISTER_READ),
         (("post", "/v1/parties/{id}/grants"), REGISTER_WRITE),
         (("get", "/v1/grants/{id}"), REGISTER_READ),
@@ -245,7 +247,7 @@ on_each_backend! {
             assert_eq!(sorted_doc, sorted_exp, "{method} {path}: x-roles");
             let uri = concrete(path, &o);
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let body = (m == Method::POST || m == Method::PATCH).then(|| json!({}));
+            let body = (m == Method::POST || m == Method::PATCH || m == Method::PUT).then(|| json!({}));
             let anonymous = app
                 .request(m.clone(), &uri, None, body.as_ref(), None)
                 .await;
@@ -374,6 +376,7 @@ async fn every_server_owned_field_is_refused_in_every_writable_body() {
                     .trim_end_matches("/amend")
                     .trim_end_matches("/withdraw")
                     .trim_end_matches("/confirm-override")
+                    .trim_end_matches("/sub-processors")
                     .to_owned();
                 Some(app.get(&read, &app.admin()).await.etag())
             } else {

@@ -108,3 +108,57 @@ on_each_backend! {
         assert_eq!(app.post("/v1/simulations", &app.token("service", "newsletter"), &json!({"changes": []})).await.status, 403);
     }
 }
+
+on_each_backend! {
+    async fn a_proposed_sub_processor_flips_what_making_it_real_flips(app: TestApp) {
+        app.entity("acme-us", "US").await;
+        app.service_for("newsletter", &["marketing.communications"], &["acme-us"]).await;
+        let a = app.party(json!({"country": "US", "data_locations": ["US"]})).await;
+        let a = app.set_status(&a, "trusted").await;
+        let sub = app.party(json!({"legal_name": "Sub Inc", "country": "US", "data_locations": ["US"]})).await;
+        app.grant(&a, json!({"service": "newsletter", "categories": ["user.contact", "user.name"], "allowed_regions": ["US"]})).await;
+        let asks = [
+            ask(&a, &["user.contact.email"], "US"),
+            ask(&a, &["user.name"], "US"),
+            ask(&a, &["user.contact.email", "user.name"], "US"),
+        ];
+        let mut recorded = BTreeMap::new();
+        for body in &asks {
+            let d = app.share("newsletter", body.clone()).await;
+            assert_eq!(d.body["outcome"], "approved", "{}", d.text);
+            recorded.insert(d.body["id"].as_str().unwrap().to_owned(), body.clone());
+        }
+        let proposed = json!({"party_id": sub["id"], "categories": ["user.contact.email"], "countries": ["US"],
+            "authorised_on": "2026-01-01"});
+        let sim = app.post("/v1/simulations", &app.alice(),
+            &json!({"changes": [{"kind": "add_sub_processor", "party_id": a["id"], "sub_processor": proposed}]})).await;
+        assert_eq!(sim.status, 200, "{}", sim.text);
+        let flips: BTreeMap<String, Value> = sim.body["flips"].as_array().unwrap().iter()
+            .map(|f| {
+                assert_eq!(f["reasons"][0]["code"], "sub_processor_not_trusted", "{f}");
+                assert_eq!(f["reasons"][0]["via"], sub["id"], "{f}");
+                (f["decision_id"].as_str().unwrap().to_owned(), f["with_changes"].clone())
+            })
+            .collect();
+        assert_eq!(flips.len(), 2, "the two shares carrying email: {}", sim.text);
+
+        let path = format!("/v1/parties/{}/sub-processors", a["id"].as_str().unwrap());
+        let current = app.get(&format!("/v1/parties/{}", a["id"].as_str().unwrap()), &app.alice()).await;
+        let req = actix_web::test::TestRequest::put().uri(&path)
+            .insert_header(("Authorization", format!("Bearer {}", app.carol())))
+            .insert_header(("If-Match", current.etag()))
+            .insert_header(("Content-Type", "application/json"))
+            .set_payload(json!({"sub_processors": [proposed]}).to_string());
+        assert_eq!(app.send(req).await.status, 200);
+        let mut brute = BTreeMap::new();
+        for (id, body) in &recorded {
+            let mut body = body.clone();
+            body["service"] = json!("newsletter");
+            let now = app.post("/v1/sharing-requests/evaluate", &app.admin(), &body).await;
+            if now.body["outcome"] != "approved" {
+                brute.insert(id.clone(), now.body["outcome"].clone());
+            }
+        }
+        assert_eq!(flips, brute, "the simulation's flips are the brute force's");
+    }
+}

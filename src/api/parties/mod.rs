@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 
 mod bodies;
+pub mod sub_processors;
 
 pub use super::validators::AsOfQuery;
 use bodies::parse_country;

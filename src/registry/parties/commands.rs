@@ -80,6 +80,7 @@ pub fn create(conn: &mut DbConn, actor: &Principal, new: Draft) -> Result<PartyR
         dpf_certified_until: None,
         status_changed_by: None,
         status_changed_at: None,
+        sub_processors: Vec::new().into(),
     };
     let mut row = row;
     apply_facts(&mut row, &actor.sub, new.facts)?;

@@ -2,6 +2,9 @@
 
 pub mod commands;
 pub mod store;
+pub mod sub_processors;
+
+pub use sub_processors::SubProcessor;
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -80,6 +83,7 @@ pub struct PartyRow {
     /// Who last changed `status` (trusted, suspended, sent back for review), and when.
     pub status_changed_by: Option<String>,
     pub status_changed_at: Option<String>,
+    pub sub_processors: List<SubProcessor>,
 }
 
 impl PartyRow {
@@ -221,6 +225,9 @@ pub struct Party {
     /// EU-US Data Privacy Framework certification until this date (`YYYY-MM-DD`).
     #[serde(default)]
     pub dpf_certified_until: Option<String>,
+    /// The parties it passes data on to (`PUT /v1/parties/{id}/sub-processors`).
+    #[serde(default)]
+    pub sub_processors: Vec<SubProcessor>,
     /// Only with `as_of`: the ledger entry that recorded this state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of_ledger_seq: Option<i64>,
@@ -259,6 +266,7 @@ impl From<PartyRow> for Party {
             us_dsp_covered: r.us_dsp_covered,
             pipl_restricted: r.pipl_restricted,
             dpf_certified_until: r.dpf_certified_until,
+            sub_processors: r.sub_processors.0,
             as_of_ledger_seq: None,
             open_incidents: Vec::new(),
         }
@@ -307,6 +315,7 @@ impl Party {
             dpf_certified_until: self.dpf_certified_until.clone(),
             status_changed_by: self.status_changed_by.clone(),
             status_changed_at: self.status_changed_at.clone(),
+            sub_processors: List(self.sub_processors.clone()),
         })
     }
 }

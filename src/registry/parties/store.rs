@@ -216,3 +216,13 @@ pub fn with_dates_due(conn: &mut DbConn, until: &str) -> QueryResult<Vec<PartyRo
         .select(PartyRow::as_select())
         .load(conn)
 }
+
+/// Parties not offboarded that list sub-processors (for their objection deadlines).
+pub fn with_sub_processors(conn: &mut DbConn) -> QueryResult<Vec<PartyRow>> {
+    parties::table
+        .filter(parties::status.ne(PartyStatus::Offboarded.as_str()))
+        .filter(parties::sub_processors.ne("[]"))
+        .order(parties::id.asc())
+        .select(PartyRow::as_select())
+        .load(conn)
+}
