@@ -8,7 +8,8 @@ venv=target/schemathesis-venv
 [ -x "$venv/bin/schemathesis" ] || { python3 -m venv "$venv" && "$venv/bin/pip" install -q schemathesis==4.32.5; }
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-env -u DATABASE_URL RUST_LOG=error "$bin" serve --bind "127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
+# Fuzzed webhooks point anywhere: their events are collected, never sent.
+env -u DATABASE_URL RUST_LOG=error VENDOR_REGISTRY_WEBHOOKS_PAUSED=true "$bin" serve --bind "127.0.0.1:$port" --data-dir "$work/data" > "$work/server.log" 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 base="http://127.0.0.1:$port"

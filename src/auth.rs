@@ -326,5 +326,7 @@ policy!(/// Filing and following legal requests and incidents: counsel and admin
     DisclosureWrite: Admin, Legal);
 policy!(/// Reading legal requests, exposures and the transparency report.
     DisclosureRead: Admin, Legal, Auditor);
+policy!(/// Registering and reading webhooks: each principal its own, admins all.
+    WebhookOwner: Admin, Procurement, Service);
 policy!(/// Reading incidents (not their exposure): procurement too.
     IncidentRead: Admin, Legal, Auditor, Procurement);

@@ -48,6 +48,8 @@ pub struct Config {
     pub transfer_enforcement: crate::transfers::Enforcement,
     /// Hours after becoming aware of an incident within which PIPL Art. 57's notices fall due.
     pub pipl_notice_hours: i64,
+    /// How webhooks are delivered.
+    pub webhooks: crate::webhooks::Settings,
 }
 
 impl Config {
@@ -68,6 +70,7 @@ impl Config {
             decision_batch: defaults::DECISION_BATCH,
             transfer_enforcement: crate::transfers::Enforcement::Enforce,
             pipl_notice_hours: defaults::PIPL_NOTICE_HOURS,
+            webhooks: crate::webhooks::Settings::default(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! decides whether personal data may be shared with them.
 //!
 //! The domains — [`taxonomy`], [`registry`], [`decision`], [`disclosures`], [`ledger`],
-//! [`imports`] — hold the
+//! [`imports`], [`webhooks`] — hold the
 //! rules, their storage and their commands, and know nothing of HTTP. [`api`] is the one HTTP
 //! wing over them: [`api::app`] builds the whole application around an [`api::AppState`], so
 //! tests run it in process; `main.rs` adds the command line. Plumbing: [`config`], [`db`],
@@ -29,6 +29,7 @@ pub mod taxonomy;
 pub mod time;
 pub mod transfers;
 pub mod types;
+pub mod webhooks;
 
 pub use api::{AppState, app, openapi, openapi_json};
 

@@ -286,6 +286,53 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_cursor (name) {
+        name -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (event_id, webhook_id) {
+        event_id -> Text,
+        webhook_id -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Nullable<Text>,
+        delivered_at -> Nullable<Text>,
+        failed_at -> Nullable<Text>,
+        last_status -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        updated_at -> Text,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        source -> Text,
+        event_type -> Text,
+        service -> Nullable<Text>,
+        occurred_at -> Text,
+        payload -> Text,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        event_types -> Text,
+        secret -> Text,
+        owner -> Text,
+        owner_role -> Text,
+        active -> Bool,
+        created_at -> Text,
+        updated_at -> Text,
+        version -> BigInt,
+    }
+}
+
 diesel::joinable!(agreements -> entities (exporter));
 diesel::joinable!(agreements -> parties (party_id));
 diesel::joinable!(cosignatures -> checkpoints (checkpoint_size));
@@ -314,4 +361,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     taxonomy_categories,
     taxonomy_purposes,
     transfer_volumes,
+    webhook_cursor,
+    webhook_deliveries,
+    webhook_events,
+    webhooks,
 );

@@ -243,6 +243,10 @@ fn every_table_is_queried_only_by_the_domain_that_owns_it() {
         ("entities", "registry::entities"),
         ("agreements", "registry::agreements"),
         ("transfer_volumes", "transfers"),
+        ("webhooks", "webhooks"),
+        ("webhook_events", "webhooks"),
+        ("webhook_deliveries", "webhooks"),
+        ("webhook_cursor", "webhooks"),
     ]
     .into();
     let mut offenders = Vec::new();

@@ -38,6 +38,7 @@ pub mod taxonomy;
 mod taxonomy_history;
 pub mod transfers;
 pub mod validators;
+pub mod webhooks;
 pub mod witness;
 
 use actix_web::body::BoxBody;

@@ -33,6 +33,7 @@ use super::error::{FieldError, PROBLEM_JSON, Problem};
         (name = "audit", description = "The ledger of every change and decision."),
         (name = "imports", description = "Bulk imports into the register (IAB TCF Global Vendor List)."),
         (name = "exports", description = "Streamed exports for auditors."),
+        (name = "webhooks", description = "Events told to subscribed endpoints, signed and retried (Standard Webhooks)."),
         (name = "operations", description = "Health and readiness."),
     )
 )]

@@ -34,9 +34,9 @@ pub struct Reminders {
 /// List what falls due soon.
 ///
 /// Reviews due (`next_review_due`) and DPF certifications lapsing (`dpf_certified_until`) on or
-/// before the window's last day — already past ones too, marked `overdue` — and active grants
-/// and agreements in force whose `valid_until` falls within it. Offboarded parties are left
-/// out. Roles: admin, procurement, auditor, legal.
+/// before the window's last day — already past ones too, marked `overdue` — active grants
+/// and agreements in force whose `valid_until` falls within it, and sub-processors' objection
+/// deadlines from today to the window's last day. Offboarded parties are left out. Roles: admin, procurement, auditor, legal.
 #[utoipa::path(
     operation_id = "list_reminders",
     tag = "parties",

@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{
     agreements, amendments, audit, disclosure_exports, entities, evaluate, exports, grants,
     imports, incidents, legal, operations, parties, register_import, reminders, scopes, services,
-    sharing, simulations, taxonomy, transfers, witness,
+    sharing, simulations, taxonomy, transfers, webhooks, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -60,6 +60,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(imports::import_gvl)
         .service(register_import::import)
         .service(simulations::create)
+        .service(webhooks::create)
+        .service(webhooks::list)
+        .service(webhooks::get)
+        .service(webhooks::remove)
+        .service(webhooks::deliveries)
         .service(evaluate::evaluate)
         .service(sharing::list)
         .service(sharing::get)

@@ -49,6 +49,8 @@ pub struct AppState {
     pub enforcement: crate::transfers::Enforcement,
     /// PIPL Art. 57's notice deadline after becoming aware of an incident, in hours.
     pub pipl_notice_hours: i64,
+    /// How webhooks are accepted and delivered.
+    pub webhooks: crate::webhooks::Settings,
     /// Every documented path with its methods and each method's query parameters: to tell 405
     /// from 404, and to refuse a query parameter an operation does not take.
     pub(super) routes: Vec<(ResourceDef, Vec<Operation>)>,
@@ -135,6 +137,7 @@ impl AppState {
             checkpoint_every: config.checkpoint_every_entries,
             enforcement: config.transfer_enforcement,
             pipl_notice_hours: config.pipl_notice_hours,
+            webhooks: config.webhooks.clone(),
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,

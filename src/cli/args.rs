@@ -64,6 +64,29 @@ pub struct Storage {
     #[arg(long, env = "VENDOR_REGISTRY_PIPL_NOTICE_HOURS", default_value_t = defaults::PIPL_NOTICE_HOURS,
         value_parser = clap::value_parser!(i64).range(0..=720))]
     pub pipl_notice_hours: i64,
+    /// Accept `http://` webhook endpoints on loopback addresses (local testing only; otherwise
+    /// endpoints must be https).
+    #[arg(long, env = "VENDOR_REGISTRY_WEBHOOK_ALLOW_HTTP_LOOPBACK")]
+    pub webhook_allow_http_loopback: bool,
+    /// How often the webhook outbox is read and due deliveries sent (milliseconds).
+    #[arg(long, env = "VENDOR_REGISTRY_WEBHOOK_POLL_MS", default_value_t = 1000,
+        value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub webhook_poll_ms: u64,
+    /// The first webhook retry's delay (milliseconds); each next one doubles, up to an hour.
+    #[arg(long, env = "VENDOR_REGISTRY_WEBHOOK_RETRY_BASE_MS", default_value_t = 10_000,
+        value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
+    /// Attempts before a webhook delivery is given up.
+    #[arg(long, env = "VENDOR_REGISTRY_WEBHOOK_MAX_ATTEMPTS", default_value_t = 12,
+        value_parser = clap::value_parser!(i64).range(1..=100))]
+    pub webhook_max_attempts: i64,
+    /// How many days ahead reminders (expiring grants, reviews due, …) become webhook events.
+    #[arg(long, env = "VENDOR_REGISTRY_WEBHOOK_REMINDER_DAYS", default_value_t = 30,
+        value_parser = clap::value_parser!(i64).range(1..=365))]
+    pub webhook_reminder_days: i64,
+    /// Collect webhook events but send nothing until restarted without it.
+    #[arg(long, env = "VENDOR_REGISTRY_WEBHOOKS_PAUSED")]
+    pub webhooks_paused: bool,
 }
 
 #[derive(Subcommand)]
@@ -229,5 +252,14 @@ pub fn config(storage: Storage, bind: String) -> Config {
         )
         .unwrap_or(vendor_registry::transfers::Enforcement::Enforce),
         pipl_notice_hours: storage.pipl_notice_hours,
+        webhooks: vendor_registry::webhooks::Settings {
+            allow_http_loopback: storage.webhook_allow_http_loopback,
+            poll: std::time::Duration::from_millis(storage.webhook_poll_ms),
+            retry_base: std::time::Duration::from_millis(storage.webhook_retry_base_ms),
+            max_attempts: storage.webhook_max_attempts,
+            reminder_days: storage.webhook_reminder_days,
+            paused: storage.webhooks_paused,
+            ..vendor_registry::webhooks::Settings::default()
+        },
     }
 }

@@ -241,6 +241,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
             .spawn(move || vendor_registry::ledger::checkpoints::run_periodic(pool, keys, schedule))
             .map_err(|e| format!("cannot start the checkpoint signer: {e}"))?;
     }
+    {
+        let (pool, settings) = (state.pool.clone(), config.webhooks.clone());
+        std::thread::Builder::new()
+            .name("webhooks".into())
+            .spawn(move || vendor_registry::webhooks::delivery::run_periodic(pool, settings))
+            .map_err(|e| format!("cannot start the webhook sender: {e}"))?;
+    }
     if let vendor_registry::db::Target::Postgres(url) = &state.target {
         let (url, pool, slot) = (url.clone(), state.pool.clone(), state.snapshot.clone());
         std::thread::Builder::new()

@@ -119,8 +119,8 @@ mod worlds;
 use engine_side::{request, snapshot};
 use worlds::{A, Ask, G, P, World, focused_world, regime_world, world};
 
-/// `(code, category, regime)`.
-type Reasons = BTreeSet<(String, Option<String>, Option<String>)>;
+/// `(code, category, regime, via)`.
+type Reasons = BTreeSet<(String, Option<String>, Option<String>, Option<String>)>;
 
 /// Runs a world's requests through the engine and the reference in turn, each with its own
 /// counters; the first disagreement, if any.
@@ -139,6 +139,7 @@ fn disagreement(w: &World, rules: &RuleSet) -> Option<String> {
                     r.code.as_str().to_owned(),
                     r.category.clone(),
                     r.regime.map(|g| g.as_str().to_owned()),
+                    r.via.clone(),
                 )
             })
             .collect();

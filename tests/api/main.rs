@@ -36,4 +36,5 @@ mod tokens;
 mod transfer_law;
 mod transfers;
 mod upgrade;
+mod webhooks;
 mod witness;

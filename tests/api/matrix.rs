@@ -21,6 +21,8 @@ const DECISION_READ: &[&str] = &["admin", "auditor", "service", "legal"];
 const DISCLOSURE_WRITE: &[&str] = &["admin", "legal"];
 const DISCLOSURE_READ: &[&str] = &["admin", "legal", "auditor"];
 const INCIDENT_READ: &[&str] = &["admin", "legal", "auditor", "procurement"];
+// README "Webhooks": admin, procurement and services register their own.
+const WEBHOOK_OWNER: &[&str] = &["admin", "procurement", "service"];
 const PUBLIC: &[&str] = &[];
 
 /// API.md's table: (method, path) → roles; an empty list is public.
@@ -117,6 +119,11 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static [&'static str]>
         (("get", "/v1/incidents/{id}/exposure"), DISCLOSURE_READ),
         (("get", "/v1/exports/legal-requests.csv"), DISCLOSURE_READ),
         (("get", "/v1/exports/incidents.csv"), DISCLOSURE_READ),
+        (("post", "/v1/webhooks"), WEBHOOK_OWNER),
+        (("get", "/v1/webhooks"), WEBHOOK_OWNER),
+        (("get", "/v1/webhooks/{id}"), WEBHOOK_OWNER),
+        (("delete", "/v1/webhooks/{id}"), WEBHOOK_OWNER),
+        (("get", "/v1/webhooks/{id}/deliveries"), WEBHOOK_OWNER),
     ])
 }
 

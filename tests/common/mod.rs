@@ -18,6 +18,11 @@ impl Drop for Node {
 }
 
 pub fn start(url: &str, data_dir: &std::path::Path) -> Node {
+    start_with(url, data_dir, &[])
+}
+
+/// [`start`] with more environment variables for the server.
+pub fn start_with(url: &str, data_dir: &std::path::Path, env: &[(&str, &str)]) -> Node {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_vendor-registry"))
         .args([
@@ -29,6 +34,7 @@ pub fn start(url: &str, data_dir: &std::path::Path) -> Node {
         .arg(data_dir)
         .env("DATABASE_URL", url)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -4,9 +4,11 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::super::engine::Request;
+use super::super::onward::SubEntry;
 use super::super::snapshot::{GrantEntry, PartyEntry, ServiceEntry, Snapshot};
 use super::worlds::{Ask, World};
-use super::{CATEGORIES, COUNTRIES, ENTITIES, EXEMPTIONS, KINDS, PARTIES, PURPOSES, SERVICES};
+use super::{CATEGORIES, COUNTRIES, ENTITIES, EXEMPTIONS, KINDS, PARTIES, PURPOSES, SERVICES, now};
+use crate::registry::parties::SubProcessor;
 use crate::transfers::law::{AgreementFacts, EntityFacts, GrantFacts, PartyFacts};
 
 pub(super) fn agreement_id(party: usize, index: usize) -> String {
@@ -114,6 +116,26 @@ pub(super) fn snapshot(w: &World) -> Snapshot {
                 },
                 data_locations: locations,
                 grants,
+                sub_processors: p
+                    .subs
+                    .iter()
+                    .map(|s| {
+                        SubEntry::new(SubProcessor {
+                            party_id: PARTIES[s.party].into(),
+                            categories: s
+                                .categories
+                                .iter()
+                                .map(|c| CATEGORIES[*c].0.into())
+                                .collect(),
+                            services: s.services.iter().map(|v| SERVICES[*v].into()).collect(),
+                            countries: s.countries.iter().map(|c| COUNTRIES[*c].into()).collect(),
+                            authorised_on: s.authorised.map(|d| {
+                                (now().date_naive() + chrono::Duration::days(d)).to_string()
+                            }),
+                            objection_deadline: None,
+                        })
+                    })
+                    .collect(),
                 ..PartyEntry::default()
             }),
         );

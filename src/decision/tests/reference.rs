@@ -21,6 +21,7 @@ pub struct Expected {
 }
 
 pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
+    let before = Counters(counters.0.clone());
     let mut reasons = Reasons::new();
     let mut grants = BTreeMap::new();
     let add = |reasons: &mut Reasons, code: &str, cat: Option<&str>, regime: Option<&str>| {
@@ -28,6 +29,7 @@ pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
             code.to_owned(),
             cat.map(str::to_owned),
             regime.map(str::to_owned),
+            None,
         ));
     };
     let purpose = PURPOSES[a.purpose].0;
@@ -282,6 +284,7 @@ pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
         };
         if let Some(g) = scope_ok.iter().find(|g| transfer(g).is_empty()) {
             grants.insert((*key).to_owned(), g.id.clone());
+            onward(w, a, g, key, &before, &mut reasons);
             continue;
         }
         if let Some(first) = scope_ok.first() {
@@ -329,4 +332,69 @@ pub fn decide(w: &World, a: &Ask, counters: &mut Counters) -> Expected {
         }
     }
     Expected { reasons, grants }
+}
+
+/// The route beyond the party, for `key` approved on grant `g`: each sub-processor of the
+/// party receiving `key` for the service must be a trusted party, authorised by the decision's
+/// day, declare its countries, and pass the regimes of each hop — judged as this model judges
+/// a share: the same request to the sub-processor in that country, on `g` alone (its regions
+/// are not the hop's concern), with the party's agreements and the counters before the share;
+/// only the regimes' reasons about `key` count (the exporter's absence was told on the first).
+fn onward(w: &World, a: &Ask, g: &G, key: &str, before: &Counters, reasons: &mut Reasons) {
+    let p = &w.parties[a.party];
+    for s in &p.subs {
+        let receives = (s.services.is_empty() || s.services.contains(&a.service))
+            && s.categories
+                .iter()
+                .any(|c| covers(CATEGORIES[*c].0, key) || covers(key, CATEGORIES[*c].0));
+        if !receives {
+            continue;
+        }
+        let via = PARTIES[s.party];
+        let mut add = |code: &str, regime: Option<&str>| {
+            reasons.insert((
+                code.to_owned(),
+                Some(key.to_owned()),
+                regime.map(str::to_owned),
+                Some(via.to_owned()),
+            ));
+        };
+        let Some(next) = w.parties.get(s.party).filter(|n| n.trusted) else {
+            add("sub_processor_not_trusted", None);
+            continue;
+        };
+        if s.authorised.is_none_or(|d| d > 0) {
+            add("sub_processor_not_authorised", None);
+            continue;
+        }
+        if s.countries.iter().any(|c| !next.locations.contains(c)) {
+            add("destination_not_declared", None);
+        }
+        let mut hop_world = w.clone();
+        hop_world.parties[s.party] = super::P {
+            trusted: true,
+            agreements: p.agreements.clone(),
+            subs: Vec::new(),
+            ..next.clone()
+        };
+        hop_world.grants = vec![G {
+            party: s.party,
+            regions: [true; 3],
+            ..g.clone()
+        }];
+        for country in &s.countries {
+            let hop = Ask {
+                party: s.party,
+                destination: *country,
+                ..a.clone()
+            };
+            let judged = decide(&hop_world, &hop, &mut Counters(before.0.clone()));
+            for (code, category, regime, _) in judged.reasons {
+                let here = category.as_deref().is_none_or(|c| c == key);
+                if let Some(regime) = regime.filter(|_| here && code != "exporter_not_declared") {
+                    add(&code, Some(&regime));
+                }
+            }
+        }
+    }
 }

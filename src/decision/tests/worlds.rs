@@ -52,6 +52,36 @@ pub(super) struct P {
     /// Percent owned by persons of CN.
     pub(super) cn_owned: u32,
     pub(super) agreements: Vec<A>,
+    pub(super) subs: Vec<Sub>,
+}
+
+/// A sub-processor: a party (or an unknown one), what it receives, where it processes it, and
+/// the day it was authorised relative to the decision's (`None`: not yet).
+#[derive(Debug, Clone)]
+pub(super) struct Sub {
+    pub(super) party: usize,
+    pub(super) categories: Vec<usize>,
+    /// Empty: every service.
+    pub(super) services: Vec<usize>,
+    pub(super) countries: Vec<usize>,
+    pub(super) authorised: Option<i64>,
+}
+
+pub(super) fn sub() -> impl Strategy<Value = Sub> {
+    (
+        0..PARTIES.len(),
+        proptest::collection::vec(0..CATEGORIES.len(), 1..3),
+        proptest::collection::vec(0..SERVICES.len(), 0..2),
+        proptest::collection::vec(0..COUNTRIES.len(), 1..3),
+        proptest::option::weighted(0.85, -1i64..=1),
+    )
+        .prop_map(|(party, categories, services, countries, authorised)| Sub {
+            party,
+            categories,
+            services,
+            countries,
+            authorised,
+        })
 }
 
 #[derive(Debug, Clone)]
@@ -150,12 +180,14 @@ pub(super) fn party() -> impl Strategy<Value = P> {
             prop_oneof![Just(0u32), Just(49), Just(50)],
         ),
         proptest::collection::vec(agreement(), 0..4),
+        prop_oneof![2 => Just(Vec::new()), 1 => proptest::collection::vec(sub(), 1..3)],
     )
         .prop_map(
             |(
                 (trusted, locations, country),
                 (affiliate, covered, restricted, dpf, cn_owned),
                 agreements,
+                subs,
             )| P {
                 trusted,
                 locations,
@@ -166,6 +198,7 @@ pub(super) fn party() -> impl Strategy<Value = P> {
                 dpf,
                 cn_owned,
                 agreements,
+                subs,
             },
         )
 }

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod receiver;
+
 /// A port nothing listens on right now.
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
