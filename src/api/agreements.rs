@@ -46,6 +46,34 @@ pub struct NewAgreement {
     pub document_sha256: Option<String>,
 }
 
+impl NewAgreement {
+    /// The draft, its instants normalised; every field error at once.
+    pub fn into_draft(self) -> Result<agreements::Draft, DomainError> {
+        let n = self;
+        let (from, until) = (
+            super::validators::stamp("valid_from", &n.valid_from),
+            super::validators::optional_stamp("valid_until", n.valid_until.as_deref()),
+        );
+        gather(vec![
+            from.clone().map(|_| ()),
+            until.clone().map(|_| ()),
+            check_sha(n.document_sha256.as_deref()),
+        ])?;
+        Ok(agreements::Draft {
+            exporter: n.exporter,
+            kind: n.kind,
+            reference: n.reference,
+            signed_on: n.signed_on,
+            valid_from: from.map_err(|e| DomainError::Invalid(vec![e]))?,
+            valid_until: until.map_err(|e| DomainError::Invalid(vec![e]))?,
+            filing_reference: n.filing_reference,
+            pipia_reference: n.pipia_reference,
+            tia_reference: n.tia_reference,
+            document_sha256: n.document_sha256,
+        })
+    }
+}
+
 /// Changes to an agreement; absent fields stay, null clears an optional one. Party, exporter
 /// and kind never change.
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -229,28 +257,7 @@ pub async fn create(
     let row = state
         .write(move |conn| {
             commands::create(conn, &actor, &party_id, || {
-                let n: NewAgreement = body.parse()?;
-                let (from, until) = (
-                    super::validators::stamp("valid_from", &n.valid_from),
-                    super::validators::optional_stamp("valid_until", n.valid_until.as_deref()),
-                );
-                gather(vec![
-                    from.clone().map(|_| ()),
-                    until.clone().map(|_| ()),
-                    check_sha(n.document_sha256.as_deref()),
-                ])?;
-                Ok(agreements::Draft {
-                    exporter: n.exporter,
-                    kind: n.kind,
-                    reference: n.reference,
-                    signed_on: n.signed_on,
-                    valid_from: from.map_err(|e| DomainError::Invalid(vec![e]))?,
-                    valid_until: until.map_err(|e| DomainError::Invalid(vec![e]))?,
-                    filing_reference: n.filing_reference,
-                    pipia_reference: n.pipia_reference,
-                    tia_reference: n.tia_reference,
-                    document_sha256: n.document_sha256,
-                })
+                body.parse::<NewAgreement>()?.into_draft()
             })
         })
         .await?;

@@ -14,7 +14,7 @@ use crate::registry::export::page_with_grants;
 use crate::registry::grants::Grant;
 use crate::registry::parties::Party;
 
-const PAGE: i64 = 200;
+pub(super) const PAGE: i64 = 200;
 
 /// One CSV field: quoted when needed (RFC 4180), and a leading `=`, `+`, `-`, `@` neutralised
 /// so a spreadsheet never runs a cell as a formula.
@@ -41,7 +41,7 @@ pub(super) fn csv_line(fields: &[String]) -> String {
     line
 }
 
-fn opt(v: &Option<String>) -> String {
+pub(super) fn opt(v: &Option<String>) -> String {
     v.clone().unwrap_or_default()
 }
 
@@ -190,162 +190,6 @@ pub async fn decisions_csv(
         actix_web::body::BodyStream::new(body),
     ));
     Ok(res)
-}
-
-const REGISTER_HEADER: [&str; 39] = [
-    "party_id",
-    "kind",
-    "legal_name",
-    "country",
-    "region",
-    "data_locations",
-    "privacy_policy_url",
-    "contact_email",
-    "contract_reference",
-    "risk_tier",
-    "next_review_due",
-    "status",
-    "status_reason",
-    "external_ref",
-    "party_version",
-    "grant_id",
-    "service",
-    "categories",
-    "allowed_regions",
-    "transfer_mechanism",
-    "legal_basis",
-    "valid_from",
-    "valid_until",
-    "grant_status",
-    "effective",
-    "revoked_reason",
-    "principal_place_of_business",
-    "us_dsp_covered",
-    "pipl_restricted",
-    "dpf_certified_until",
-    "grant_agreements",
-    "grant_exemptions",
-    "pipia_reference",
-    "separate_consent",
-    "status_changed_by",
-    "status_changed_at",
-    "grant_requested_by",
-    "grant_approved_by",
-    "grant_approved_at",
-];
-
-fn register_lines(p: Party, gs: Vec<Grant>) -> String {
-    let party = vec![
-        p.id.clone(),
-        p.kind.as_str().to_owned(),
-        p.legal_name.clone(),
-        opt(&p.country),
-        p.region.map(|r| r.as_str().to_owned()).unwrap_or_default(),
-        p.data_locations.join(";"),
-        p.privacy_policy_url.clone(),
-        p.contact_email.clone(),
-        opt(&p.contract_reference),
-        p.risk_tier.as_str().to_owned(),
-        opt(&p.next_review_due),
-        p.status.as_str().to_owned(),
-        opt(&p.status_reason),
-        opt(&p.external_ref),
-        p.version.to_string(),
-    ];
-    let facts = [
-        opt(&p.principal_place_of_business),
-        p.us_dsp_covered.to_string(),
-        p.pipl_restricted.to_string(),
-        opt(&p.dpf_certified_until),
-    ];
-    let status_by = [opt(&p.status_changed_by), opt(&p.status_changed_at)];
-    if gs.is_empty() {
-        let mut fields = party;
-        fields.extend(std::iter::repeat_n(String::new(), 11));
-        fields.extend(facts);
-        fields.extend(std::iter::repeat_n(String::new(), 4));
-        fields.extend(status_by);
-        fields.extend(std::iter::repeat_n(String::new(), 3));
-        return csv_line(&fields);
-    }
-    gs.into_iter()
-        .map(|g| {
-            let mut fields = party.clone();
-            fields.extend([
-                g.id,
-                g.service,
-                g.categories.join(";"),
-                g.allowed_regions
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                g.transfer_mechanism.as_str().to_owned(),
-                opt(&g.legal_basis),
-                g.valid_from,
-                opt(&g.valid_until),
-                g.status.as_str().to_owned(),
-                g.effective.as_str().to_owned(),
-                opt(&g.revoked_reason),
-            ]);
-            fields.extend(facts.clone());
-            fields.extend([
-                g.agreements.join(";"),
-                g.exemptions
-                    .iter()
-                    .map(|e| e.as_str())
-                    .collect::<Vec<_>>()
-                    .join(";"),
-                opt(&g.pipia_reference),
-                g.separate_consent.to_string(),
-            ]);
-            fields.extend(status_by.clone());
-            fields.extend([g.requested_by, opt(&g.approved_by), opt(&g.approved_at)]);
-            csv_line(&fields)
-        })
-        .collect()
-}
-
-/// Export the register as CSV.
-///
-/// One row per grant, with its party's columns; a party without grants has one row with empty
-/// grant columns. `effective` is computed at export time. Roles: auditor, admin.
-#[utoipa::path(
-    tag = "exports",
-    security(("bearer" = [])),
-    extensions(("x-roles" = json!(AuditRead::NAMES))),
-    responses((status = 200, description = "The register.", content_type = "text/csv", body = String,
-        example = json!("party_id,kind,legal_name,country,region,data_locations,privacy_policy_url,contact_email,contract_reference,risk_tier,next_review_due,status,status_reason,external_ref,party_version,grant_id,service,categories,allowed_regions,transfer_mechanism,legal_basis,valid_from,valid_until,grant_status,effective,revoked_reason,principal_place_of_business,us_dsp_covered,pipl_restricted,dpf_certified_until,grant_agreements,grant_exemptions,pipia_reference,separate_consent,status_changed_by,status_changed_at,grant_requested_by,grant_approved_by,grant_approved_at\n01a23c20-5a85-774a-8e5b-63b5216897ad,third_party,Acme Mail Ltd,CN,PRC,CN;US,https://acme.example/privacy,dpo@acme.example,,medium,,trusted,due diligence DD-17 complete,,2,01a23c20-5aab-7317-8175-ddf62358548b,newsletter,user.contact.email,US;PRC,none,,2026-12-03T13:38:03.051191Z,,active,active,,CN,false,false,,,,,false,bob,2026-12-03T13:38:03.074580Z,alice,bob,2026-12-03T13:38:03.090106Z\n")))
-)]
-#[get("/v1/exports/register.csv")]
-pub async fn register_csv(_auth: Auth<AuditRead>, state: web::Data<AppState>) -> HttpResponse {
-    let head = csv_line(&REGISTER_HEADER.map(str::to_owned));
-    let now = crate::time::now();
-    let body = super::streaming::pages(
-        state.pool.clone(),
-        String::new(),
-        move |conn, after: String| {
-            let page = page_with_grants(conn, &after, PAGE)?;
-            let mut text = if after.is_empty() {
-                head.clone()
-            } else {
-                String::new()
-            };
-            let next = (page.len() as i64 == PAGE)
-                .then(|| page.last().map(|(p, _)| p.id.clone()))
-                .flatten();
-            for (p, gs) in page {
-                text.push_str(&register_lines(
-                    Party::from(p),
-                    gs.into_iter().map(|g| g.view(now)).collect(),
-                ));
-            }
-            Ok((text, next))
-        },
-    );
-    attachment("text/csv; charset=utf-8", "register.csv").set_body(actix_web::body::BoxBody::new(
-        actix_web::body::BodyStream::new(body),
-    ))
 }
 
 /// Export the register as JSON.

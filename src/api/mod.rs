@@ -25,6 +25,7 @@ mod openapi_formats;
 pub mod operations;
 pub mod pagination;
 pub mod parties;
+pub mod register_export;
 pub mod register_import;
 pub mod reminders;
 pub mod routes;

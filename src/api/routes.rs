@@ -5,8 +5,8 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
     agreements, amendments, audit, disclosure_exports, entities, evaluate, exports, grants,
-    imports, incidents, legal, operations, parties, register_import, reminders, scopes, services,
-    sharing, simulations, taxonomy, transfers, webhooks, witness,
+    imports, incidents, legal, operations, parties, register_export, register_import, reminders,
+    scopes, services, sharing, simulations, taxonomy, transfers, webhooks, witness,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -92,7 +92,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(incidents::update_duty)
         .service(incidents::get_exposure)
         .service(exports::decisions_csv)
-        .service(exports::register_csv)
+        .service(register_export::register_csv)
         .service(exports::register_json)
         .service(disclosure_exports::legal_requests_csv)
         .service(disclosure_exports::incidents_csv);

@@ -114,13 +114,16 @@ pub fn import_register(
     .map_err(describe)?;
     eprintln!();
     eprintln!(
-        "parties: {} created, {} updated, {} unchanged; grants: {} created, {} amended, {} unchanged; {} rejected; {}",
+        "parties: {} created, {} updated, {} unchanged; grants: {} created, {} amended, {} unchanged; agreements: {} created, {} updated, {} unchanged; {} rejected; {}",
         report.parties.created,
         report.parties.updated,
         report.parties.unchanged,
         report.grants.created,
         report.grants.amended,
         report.grants.unchanged,
+        report.agreements.created,
+        report.agreements.updated,
+        report.agreements.unchanged,
         report.rejected,
         if report.applied {
             "written"

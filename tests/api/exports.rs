@@ -92,9 +92,11 @@ on_each_backend! {
         assert!(lines[3].starts_with(b["id"].as_str().unwrap()));
         // Party version 1, eleven empty grant columns, then the transfer-law columns
         // (docs/TRANSFERS.md appended party facts and grant evidence): empty grant evidence;
-        // then who changed the status (never, here) and the three approval columns (#15).
+        // then who changed the status (never, here) and the three approval columns (#15);
+        // then (#17 bullet 1, the import's agreements and ownership) `ownership` and the twelve
+        // `agreement_*` columns, empty on a party's own row.
         assert!(
-            lines[3].ends_with(",1,,,,,,,,,,,,CN,false,false,,,,,,,,,,"),
+            lines[3].ends_with(&format!(",1,,,,,,,,,,,,CN,false,false{}", ",".repeat(10 + 13))),
             "no grant columns: {}",
             lines[3]
         );

@@ -209,3 +209,82 @@ on_each_backend! {
         assert_eq!(counts(&back), (n(0, 0, 25), n(0, 0, 25), json!(0)), "{}", back.text);
     }
 }
+
+on_each_backend! {
+    async fn ownership_is_a_column_read_back_unchanged_and_judged_like_the_api(app: TestApp) {
+        let header = "external_ref,kind,legal_name,country,data_locations,privacy_policy_url,contact_email,ownership";
+        let file = |ownership: &str| {
+            format!("{header}\nerp:O-1,third_party,Owned Ltd,SG,SG,https://owned.example/p,dpo@owned.example,{ownership}\n")
+        };
+        let r = import(&app, "", "text/csv", file("CN:30;US:10")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let p = app.get("/v1/parties?external_ref=erp:O-1", &app.alice()).await.body["items"][0].clone();
+        assert_eq!(p["ownership"], json!([{"country": "CN", "percent": 30}, {"country": "US", "percent": 10}]));
+        let export = app.get("/v1/exports/register.csv", &app.auditor()).await;
+        assert!(export.text.lines().next().unwrap().split(',').any(|c| c == "ownership"), "{}", export.text);
+        assert!(export.text.contains(",CN:30;US:10"), "{}", export.text);
+        let at = head(&app).await;
+        let back = import(&app, "", "text/csv", export.text.clone()).await;
+        assert_eq!(counts(&back).0, n(0, 0, 1), "{}", back.text);
+        assert_eq!(head(&app).await, at, "read back unchanged");
+        // Ownership is what a review judged: a change sends nothing back for a party pending
+        // review, but it is an update, and the cell's rules are the API's.
+        let r = import(&app, "", "text/csv", file("CN:50")).await;
+        assert_eq!(counts(&r).0, json!({"created": 0, "updated": 1, "amended": 0, "unchanged": 0}), "{}", r.text);
+        for (cell, message) in [("CN30", "COUNTRY:PERCENT"), ("XX:10", "ISO 3166-1"), ("CN:80;US:30", "more than 100")] {
+            let r = import(&app, "?dry_run=true", "text/csv", file(cell)).await;
+            let errors = &r.body["results"][0]["errors"];
+            assert_eq!(errors[0]["column"], "ownership", "{cell}: {}", r.text);
+            assert!(errors[0]["message"].as_str().unwrap().contains(message), "{cell}: {}", r.text);
+        }
+    }
+}
+
+on_each_backend! {
+    async fn agreements_are_rows_too_and_a_grant_names_one_by_reference(app: TestApp) {
+        app.entity("acme-de", "DE").await;
+        app.service_for("newsletter", &["marketing.communications"], &["acme-de"]).await;
+        let header = "external_ref,kind,legal_name,country,data_locations,privacy_policy_url,contact_email,\
+            agreement_exporter,agreement_kind,agreement_reference,agreement_valid_from,agreement_tia_reference,\
+            service,categories,allowed_regions,grant_agreements";
+        let party = "erp:A-1,third_party,Mail Inc,US,US,https://mail.example/p,dpo@mail.example";
+        let file = format!("{header}\n{party},acme-de,eu_scc,SCC-7,2026-01-01T00:00:00Z,TIA-7,,,,\n\
+            {party},,,,,,newsletter,user.contact.email,US,SCC-7\n");
+        let r = import(&app, "", "text/csv", file.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["agreements"]["created"], 1, "{}", r.text);
+        assert_eq!(r.body["grants"]["created"], 1, "{}", r.text);
+        let agreement_id = r.body["results"][0]["agreement_id"].as_str().unwrap().to_owned();
+        let grant = app.get(&format!("/v1/grants/{}", r.body["results"][1]["grant_id"].as_str().unwrap()), &app.auditor()).await;
+        assert_eq!(grant.body["agreements"], json!([agreement_id]), "named by reference, stored by id");
+        let again = import(&app, "", "text/csv", file).await;
+        assert_eq!(again.body["agreements"]["unchanged"], 1, "{}", again.text);
+        assert_eq!(again.body["grants"]["unchanged"], 1, "{}", again.text);
+
+        // The export writes the agreement as a row of its own and reads back unchanged.
+        let export = app.get("/v1/exports/register.csv", &app.auditor()).await;
+        assert!(export.text.contains(&format!(",{agreement_id},acme-de,eu_scc,SCC-7,")), "{}", export.text);
+        let at = head(&app).await;
+        let back = import(&app, "", "text/csv", export.text.clone()).await;
+        assert_eq!(back.body["agreements"], json!({"created": 0, "updated": 0, "amended": 0, "unchanged": 1}), "{}", back.text);
+        assert_eq!(head(&app).await, at);
+        // An edited cell changes the agreement in place; its kind cannot change.
+        let edited = export.text.replace(",TIA-7,", ",TIA-8,");
+        let r = import(&app, "", "text/csv", edited).await;
+        assert_eq!(r.body["agreements"]["updated"], 1, "{}", r.text);
+        let a = app.get(&format!("/v1/agreements/{agreement_id}"), &app.auditor()).await;
+        assert_eq!(a.body["tia_reference"], "TIA-8");
+        let r = import(&app, "?dry_run=true", "text/csv", export.text.replace(",eu_scc,", ",eu_bcr,")).await;
+        let errors = r.body["results"].as_array().unwrap().iter().flat_map(|x| x["errors"].as_array().cloned().unwrap_or_default())
+            .map(|e| e["column"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
+        assert_eq!(errors, vec!["agreement_kind"], "{}", r.text);
+        // The cells are judged as POST /v1/parties/{id}/agreements judges them, named by column.
+        let bad = format!("{header}\n{party},nope,eu_scc,SCC-9,yesterday,,,,,\n");
+        let r = import(&app, "?dry_run=true", "text/csv", bad).await;
+        let cols: Vec<&str> = r.body["results"][0]["errors"].as_array().unwrap().iter().map(|e| e["column"].as_str().unwrap()).collect();
+        assert_eq!(cols, vec!["agreement_valid_from"], "{}", r.text);
+        let bad = format!("{header}\n{party},nope,eu_scc,SCC-9,2026-01-01T00:00:00Z,,,,,\n");
+        let r = import(&app, "?dry_run=true", "text/csv", bad).await;
+        assert_eq!(r.body["results"][0]["errors"][0]["column"], "agreement_exporter", "{}", r.text);
+    }
+}

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
+use crate::api::agreements::NewAgreement;
 use crate::api::extract::parse_value;
 use crate::api::grants::NewGrant;
 use crate::api::parties::PartyPatch;
@@ -22,6 +23,8 @@ enum Cell {
     List,
     /// `true` or `false`; empty leaves it as it is.
     Bool,
+    /// `COUNTRY:PERCENT` items, `;`-separated (`CN:30;US:10`); empty leaves it as it is.
+    Ownership,
 }
 
 /// The party columns an import writes, with how each is read.
@@ -40,6 +43,7 @@ const PARTY: &[(&str, Cell)] = &[
     ("us_dsp_covered", Cell::Bool),
     ("pipl_restricted", Cell::Bool),
     ("dpf_certified_until", Cell::Nullable),
+    ("ownership", Cell::Ownership),
 ];
 
 /// The grant columns an import writes: (column, body field, how it is read).
@@ -54,6 +58,21 @@ const GRANT: &[(&str, &str, Cell)] = &[
     ("grant_exemptions", "exemptions", Cell::List),
     ("pipia_reference", "pipia_reference", Cell::Text),
     ("separate_consent", "separate_consent", Cell::Bool),
+];
+
+/// The agreement columns: (column, body field, how it is read). A row with any of them records
+/// (or matches) an agreement of its party.
+const AGREEMENT: &[(&str, &str, Cell)] = &[
+    ("agreement_exporter", "exporter", Cell::Text),
+    ("agreement_kind", "kind", Cell::Text),
+    ("agreement_reference", "reference", Cell::Text),
+    ("agreement_signed_on", "signed_on", Cell::Text),
+    ("agreement_valid_from", "valid_from", Cell::Text),
+    ("agreement_valid_until", "valid_until", Cell::Text),
+    ("agreement_filing_reference", "filing_reference", Cell::Text),
+    ("agreement_pipia_reference", "pipia_reference", Cell::Text),
+    ("agreement_tia_reference", "tia_reference", Cell::Text),
+    ("agreement_document_sha256", "document_sha256", Cell::Text),
 ];
 
 /// Columns `/v1/exports/register.csv` writes that the server owns: read back, ignored.
@@ -71,17 +90,21 @@ const READ_ONLY: &[&str] = &[
     "grant_requested_by",
     "grant_approved_by",
     "grant_approved_at",
+    "agreement_status",
 ];
 
 /// The keys of a row.
-const KEYS: &[&str] = &["party_id", "grant_id"];
+const KEYS: &[&str] = &["party_id", "grant_id", "agreement_id"];
 
 fn known(column: &str) -> bool {
     KEYS.contains(&column)
         || READ_ONLY.contains(&column)
         || PARTY.iter().any(|(c, _)| *c == column)
         || GRANT.iter().any(|(c, _, _)| *c == column)
+        || AGREEMENT.iter().any(|(c, _, _)| *c == column)
 }
+
+const OWNERSHIP: &str = "must be COUNTRY:PERCENT items separated by ; (e.g. CN:30;US:10)";
 
 /// A cell as a body value: `None` leaves the field out.
 fn value(cell: &str, how: Cell) -> Result<Option<Value>, &'static str> {
@@ -105,6 +128,15 @@ fn value(cell: &str, how: Cell) -> Result<Option<Value>, &'static str> {
             "false" => Some(Value::Bool(false)),
             _ => return Err("must be true or false"),
         },
+        (Cell::Ownership, false) => Some(Value::Array(
+            cell.split(';')
+                .map(|item| {
+                    let (country, percent) = item.trim().split_once(':').ok_or(OWNERSHIP)?;
+                    let percent: u32 = percent.trim().parse().map_err(|_| OWNERSHIP)?;
+                    Ok(serde_json::json!({"country": country.trim(), "percent": percent}))
+                })
+                .collect::<Result<Vec<Value>, &'static str>>()?,
+        )),
     })
 }
 
@@ -133,11 +165,13 @@ fn row_input<'a>(row: usize, get: impl Fn(&str) -> Option<&'a str>) -> RowInput 
     };
     let party = body(&mut PARTY.iter().map(|(c, how)| (*c, *c, *how)));
     let grant = body(&mut GRANT.iter().copied());
+    let agreement = body(&mut AGREEMENT.iter().copied());
     let mut input = RowInput {
         row,
         party_id: key("party_id"),
         external_ref: key("external_ref"),
         grant_id: key("grant_id"),
+        agreement_id: key("agreement_id"),
         ..RowInput::default()
     };
     let judged = |e: DomainError, errors: &mut Vec<RowError>| {
@@ -151,6 +185,15 @@ fn row_input<'a>(row: usize, get: impl Fn(&str) -> Option<&'a str>) -> RowInput 
         match parse_value::<NewGrant>(&grant).and_then(NewGrant::into_draft) {
             Ok(d) => input.grant = Some(d),
             Err(e) => judged(e, &mut errors),
+        }
+    }
+    if agreement.as_object().is_some_and(|m| !m.is_empty()) {
+        match parse_value::<NewAgreement>(&agreement).and_then(NewAgreement::into_draft) {
+            Ok(d) => input.agreement = Some(d),
+            Err(e) => errors.extend(
+                RowError::from_domain(row, &crate::imports::register::agreement_fields(e))
+                    .unwrap_or_default(),
+            ),
         }
     }
     input.errors = errors;

@@ -1,11 +1,14 @@
-//! The register imported from a spreadsheet: one row per grant with its party's columns, as
-//! `/v1/exports/register.csv` writes it. Each row is matched (a party by `party_id` or
+//! The register imported from a spreadsheet: one row per grant or agreement with its party's
+//! columns, as `/v1/exports/register.csv` writes it. Each row is matched (a party by `party_id` or
 //! `external_ref`, a grant by `grant_id` or by being the same scope), then created, updated,
 //! amended or left unchanged through the registry's own commands — so an import follows the
 //! rules a person does (four eyes, approvals, material changes) and every change is in the
 //! ledger. Rows are parsed at the edge; this judges and applies them.
 
+pub mod agreements;
 pub mod diff;
+
+pub use agreements::agreement_fields;
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -35,6 +38,9 @@ pub struct RowInput {
     pub grant_id: Option<String>,
     /// The grant columns, when the row has any.
     pub grant: Option<grants::Draft>,
+    pub agreement_id: Option<String>,
+    /// The agreement columns, when the row has any.
+    pub agreement: Option<crate::registry::agreements::Draft>,
     /// What was wrong with the row's cells already.
     pub errors: Vec<RowError>,
 }
@@ -128,6 +134,11 @@ pub struct RowResult {
     pub grant_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant: Option<RowOutcome>,
+    /// The agreement the row recorded, changed or matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<RowOutcome>,
     /// Empty unless the row was rejected.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<RowError>,
@@ -176,6 +187,7 @@ pub struct RegisterImportReport {
     pub rows: usize,
     pub parties: Counts,
     pub grants: Counts,
+    pub agreements: Counts,
     /// Rows refused, each with its errors in `results`.
     pub rejected: usize,
     /// One entry per row, in file order.
@@ -219,6 +231,7 @@ pub fn import_register(
         rows: total,
         parties: Counts::default(),
         grants: Counts::default(),
+        agreements: Counts::default(),
         rejected: 0,
         results: Vec::with_capacity(total),
     };
@@ -237,6 +250,7 @@ pub fn import_register(
         if r.errors.is_empty() {
             report.parties.add(r.party);
             report.grants.add(r.grant);
+            report.agreements.add(r.agreement);
         } else {
             report.rejected += 1;
         }
@@ -254,6 +268,8 @@ fn one_row(conn: &mut DbConn, actor: &Principal, row: RowInput) -> Result<RowRes
         party: None,
         grant_id: None,
         grant: None,
+        agreement_id: None,
+        agreement: None,
         errors,
     };
     if !row.errors.is_empty() {
@@ -309,11 +325,19 @@ fn apply_row(
         party: Some(party_outcome),
         grant_id: None,
         grant: None,
+        agreement_id: None,
+        agreement: None,
         errors: Vec::new(),
     };
+    if let Some(d) = row.agreement {
+        let (id, outcome) = agreements::apply(conn, actor, &party, row.agreement_id.as_deref(), d)?;
+        result.agreement_id = Some(id);
+        result.agreement = Some(outcome);
+    }
     let Some(draft) = row.grant else {
         return Ok(result);
     };
+    let draft = agreements::resolve(conn, &party.id, draft)?;
     let (id, outcome) = match row.grant_id {
         Some(gid) => {
             let g = grants::store::find(conn, &gid)?
