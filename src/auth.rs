@@ -99,7 +99,13 @@ pub struct AuthKeys {
     validation: Validation,
     issuer: String,
     audience: String,
+    /// Tokens verified already, by their SHA-256: the principal and `exp`. A token is checked
+    /// once; until its `exp` (with the leeway) the principal is read here.
+    verified: parking_lot::RwLock<std::collections::HashMap<[u8; 32], (Principal, u64)>>,
 }
+
+/// The most verified tokens kept; the map is emptied when it is full.
+const VERIFIED_TOKENS: usize = 10_000;
 
 /// Where the token keys come from (`VENDOR_REGISTRY_JWT_*`).
 #[derive(Debug, Clone, Default)]
@@ -165,6 +171,7 @@ impl AuthKeys {
             validation,
             issuer,
             audience,
+            verified: Default::default(),
         })
     }
 
@@ -206,6 +213,32 @@ impl AuthKeys {
     /// Checks a bearer token and returns its principal, or why it was refused (for the log;
     /// the client is told only that the token is invalid or expired).
     pub fn verify(&self, token: &str) -> Result<Principal, &'static str> {
+        self.verify_at(token, jsonwebtoken::get_current_timestamp())
+    }
+
+    /// [`AuthKeys::verify`] with a token seen before answered from memory while `now` is within
+    /// its `exp` and the leeway — the rule jsonwebtoken applies (its `nbf`, `iat`, signature and
+    /// claims held when it was first verified, and do not change).
+    pub fn verify_at(&self, token: &str, now: u64) -> Result<Principal, &'static str> {
+        use sha2::Digest;
+        let key: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        if let Some((principal, exp)) = self.verified.read().get(&key) {
+            return if now <= exp.saturating_add(LEEWAY_SECS) {
+                Ok(principal.clone())
+            } else {
+                Err("the token has expired")
+            };
+        }
+        let (principal, exp) = self.check(token)?;
+        let mut verified = self.verified.write();
+        if verified.len() >= VERIFIED_TOKENS {
+            verified.clear();
+        }
+        verified.insert(key, (principal.clone(), exp));
+        Ok(principal)
+    }
+
+    fn check(&self, token: &str) -> Result<(Principal, u64), &'static str> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| "malformed token")?;
         // Keys are configured, never taken from the token: a token that points at a key of its
         // own (or names one we do not have) is refused outright.
@@ -233,10 +266,11 @@ impl AuthKeys {
         let roles: HashSet<Role> = claims.roles.iter().filter_map(|r| Role::parse(r)).collect();
         let mut roles: Vec<Role> = roles.into_iter().collect();
         roles.sort_by_key(|r| *r as u8);
-        Ok(Principal {
+        let principal = Principal {
             sub: claims.sub,
             roles,
-        })
+        };
+        Ok((principal, claims.exp))
     }
 }
 

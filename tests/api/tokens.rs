@@ -322,3 +322,44 @@ async fn minting_with_only_a_public_key_says_what_is_missing() {
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr).contains("VENDOR_REGISTRY_JWT_PRIVATE_KEY"));
 }
+
+/// #18: a verified token's principal is kept until its expiry, and only until then — the same
+/// rule, at the same second, as a token verified afresh (`exp` plus the 30 s leeway).
+#[actix_web::test]
+async fn a_remembered_token_expires_when_a_fresh_one_would() {
+    let app = TestApp::sqlite().await;
+    let secret = std::fs::read(app.dir.path().join("jwt-secret")).unwrap();
+    let exp = now() + 600;
+    let token = encode(
+        &Header::default(),
+        &with(claims(), "exp", json!(exp)),
+        &EncodingKey::from_secret(&secret),
+    )
+    .unwrap();
+    let keys = &app.state.keys;
+    let first = keys.verify_at(&token, now()).unwrap();
+    assert_eq!(first.sub, "alice");
+    assert_eq!(keys.verify_at(&token, exp + 30).unwrap().sub, "alice");
+    assert_eq!(
+        keys.verify_at(&token, exp + 31).unwrap_err(),
+        "the token has expired"
+    );
+    assert_eq!(status(&app, &token).await, 200, "still valid now");
+    // A token seen before that has expired is refused, and an altered one is checked afresh.
+    let stale = encode(
+        &Header::default(),
+        &with(claims(), "exp", json!(now() - 25)),
+        &EncodingKey::from_secret(&secret),
+    )
+    .unwrap();
+    assert_eq!(status(&app, &stale).await, 200, "inside the leeway");
+    assert_eq!(
+        keys.verify_at(&stale, now() + 10).unwrap_err(),
+        "the token has expired"
+    );
+    // A signature character changed in the middle (all six of its bits count).
+    let at = token.len() - 10;
+    let swapped = if &token[at..at + 1] == "A" { "B" } else { "A" };
+    let forged = format!("{}{swapped}{}", &token[..at], &token[at + 1..]);
+    assert_eq!(status(&app, &forged).await, 401);
+}
