@@ -168,6 +168,10 @@ pub fn round(
     let mut conn = pool
         .get()
         .map_err(|e| DomainError::Unavailable(e.to_string()))?;
+    // No webhook was ever registered: nothing to read, and no write lock taken for it.
+    if store::cursor(&mut conn)?.is_none() {
+        return Ok(0);
+    }
     let mut reminders = reminders;
     loop {
         let more = crate::db::write_tx(&mut conn, |c| {
