@@ -159,15 +159,9 @@ pub fn collect(
     }
     let wanted = |t: EventType| hooks.iter().any(|h| h.event_types.contains(&t));
     if reminders
-        && [
-            ReminderKind::ReviewDue,
-            ReminderKind::GrantExpiring,
-            ReminderKind::AgreementExpiring,
-            ReminderKind::DpfLapsing,
-            ReminderKind::ObjectionDeadline,
-        ]
-        .into_iter()
-        .any(|k| wanted(event_of_reminder(k)))
+        && ReminderKind::ALL
+            .iter()
+            .any(|k| wanted(event_of_reminder(*k)))
     {
         for r in reminders::due(conn, now, reminder_days)? {
             let t = event_of_reminder(r.kind);

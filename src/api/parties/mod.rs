@@ -21,7 +21,11 @@ use crate::ledger::Subject;
 use crate::registry::lifecycle::{self, StatusChange as Change};
 use crate::registry::parties::{self, Party, PartyRow, RiskTier, commands, store};
 
-fn ok_party(row: PartyRow, status: StatusCode, location: Option<String>) -> HttpResponse {
+pub(super) fn ok_party(
+    row: PartyRow,
+    status: StatusCode,
+    location: Option<String>,
+) -> HttpResponse {
     versioned(status, row.version, location, &Party::from(row))
 }
 

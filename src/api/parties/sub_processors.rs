@@ -9,7 +9,7 @@ use validator::Validate;
 
 use crate::api::auth::Auth;
 use crate::api::error::ApiError;
-use crate::api::extract::{IfMatch, JsonBody, versioned};
+use crate::api::extract::{IfMatch, JsonBody};
 use crate::api::state::AppState;
 use crate::auth::{RegisterWrite, ScopeRead};
 use crate::error::{DomainError, FieldError};
@@ -116,8 +116,7 @@ pub async fn replace(
             })
         })
         .await?;
-    let version = row.version;
-    Ok(versioned(StatusCode::OK, version, None, &Party::from(row)))
+    Ok(super::ok_party(row, StatusCode::OK, None))
 }
 
 /// The public sub-processor list of a service.
