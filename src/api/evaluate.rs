@@ -42,8 +42,18 @@ pub async fn evaluate(
     body: JsonBody,
     query: web::Query<AsOfQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth.0;
-    let as_of = as_of(query.as_of())?;
+    let answer = evaluate_as(&state, auth.0, &body.0, query.as_of()).await?;
+    Ok(HttpResponse::Ok().json(answer))
+}
+
+/// The evaluation `principal` asks for with `body` (the API's and the console's).
+pub(crate) async fn evaluate_as(
+    state: &AppState,
+    principal: crate::auth::Principal,
+    body: &serde_json::Value,
+    as_of_query: Option<&str>,
+) -> Result<Evaluation, ApiError> {
+    let as_of = as_of(as_of_query)?;
     if let Some(at) = &as_of
         && at.as_str() > crate::time::format(crate::time::now()).as_str()
     {
@@ -52,7 +62,8 @@ pub async fn evaluate(
             "must not be in the future: leave it out to judge now",
         ));
     }
-    let input: SharingRequest = with_key_errors(&state, &body.0, body.parse().map_err(Into::into))?;
+    let parsed = super::extract::parse_value(body).map_err(Into::into);
+    let input: SharingRequest = with_key_errors(state, body, parsed)?;
     let for_any = [Role::Admin, Role::Procurement, Role::Auditor]
         .iter()
         .any(|r| principal.has(*r));
@@ -71,14 +82,13 @@ pub async fn evaluate(
         }
         (_, false) => principal.sub.clone(),
     };
-    let request = with_key_errors(&state, &body.0, request_of(input, service))?;
+    let request = with_key_errors(state, body, request_of(input, service))?;
     let slot = state.snapshot.clone();
     let enforcement = state.enforcement;
-    let answer = state
+    state
         .read(move |conn| {
             crate::decision::evaluate::evaluate(conn, &slot, request, enforcement, as_of.as_deref())
                 .and_then(|inner| inner)
         })
-        .await?;
-    Ok(HttpResponse::Ok().json(answer))
+        .await
 }

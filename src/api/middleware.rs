@@ -69,28 +69,31 @@ pub async fn request_context(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    let mut res = if (status.is_client_error() || status.is_server_error()) && !is_problem {
-        // An error answered by actix itself (or a body that is not ours): same status, our form.
-        let problem = Problem {
-            kind: format!("urn:vendor-registry:problem:http-{}", status.as_u16()),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
-            status: status.as_u16(),
-            detail: status.canonical_reason().unwrap_or("Error").to_owned(),
-            errors: None,
-            current_version: None,
-            current_etag: None,
-        };
-        let mut replacement = HttpResponse::build(status);
-        for (name, value) in res.headers() {
-            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-                replacement.append_header((name.clone(), value.clone()));
+    // The console answers its errors as pages.
+    let console = path == "/console" || path.starts_with("/console/");
+    let mut res =
+        if (status.is_client_error() || status.is_server_error()) && !is_problem && !console {
+            // An error answered by actix itself (or a body that is not ours): same status, our form.
+            let problem = Problem {
+                kind: format!("urn:vendor-registry:problem:http-{}", status.as_u16()),
+                title: status.canonical_reason().unwrap_or("Error").to_owned(),
+                status: status.as_u16(),
+                detail: status.canonical_reason().unwrap_or("Error").to_owned(),
+                errors: None,
+                current_version: None,
+                current_etag: None,
+            };
+            let mut replacement = HttpResponse::build(status);
+            for (name, value) in res.headers() {
+                if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                    replacement.append_header((name.clone(), value.clone()));
+                }
             }
-        }
-        let replacement = replacement.content_type(PROBLEM_JSON).json(problem);
-        res.into_response(replacement)
-    } else {
-        res.map_into_boxed_body()
-    };
+            let replacement = replacement.content_type(PROBLEM_JSON).json(problem);
+            res.into_response(replacement)
+        } else {
+            res.map_into_boxed_body()
+        };
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut().insert(REQUEST_ID, value);
     }

@@ -7,6 +7,7 @@ pub mod amendments;
 pub mod audit;
 pub mod auth;
 mod body_errors;
+pub mod console;
 pub mod disclosure_exports;
 pub mod docs;
 pub mod entities;
@@ -95,6 +96,7 @@ pub fn app(
         }))
         .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
         .configure(docs::configure)
+        .configure(console::configure)
         .default_service(web::to(fallback))
         .wrap(actix_web::middleware::from_fn(middleware::request_context))
 }

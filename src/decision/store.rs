@@ -78,6 +78,38 @@ pub fn list(
         .load(conn)
 }
 
+/// Decisions passing `filter` with an id before `before`, newest first, at most `limit`.
+pub fn latest(
+    conn: &mut DbConn,
+    filter: &Filter,
+    before: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Row>> {
+    let mut q = sharing_requests::table.into_boxed();
+    if let Some(b) = before {
+        q = q.filter(sharing_requests::id.lt(b.to_owned()));
+    }
+    if let Some(s) = &filter.service {
+        q = q.filter(sharing_requests::service.eq(s.clone()));
+    }
+    if let Some(p) = &filter.party_id {
+        q = q.filter(sharing_requests::party_id.eq(p.clone()));
+    }
+    if let Some(o) = filter.outcome {
+        q = q.filter(sharing_requests::outcome.eq(o.as_str()));
+    }
+    if let Some(f) = &filter.from {
+        q = q.filter(sharing_requests::decided_at.ge(f.clone()));
+    }
+    if let Some(t) = &filter.to {
+        q = q.filter(sharing_requests::decided_at.lt(t.clone()));
+    }
+    q.order(sharing_requests::id.desc())
+        .limit(limit)
+        .select(Row::as_select())
+        .load(conn)
+}
+
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Row>> {
     sharing_requests::table
         .find(id)

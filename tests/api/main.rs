@@ -10,6 +10,7 @@ mod approvals;
 mod audit_trust;
 mod auth;
 mod checkpoint_note;
+mod console;
 mod corrupt;
 mod decisions;
 mod disclosures;

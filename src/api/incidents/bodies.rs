@@ -123,7 +123,7 @@ pub(super) fn gather(
     Ok(results.into_iter().map(|r| r.unwrap_or_default()).collect())
 }
 
-pub(super) fn draft(n: NewIncident) -> Result<Draft, DomainError> {
+pub(in crate::api) fn draft(n: NewIncident) -> Result<Draft, DomainError> {
     let aware = stamp("became_aware_at", &n.became_aware_at).map(Some);
     let times = gather(vec![
         aware,
@@ -177,7 +177,7 @@ pub(super) fn changes(p: IncidentPatch) -> Result<Changes, DomainError> {
     })
 }
 
-pub(super) fn exposure_csv(e: &Exposure) -> String {
+pub(in crate::api) fn exposure_csv(e: &Exposure) -> String {
     let header = [
         "service",
         "category",

@@ -3,10 +3,11 @@
 
 mod bodies;
 
+use bodies::changes;
 pub use bodies::{
     DutyUpdate, ExposureQuery, IncidentPatch, IncidentStatusChange, ListQuery, NewIncident,
 };
-use bodies::{changes, draft, exposure_csv};
+pub(in crate::api) use bodies::{draft, exposure_csv};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
@@ -36,7 +37,7 @@ fn answer(status: StatusCode, i: Incident) -> HttpResponse {
     versioned(status, i.version, location, &i)
 }
 
-fn settings(state: &AppState) -> commands::Settings {
+pub(in crate::api) fn settings(state: &AppState) -> commands::Settings {
     commands::Settings {
         pipl_notice_hours: state.pipl_notice_hours,
     }

@@ -249,7 +249,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    pub(super) fn filter(&self) -> Result<store::Filter, ApiError> {
+    pub(crate) fn filter(&self) -> Result<store::Filter, ApiError> {
         let kind = optional(
             "kind",
             self.kind.as_deref(),
@@ -284,6 +284,7 @@ impl ListQuery {
             name_contains: self.q.clone(),
             review_due_before: self.review_due_before.clone(),
             external_ref: self.external_ref.clone(),
+            ids: None,
         })
     }
 }

@@ -132,34 +132,42 @@ pub async fn create(
     state: web::Data<AppState>,
     body: JsonBody,
 ) -> Result<HttpResponse, ApiError> {
-    let new: NewParty = body.parse()?;
-    let draft = parties::Draft {
-        kind: new.kind,
-        legal_name: new.legal_name,
-        country: parse_country("country", &new.country)?,
-        data_locations: parse_countries("data_locations", &new.data_locations)?,
-        privacy_policy_url: new.privacy_policy_url,
-        contact_email: new.contact_email,
-        contract_reference: new.contract_reference,
-        risk_tier: new.risk_tier.unwrap_or(RiskTier::Medium),
-        next_review_due: new.next_review_due,
-        external_ref: new.external_ref,
-        declared_purposes: new.declared_purposes.unwrap_or_default(),
-        declared_categories: new.declared_categories.unwrap_or_default(),
-        facts: bodies::facts(
-            new.principal_place_of_business.as_deref(),
-            new.ownership,
-            new.us_dsp_covered,
-            new.pipl_restricted,
-            new.dpf_certified_until.map(Some),
-        )?,
-    };
+    let draft = body.parse::<NewParty>()?.into_draft()?;
     let actor = auth.0;
     let row = state
         .write(move |conn| commands::create(conn, &actor, draft))
         .await?;
     let location = format!("/v1/parties/{}", row.id);
     Ok(ok_party(row, StatusCode::CREATED, Some(location)))
+}
+
+impl NewParty {
+    /// The party's draft, its countries and facts checked.
+    pub(crate) fn into_draft(self) -> Result<parties::Draft, ApiError> {
+        let new = self;
+        let draft = parties::Draft {
+            kind: new.kind,
+            legal_name: new.legal_name,
+            country: parse_country("country", &new.country)?,
+            data_locations: parse_countries("data_locations", &new.data_locations)?,
+            privacy_policy_url: new.privacy_policy_url,
+            contact_email: new.contact_email,
+            contract_reference: new.contract_reference,
+            risk_tier: new.risk_tier.unwrap_or(RiskTier::Medium),
+            next_review_due: new.next_review_due,
+            external_ref: new.external_ref,
+            declared_purposes: new.declared_purposes.unwrap_or_default(),
+            declared_categories: new.declared_categories.unwrap_or_default(),
+            facts: bodies::facts(
+                new.principal_place_of_business.as_deref(),
+                new.ownership,
+                new.us_dsp_covered,
+                new.pipl_restricted,
+                new.dpf_certified_until.map(Some),
+            )?,
+        };
+        Ok(draft)
+    }
 }
 
 /// Change a party's record.

@@ -227,6 +227,15 @@ pub fn open_of_party(conn: &mut DbConn, party_id: &str) -> QueryResult<Vec<Strin
         .load(conn)
 }
 
+/// The parties with an incident that is not closed.
+pub fn parties_with_open(conn: &mut DbConn) -> QueryResult<Vec<String>> {
+    incidents::table
+        .filter(incidents::status.ne(IncidentStatus::Closed))
+        .select(incidents::party_id)
+        .distinct()
+        .load(conn)
+}
+
 /// Pending duties past their deadline at `now`, on every incident.
 pub fn overdue_duties(conn: &mut DbConn, now: &str) -> QueryResult<i64> {
     incident_duties::table

@@ -79,6 +79,8 @@ pub struct Filter {
     pub name_contains: Option<String>,
     pub review_due_before: Option<String>,
     pub external_ref: Option<String>,
+    /// Only these parties.
+    pub ids: Option<Vec<String>>,
 }
 
 impl Filter {
@@ -97,6 +99,7 @@ impl Filter {
                 .external_ref
                 .as_ref()
                 .is_none_or(|r| party.external_ref.as_ref() == Some(r))
+            && self.ids.as_ref().is_none_or(|ids| ids.contains(&party.id))
             && self
                 .name_contains
                 .as_ref()
@@ -176,6 +179,9 @@ pub fn list(
     }
     if let Some(r) = &filter.external_ref {
         query = query.filter(parties::external_ref.eq(r.clone()));
+    }
+    if let Some(ids) = &filter.ids {
+        query = query.filter(parties::id.eq_any(ids.clone()));
     }
     if let Some(text) = &filter.name_contains {
         let escaped = text
