@@ -7,6 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use maud::{Markup, html};
 use serde_json::Value;
 
+use super::evaluate::rule_of;
 use super::forms::{Fields, Shown, input, select};
 use super::layout::{Section, badge, page, when};
 use super::parties::entries_table;
@@ -191,7 +192,7 @@ fn reasons(d: &Value) -> Markup {
                     tbody { @for r in &list { tr {
                         td { code { (r["code"].as_str().unwrap_or_default()) } }
                         td { (r["category"].as_str().unwrap_or("")) }
-                        td { (r["rule"].as_str().unwrap_or("")) }
+                        td { (rule_of(r)) }
                         td { (r["message"].as_str().unwrap_or_default()) }
                         td { (r["remedy"]["action"].as_str().unwrap_or("")) }
                     } } }

@@ -114,7 +114,7 @@ fn answer(e: &Evaluation) -> Markup {
                     tbody { @for r in &reasons { tr {
                         td { code { (r["code"].as_str().unwrap_or_default()) } @if let Some(via) = r["via"].as_str() { " via " (via) } }
                         td { (r["category"].as_str().unwrap_or("")) }
-                        td { (r["rule"].as_str().unwrap_or("")) }
+                        td { (rule_of(r)) }
                         td { (r["message"].as_str().unwrap_or_default()) }
                         td.remedy {
                             @if let Some(action) = r["remedy"]["action"].as_str() {
@@ -192,4 +192,12 @@ pub async fn evaluate(p: Posted, state: web::Data<AppState>) -> Result<HttpRespo
             content,
         ),
     ))
+}
+
+/// A reason's rule; a scope check names none (the register's own scope, not a law).
+pub(super) fn rule_of(r: &Value) -> Markup {
+    match r["rule"].as_str() {
+        Some(rule) => html! { (rule) },
+        None => html! { span.note { "the register's scope" } },
+    }
 }
