@@ -50,6 +50,19 @@ pub struct Config {
     pub pipl_notice_hours: i64,
     /// How webhooks are delivered.
     pub webhooks: crate::webhooks::Settings,
+    /// The console's sign-in: its session key and, when configured, the OpenID Connect provider.
+    pub console: ConsoleSettings,
+}
+
+/// The console's sign-in (`VENDOR_REGISTRY_CONSOLE_*`, `VENDOR_REGISTRY_OIDC_*`).
+#[derive(Debug, Clone, Default)]
+pub struct ConsoleSettings {
+    /// Signs the sessions of people signed in with the provider; every node of a deployment
+    /// needs the same one. Generated into `data_dir/console-session-key` when unset.
+    pub session_key: Option<secrecy::SecretString>,
+    /// How long such a session lasts, in hours (default 8).
+    pub session_hours: u64,
+    pub oidc: Option<crate::oidc::Settings>,
 }
 
 impl Config {
@@ -71,6 +84,10 @@ impl Config {
             transfer_enforcement: crate::transfers::Enforcement::Enforce,
             pipl_notice_hours: defaults::PIPL_NOTICE_HOURS,
             webhooks: crate::webhooks::Settings::default(),
+            console: ConsoleSettings {
+                session_hours: 8,
+                ..ConsoleSettings::default()
+            },
         }
     }
 
@@ -94,5 +111,55 @@ impl Config {
             issuer: var("VENDOR_REGISTRY_JWT_ISSUER"),
             audience: var("VENDOR_REGISTRY_JWT_AUDIENCE"),
         }
+    }
+
+    /// Reads the console's settings: `VENDOR_REGISTRY_CONSOLE_SESSION_KEY`,
+    /// `VENDOR_REGISTRY_CONSOLE_SESSION_HOURS`, and the provider's `VENDOR_REGISTRY_OIDC_ISSUER`,
+    /// `_CLIENT_ID`, `_CLIENT_SECRET`, `_REDIRECT_URL`, `_ROLES_CLAIM` (default `roles`),
+    /// `_SCOPES` (default `openid profile`) and `_NAME` (the button's words). Without an issuer,
+    /// client id and redirect URL there is no provider sign-in.
+    pub fn console_from_env() -> Result<ConsoleSettings, String> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let hours = match var("VENDOR_REGISTRY_CONSOLE_SESSION_HOURS") {
+            None => 8,
+            Some(h) => h
+                .parse::<u64>()
+                .ok()
+                .filter(|h| (1..=168).contains(h))
+                .ok_or("VENDOR_REGISTRY_CONSOLE_SESSION_HOURS must be 1-168")?,
+        };
+        let oidc = match (
+            var("VENDOR_REGISTRY_OIDC_ISSUER"),
+            var("VENDOR_REGISTRY_OIDC_CLIENT_ID"),
+            var("VENDOR_REGISTRY_OIDC_REDIRECT_URL"),
+        ) {
+            (Some(issuer), Some(client_id), Some(redirect_url)) => Some(crate::oidc::Settings {
+                issuer,
+                client_id,
+                client_secret: var("VENDOR_REGISTRY_OIDC_CLIENT_SECRET")
+                    .map(secrecy::SecretString::from),
+                redirect_url,
+                roles_claim: var("VENDOR_REGISTRY_OIDC_ROLES_CLAIM")
+                    .unwrap_or_else(|| "roles".into()),
+                scopes: var("VENDOR_REGISTRY_OIDC_SCOPES")
+                    .unwrap_or_else(|| "openid profile".into()),
+                name: var("VENDOR_REGISTRY_OIDC_NAME")
+                    .unwrap_or_else(|| "your company's sign-in".into()),
+            }),
+            (None, None, None) => None,
+            _ => {
+                return Err(
+                    "set VENDOR_REGISTRY_OIDC_ISSUER, VENDOR_REGISTRY_OIDC_CLIENT_ID and \
+                     VENDOR_REGISTRY_OIDC_REDIRECT_URL together (or none of them)"
+                        .into(),
+                );
+            }
+        };
+        Ok(ConsoleSettings {
+            session_key: var("VENDOR_REGISTRY_CONSOLE_SESSION_KEY")
+                .map(secrecy::SecretString::from),
+            session_hours: hours,
+            oidc,
+        })
     }
 }

@@ -6,7 +6,7 @@
 //! rules, their storage and their commands, and know nothing of HTTP. [`api`] is the one HTTP
 //! wing over them: [`api::app`] builds the whole application around an [`api::AppState`], so
 //! tests run it in process; `main.rs` adds the command line. Plumbing: [`config`], [`db`],
-//! [`auth`], [`error`], [`types`], [`jcs`], [`time`], [`keyfile`], [`metrics`].
+//! [`auth`], [`oidc`], [`error`], [`types`], [`jcs`], [`time`], [`keyfile`], [`metrics`].
 
 pub mod api;
 pub mod auth;
@@ -21,6 +21,7 @@ pub mod jcs;
 pub mod keyfile;
 pub mod ledger;
 pub mod metrics;
+pub mod oidc;
 pub mod registry;
 /// Diesel table definitions, shared by both backends: `diesel print-schema` output, checked
 /// against the migrations of each backend by `.ci/schema.sh`.

@@ -185,7 +185,11 @@ fn main() -> ExitCode {
         }
         Command::Serve { bind, storage } => {
             init_logging();
-            let config = config(storage, bind);
+            let mut config = config(storage, bind);
+            config.console = match vendor_registry::config::Config::console_from_env() {
+                Ok(c) => c,
+                Err(e) => return fail(&e),
+            };
             match actix_web::rt::System::new().block_on(cli::run::serve(config)) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(&e),

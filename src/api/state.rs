@@ -51,6 +51,8 @@ pub struct AppState {
     pub pipl_notice_hours: i64,
     /// How webhooks are accepted and delivered.
     pub webhooks: crate::webhooks::Settings,
+    /// The console's sessions and its OpenID Connect provider.
+    pub console: super::console::Sessions,
     /// Every documented path with its methods and each method's query parameters: to tell 405
     /// from 404, and to refuse a query parameter an operation does not take.
     pub(super) routes: Vec<(ResourceDef, Vec<Operation>)>,
@@ -138,6 +140,7 @@ impl AppState {
             enforcement: config.transfer_enforcement,
             pipl_notice_hours: config.pipl_notice_hours,
             webhooks: config.webhooks.clone(),
+            console: super::console::Sessions::load(&config.console, &config.data_dir)?,
             disk_guard: (!config.target().is_postgres())
                 .then(|| (config.data_dir.clone(), config.min_free_bytes)),
             routes,

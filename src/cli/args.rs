@@ -261,5 +261,6 @@ pub fn config(storage: Storage, bind: String) -> Config {
             paused: storage.webhooks_paused,
             ..vendor_registry::webhooks::Settings::default()
         },
+        ..Config::local(PathBuf::new())
     }
 }

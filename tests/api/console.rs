@@ -396,3 +396,29 @@ on_each_backend! {
         assert!(ledger.text.contains("Verified."), "{}", ledger.text);
     }
 }
+
+on_each_backend! {
+    async fn a_provider_session_opens_the_console_and_nothing_else(app: TestApp) {
+        // Without a configured provider there is no provider sign-in.
+        let r = app.send(TestRequest::default().uri("/console/oidc/start")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        let sign_in = app.send(TestRequest::default().uri("/console/sign-in")).await;
+        assert!(!sign_in.text.contains("/console/oidc/start"));
+
+        let person = vendor_registry::auth::Principal {
+            sub: "alice@example.com".into(),
+            roles: vec![vendor_registry::auth::Role::Auditor],
+        };
+        let now = jsonwebtoken::get_current_timestamp();
+        let session = app.state.console.mint(&person, now);
+        let home = page(&app, "/console", &session).await;
+        assert_eq!(home.status, StatusCode::OK, "[{}] {}", app.backend, home.text);
+        assert!(home.text.contains("alice@example.com") && home.text.contains("(auditor)"));
+        // A console session is no bearer token of the API.
+        let api = app.get("/v1/parties", &session).await;
+        assert_eq!(api.status, StatusCode::UNAUTHORIZED);
+        // One that has run out ends at the sign-in page.
+        let old = app.state.console.mint(&person, now - 8 * 3600);
+        assert_eq!(page(&app, "/console", &old).await.status, StatusCode::SEE_OTHER);
+    }
+}

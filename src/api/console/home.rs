@@ -29,10 +29,15 @@ pub async fn home(v: Viewer) -> HttpResponse {
     )
 }
 
-/// The sign-in form, with the token field's error when the last one was refused.
-pub fn sign_in(error: Option<&str>, value: &str) -> Markup {
+/// The sign-in form, with the token field's error when the last one was refused, and the
+/// provider's button when one is configured.
+pub fn sign_in(error: Option<&str>, provider: Option<&str>) -> Markup {
     let header = html! { header.top { span.brand { "vendor-registry" } } };
     let content = html! {
+        @if let Some(name) = provider {
+            p { a.button href="/console/oidc/start" { "Sign in with " (name) } }
+            p { "Or paste a token:" }
+        }
         p { "Paste the token you were given: what " code { "vendor-registry token" } " prints, or one your identity provider issued for this service. It is kept in a cookie only this console reads, and checked on every page as the API checks a bearer token." }
         form method="post" action="/console/session" {
             div.field {
@@ -41,7 +46,7 @@ pub fn sign_in(error: Option<&str>, value: &str) -> Markup {
                     span.error id="e-token" { (e) }
                 }
                 textarea id="f-token" name="token" rows="5" autocomplete="off" spellcheck="false"
-                    aria-describedby=[error.map(|_| "e-token")] aria-invalid=[error.map(|_| "true")] { (value) }
+                    aria-describedby=[error.map(|_| "e-token")] aria-invalid=[error.map(|_| "true")] {}
             }
             button type="submit" { "Sign in" }
         }

@@ -14,10 +14,12 @@ mod evaluate;
 mod forms;
 mod home;
 mod layout;
+mod oidc;
 mod parties;
 mod party_forms;
 mod party_page;
 mod session;
+mod sessions;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError, web};
@@ -27,6 +29,7 @@ use super::error::ApiError;
 use crate::error::DomainError;
 
 pub use session::{COOKIE, csrf_of};
+pub use sessions::Sessions;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(home::home))
@@ -34,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/sign-in", web::get().to(session::sign_in_page))
         .route("/console/session", web::post().to(session::sign_in))
         .route("/console/sign-out", web::post().to(session::sign_out))
+        .route("/console/oidc/start", web::get().to(oidc::start))
+        .route("/console/oidc/callback", web::get().to(oidc::callback))
         .route("/console/assets/{file}", web::get().to(asset))
         .route("/console/parties", web::get().to(parties::list))
         .route("/console/parties", web::post().to(party_forms::create))

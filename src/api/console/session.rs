@@ -68,7 +68,7 @@ fn viewer_of(req: &HttpRequest) -> Result<Viewer, ConsoleError> {
     let state = state_of(req)?;
     let cookie = req.cookie(COOKIE).ok_or(ConsoleError::SignIn)?;
     let token = cookie.value();
-    let principal = state.keys.verify(token).map_err(|cause| {
+    let principal = principal_of(state, token).map_err(|cause| {
         tracing::info!(cause, "console session refused");
         ConsoleError::SignIn
     })?;
@@ -76,6 +76,29 @@ fn viewer_of(req: &HttpRequest) -> Result<Viewer, ConsoleError> {
         principal,
         csrf: csrf_of(token),
     })
+}
+
+/// The principal of a session cookie: a console session (signed in with the provider) or an
+/// API token (pasted), each checked as its issuer's rules say.
+pub fn principal_of(state: &AppState, value: &str) -> Result<Principal, &'static str> {
+    if super::Sessions::is_session(value) {
+        state
+            .console
+            .verify(value, jsonwebtoken::get_current_timestamp())
+    } else {
+        state.keys.verify(value)
+    }
+}
+
+/// Keeps `value` as the session: `HttpOnly`, `SameSite=Strict`, `/console` only, `Secure` over TLS.
+pub fn session_cookie(req: &HttpRequest, value: String) -> Cookie<'static> {
+    let secure = req.connection_info().scheme() == "https";
+    Cookie::build(COOKIE, value)
+        .path("/console")
+        .http_only(true)
+        .secure(secure)
+        .same_site(SameSite::Strict)
+        .finish()
 }
 
 impl FromRequest for Viewer {
@@ -149,7 +172,7 @@ impl FromRequest for Posted {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -172,9 +195,21 @@ impl FromRequest for SignInForm {
     }
 }
 
+/// What the sign-in button calls the provider, when one is configured.
+pub fn provider_name(state: &AppState) -> Option<&str> {
+    state
+        .console
+        .oidc
+        .as_ref()
+        .map(|c| c.settings.name.as_str())
+}
+
 /// `GET /console/sign-in`.
-pub async fn sign_in_page() -> HttpResponse {
-    super::html(StatusCode::OK, super::home::sign_in(None, ""))
+pub async fn sign_in_page(state: web::Data<AppState>) -> HttpResponse {
+    super::html(
+        StatusCode::OK,
+        super::home::sign_in(None, provider_name(&state)),
+    )
 }
 
 /// `POST /console/session`: checks the pasted token as the API would, then keeps it.
@@ -192,20 +227,13 @@ pub async fn sign_in(req: HttpRequest, form: SignInForm) -> Result<HttpResponse,
             };
             return Ok(super::html(
                 StatusCode::UNAUTHORIZED,
-                super::home::sign_in(Some(why), ""),
+                super::home::sign_in(Some(why), provider_name(state)),
             ));
         }
     };
     tracing::info!(sub = %claims.sub, "console sign-in");
-    let secure = req.connection_info().scheme() == "https";
-    let cookie = Cookie::build(COOKIE, token)
-        .path("/console")
-        .http_only(true)
-        .secure(secure)
-        .same_site(SameSite::Strict)
-        .finish();
     Ok(HttpResponse::SeeOther()
-        .cookie(cookie)
+        .cookie(session_cookie(&req, token))
         .insert_header((header::LOCATION, "/console"))
         .finish())
 }
