@@ -1,5 +1,6 @@
-// The console's one enhancement of its own: the category picker's search box hides the
-// categories (and the branches) that do not match. Without script every category is shown.
+// The console's enhancements of its own: the category picker's search box hides the
+// categories (and the branches) that do not match — without script every category is shown —
+// and a chosen import file is read into the form.
 (function () {
   'use strict';
   function wire(root) {
@@ -19,6 +20,16 @@
       });
     });
   }
-  document.addEventListener('DOMContentLoaded', function () { wire(document); });
+  // A chosen file's text goes into its textarea (without script, the text is pasted).
+  function files(root) {
+    root.querySelectorAll('input[type=file][data-into]').forEach(function (input) {
+      input.addEventListener('change', function () {
+        var into = document.getElementById(input.dataset.into);
+        if (!into || !input.files[0]) return;
+        input.files[0].text().then(function (text) { into.value = text; });
+      });
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () { wire(document); files(document); });
   document.addEventListener('htmx:afterSwap', function (e) { wire(e.target); });
 })();

@@ -422,3 +422,76 @@ on_each_backend! {
         assert_eq!(page(&app, "/console", &old).await.status, StatusCode::SEE_OTHER);
     }
 }
+
+on_each_backend! {
+    async fn editing_a_vendor_changes_its_record_and_clears_an_emptied_field(app: TestApp) {
+        let party = app.party(json!({"contract_reference": "MSA-1", "next_review_due": "2027-06-30"})).await;
+        let id = party["id"].as_str().unwrap();
+        let alice = app.alice();
+        let form = page(&app, &format!("/console/parties/{id}/edit"), &alice).await;
+        assert_eq!(form.status, StatusCode::OK, "[{}] {}", app.backend, form.text);
+        for shown in [r#"value="MSA-1""#, r#"value="2027-06-30""#, r#"value="CN, US""#, r#"name="version" value="1""#] {
+            assert!(form.text.contains(shown), "{shown}");
+        }
+        let mut fields: Vec<(&str, &str)> = VENDOR.to_vec();
+        fields.retain(|(k, _)| *k != "risk_tier" && *k != "legal_name");
+        fields.extend([("legal_name", "Acme Mail Ltd"), ("risk_tier", "high"), ("contract_reference", ""),
+            ("next_review_due", "2027-01-31"), ("version", "1")]);
+        let r = submit(&app, &format!("/console/parties/{id}/edit"), &alice, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "[{}] {}", app.backend, r.text);
+        let now = app.get(&format!("/v1/parties/{id}"), &alice).await.body;
+        assert_eq!(now["risk_tier"], "high");
+        assert_eq!(now["contract_reference"], Value::Null, "emptied: cleared");
+        assert_eq!(now["next_review_due"], "2027-01-31");
+        assert_eq!(now["version"], 2);
+        // The same form again, on the version it was read at: the API's 412, nothing changed.
+        let r = submit(&app, &format!("/console/parties/{id}/edit"), &alice, &fields).await;
+        assert_eq!(r.status, StatusCode::PRECONDITION_FAILED, "{}", r.text);
+        assert!(r.text.contains("Precondition Failed"));
+        assert_eq!(app.get(&format!("/v1/parties/{id}"), &alice).await.body["version"], 2);
+        // An auditor is shown no edit link and may not post the form.
+        let seen = page(&app, &format!("/console/parties/{id}"), &app.auditor()).await;
+        assert!(!seen.text.contains("/edit\""));
+        let r = submit(&app, &format!("/console/parties/{id}/edit"), &app.auditor(), &fields).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+}
+
+on_each_backend! {
+    async fn an_import_is_previewed_and_written_only_from_the_preview(app: TestApp) {
+        // The export of another register is the spreadsheet.
+        let other = app.fresh().await;
+        other.service("newsletter", &["marketing"]).await;
+        other.party(json!({"legal_name": "Imported Mail Ltd", "external_ref": "crm:1"})).await;
+        let exported = other.get("/v1/exports/register.csv", &other.admin()).await.text;
+        // As a new register: no party ids of the other one.
+        let mut reader = csv::Reader::from_reader(exported.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        let at = header.iter().position(|h| h == "party_id").unwrap();
+        let mut out = csv::Writer::from_writer(Vec::new());
+        out.write_record(&header).unwrap();
+        for row in reader.records() {
+            let row = row.unwrap();
+            out.write_record(row.iter().enumerate().map(|(i, v)| if i == at { "" } else { v })).unwrap();
+        }
+        let csv = String::from_utf8(out.into_inner().unwrap()).unwrap();
+        app.service("newsletter", &["marketing"]).await;
+        let alice = app.alice();
+        let r = submit(&app, "/console/imports", &alice, &[("csv", &csv), ("mode", "all_or_nothing"), ("action", "preview")]).await;
+        assert_eq!(r.status, StatusCode::OK, "[{}] {}", app.backend, r.text);
+        assert!(r.text.contains("Nothing has been written yet."), "{}", r.text);
+        assert!(r.text.contains(r#"value="import""#), "the preview offers the import: {}", r.text);
+        assert_eq!(party_count(&app).await, 0, "a preview writes nothing");
+        let r = submit(&app, "/console/imports", &alice, &[("csv", &csv), ("mode", "all_or_nothing"), ("action", "import")]).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert!(r.text.contains("<h1>Imported</h1>"), "{}", r.text);
+        let list = app.get("/v1/parties", &app.admin()).await;
+        assert_eq!(list.body["items"][0]["legal_name"], "Imported Mail Ltd");
+        assert_eq!(list.body["items"][0]["created_by"], "alice");
+        // A defective row: the preview names it and offers no import (all or nothing).
+        let bad = csv.replacen("Imported Mail Ltd", "", 1).replacen(",CN,", ",XX,", 1);
+        let r = submit(&app, "/console/imports", &alice, &[("csv", &bad), ("mode", "all_or_nothing"), ("action", "preview")]).await;
+        assert!(r.text.contains("1 rejected"), "{}", r.text);
+        assert!(!r.text.contains(r#"value="import""#));
+    }
+}

@@ -160,6 +160,25 @@ test('procurement, a service owner, counsel and an auditor use the console', asy
   assert.equal(await alice.locator('option[value="trusted"]').count(), 0, 'the registrant cannot trust it');
   await audit(alice, 'vendor-pending');
 
+  // She edits the record.
+  await alice.click('text=Edit the record');
+  await audit(alice, 'edit-vendor');
+  await alice.selectOption('#f-risk_tier', 'high');
+  await alice.fill('#f-next_review_due', '2027-06-30');
+  await alice.click('button:has-text("Save changes")');
+  await alice.waitForURL(vendorUrl);
+  assert.match(await alice.locator('dl.facts').innerText(), /Risk tier\s+high\s+Next review due\s+2027-06-30/);
+
+  // The register's own export, imported again: previewed first, every row unchanged.
+  const exported = await (await fetch(`${base}/v1/exports/register.csv`, { headers: { authorization: `Bearer ${admin}` } })).text();
+  await alice.goto(`${base}/console/imports`);
+  await audit(alice, 'import');
+  await alice.fill('#f-csv', exported);
+  await alice.click('button:has-text("Preview (writes nothing)")');
+  await alice.waitForSelector('h1:has-text("Preview of the import")');
+  assert.match(await alice.locator('table:has(caption:has-text("What the import would do"))').innerText(), /Vendors\s+0\s+0\s+0\s+1/);
+  await audit(alice, 'import-preview');
+
   // A form posted without its CSRF token is refused, and nothing changes.
   const refused = await alice.evaluate(async () => {
     const r = await fetch('/console/parties', {

@@ -20,6 +20,11 @@ impl Fields {
         )
     }
 
+    /// Fields with these values, as a form shows a record for editing.
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Fields {
+        Fields(pairs.into_iter().collect())
+    }
+
     /// The first value of `name` as sent, or "".
     pub fn value(&self, name: &str) -> &str {
         self.0
@@ -61,6 +66,10 @@ pub enum Shape {
     Required,
     /// A checkbox: `true` when checked, left out otherwise.
     Check,
+    /// A checkbox that says both: `true` when checked, `false` when not.
+    Flag,
+    /// A string that, left empty, clears the field (`null`).
+    Clearable,
 }
 
 /// The JSON body a form amounts to.
@@ -74,6 +83,8 @@ pub fn json(fields: &Fields, shape: &[(&str, Shape)]) -> Value {
                 .map(Value::from),
             Shape::Required => Some(Value::from(fields.all(name))),
             Shape::Check => fields.get(name).map(|_| Value::Bool(true)),
+            Shape::Flag => Some(Value::Bool(fields.get(name).is_some())),
+            Shape::Clearable => Some(fields.get(name).map_or(Value::Null, Value::from)),
         };
         if let Some(v) = value {
             body.insert((*name).to_owned(), v);

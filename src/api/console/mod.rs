@@ -13,6 +13,7 @@ mod counsel;
 mod evaluate;
 mod forms;
 mod home;
+mod imports;
 mod layout;
 mod oidc;
 mod parties;
@@ -41,12 +42,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/oidc/callback", web::get().to(oidc::callback))
         .route("/console/assets/{file}", web::get().to(asset))
         .route("/console/parties", web::get().to(parties::list))
+        .route("/console/imports", web::get().to(imports::form))
+        .route("/console/imports", web::post().to(imports::import))
         .route("/console/parties", web::post().to(party_forms::create))
         .route(
             "/console/parties/new",
             web::get().to(party_forms::new_party),
         )
         .route("/console/parties/{id}", web::get().to(parties::vendor))
+        .route(
+            "/console/parties/{id}/edit",
+            web::get().to(party_forms::edit),
+        )
+        .route(
+            "/console/parties/{id}/edit",
+            web::post().to(party_forms::update),
+        )
         .route(
             "/console/parties/{id}/status",
             web::post().to(party_forms::status),

@@ -95,7 +95,7 @@ pub async fn list(
     };
     let content = html! {
         @if v.may::<RegisterWrite>() {
-            p { a.button href="/console/parties/new" { "Register a vendor" } }
+            p { a.button href="/console/parties/new" { "Register a vendor" } " " a href="/console/imports" { "Import vendors and grants from a spreadsheet" } }
         }
         (filters(&shown))
         @if let Some(l) = &listed {

@@ -22,6 +22,7 @@ pub fn content(v: &Viewer, d: &Dossier, forms: &Forms) -> Markup {
     let writes = v.may::<RegisterWrite>() && p.status != PartyStatus::Offboarded;
     html! {
         p { (badge(p.status.as_str())) " " (p.kind.as_str()) " · registered by " (p.created_by) " on " (when(&p.created_at)) }
+        @if writes { p { a.button href={ "/console/parties/" (p.id) "/edit" } { "Edit the record" } } }
         @if let Some(r) = &p.status_reason { p { "Status reason: " (r) } }
         section aria-labelledby="facts" {
             h2 #facts { "Facts" }

@@ -23,8 +23,8 @@ use crate::api::state::AppState;
 use crate::auth::{Policy, Principal};
 
 pub const COOKIE: &str = "vr_console";
-/// The largest form body read.
-const FORM_LIMIT: usize = 256 * 1024;
+/// The largest form body read (a register import's text is the largest form).
+const FORM_LIMIT: usize = 8 * 1024 * 1024;
 
 /// A signed-in person: their principal as the API would see it, and their forms' CSRF token.
 pub struct Viewer {
