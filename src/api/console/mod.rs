@@ -17,6 +17,7 @@ mod imports;
 mod layout;
 mod oidc;
 mod parties;
+mod party_edit;
 mod party_forms;
 mod party_page;
 mod session;
@@ -52,11 +53,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/console/parties/{id}", web::get().to(parties::vendor))
         .route(
             "/console/parties/{id}/edit",
-            web::get().to(party_forms::edit),
+            web::get().to(party_edit::edit),
         )
         .route(
             "/console/parties/{id}/edit",
-            web::post().to(party_forms::update),
+            web::post().to(party_edit::update),
         )
         .route(
             "/console/parties/{id}/status",

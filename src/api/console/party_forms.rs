@@ -14,7 +14,7 @@ use crate::api::agreements::NewAgreement;
 use crate::api::error::ApiError;
 use crate::api::extract::parse_value;
 use crate::api::grants::NewGrant;
-use crate::api::parties::{NewParty, PartyPatch, StatusChange};
+use crate::api::parties::{NewParty, StatusChange};
 use crate::api::state::AppState;
 use crate::auth::RegisterWrite;
 use crate::error::Expected;
@@ -42,7 +42,7 @@ impl Forms {
     }
 }
 
-const PARTY_FIELDS: &[(&str, Shape)] = &[
+pub(super) const PARTY_FIELDS: &[(&str, Shape)] = &[
     ("kind", Shape::Text),
     ("legal_name", Shape::Text),
     ("country", Shape::Text),
@@ -59,7 +59,7 @@ const PARTY_FIELDS: &[(&str, Shape)] = &[
 ];
 
 /// The vendor form: empty to register one, filled with its record to edit it.
-fn party_form(v: &Viewer, shown: &Shown, edit: Option<(&str, i64)>) -> maud::Markup {
+pub(super) fn party_form(v: &Viewer, shown: &Shown, edit: Option<(&str, i64)>) -> maud::Markup {
     let kinds: Vec<(&str, &str)> = PartyKind::ALL
         .iter()
         .map(|k| (k.as_str(), k.as_str()))
@@ -131,123 +131,13 @@ pub async fn create(p: Posted, state: web::Data<AppState>) -> Result<HttpRespons
     }
 }
 
-fn e_status(e: &ApiError) -> StatusCode {
+pub(super) fn e_status(e: &ApiError) -> StatusCode {
     use actix_web::ResponseError;
     e.status_code()
 }
 
-/// A vendor's record as the edit form shows it.
-fn as_fields(p: &crate::registry::parties::Party) -> Fields {
-    let text = |k: &str, v: Option<&str>| (k.to_owned(), v.unwrap_or_default().to_owned());
-    let mut pairs = vec![
-        text("kind", Some(p.kind.as_str())),
-        text("legal_name", Some(&p.legal_name)),
-        text("country", p.country.as_deref()),
-        (
-            "data_locations".to_owned(),
-            p.data_locations
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-        ),
-        text("privacy_policy_url", Some(&p.privacy_policy_url)),
-        text("contact_email", Some(&p.contact_email)),
-        text("contract_reference", p.contract_reference.as_deref()),
-        text("risk_tier", Some(p.risk_tier.as_str())),
-        text("next_review_due", p.next_review_due.as_deref()),
-        text(
-            "principal_place_of_business",
-            p.principal_place_of_business.as_deref(),
-        ),
-        text("dpf_certified_until", p.dpf_certified_until.as_deref()),
-    ];
-    for (name, on) in [
-        ("us_dsp_covered", p.us_dsp_covered),
-        ("pipl_restricted", p.pipl_restricted),
-    ] {
-        if on {
-            pairs.push((name.to_owned(), "true".to_owned()));
-        }
-    }
-    Fields::from_pairs(pairs)
-}
-
-async fn edit_page(
-    v: &Viewer,
-    state: &AppState,
-    id: String,
-    shown: Option<Shown>,
-    status: StatusCode,
-) -> Result<HttpResponse, ConsoleError> {
-    let found = id.clone();
-    let row = state
-        .read(move |conn| crate::registry::parties::store::find(conn, &found))
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let party = crate::registry::parties::Party::from(row);
-    let shown = shown.unwrap_or_else(|| Shown {
-        fields: as_fields(&party),
-        problem: None,
-    });
-    let content = html! {
-        p { a href={ "/console/parties/" (id) } { "Back to " (party.legal_name) } }
-        (party_form(v, &shown, Some((&id, party.version))))
-    };
-    let title = format!("Edit {}", party.legal_name);
-    Ok(respond(status, page(v, Section::Vendors, &title, content)))
-}
-
-/// `GET /console/parties/{id}/edit`.
-pub async fn edit(
-    v: Viewer,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    v.require::<RegisterWrite>()?;
-    edit_page(&v, &state, path.into_inner(), None, StatusCode::OK).await
-}
-
-/// `POST /console/parties/{id}/edit`: `PATCH /v1/parties/{id}`, every field of the form sent
-/// (an emptied optional field is cleared).
-pub async fn update(
-    p: Posted,
-    state: web::Data<AppState>,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ConsoleError> {
-    p.viewer.require::<RegisterWrite>()?;
-    let id = path.into_inner();
-    let mut shape: Vec<(&str, Shape)> = PARTY_FIELDS.to_vec();
-    for (name, kind) in &mut shape {
-        *kind = match *name {
-            "contract_reference" | "next_review_due" | "dpf_certified_until" => Shape::Clearable,
-            "us_dsp_covered" | "pipl_restricted" => Shape::Flag,
-            "data_locations" => Shape::Required,
-            _ => *kind,
-        };
-    }
-    let body = json(&p.fields, &shape);
-    let (actor, party, version) = (p.viewer.principal.clone(), id.clone(), expected(&p.fields));
-    let result = state
-        .write(move |conn| {
-            commands::update(conn, &actor, &party, &version, || {
-                parse_value::<PartyPatch>(&body)?.into_changes()
-            })
-        })
-        .await;
-    match result {
-        Ok(_) => Ok(redirect(&format!("/console/parties/{id}"))),
-        Err(ApiError::NotFound) => Err(ApiError::NotFound.into()),
-        Err(e) => {
-            let status = e_status(&e);
-            let shown = Shown::new(p.fields, e.problem());
-            edit_page(&p.viewer, &state, id, Some(shown), status).await
-        }
-    }
-}
-
 /// The version a form was rendered with, for `If-Match`.
-fn expected(fields: &Fields) -> Expected {
+pub(super) fn expected(fields: &Fields) -> Expected {
     Expected(
         fields
             .get("version")
