@@ -146,9 +146,18 @@ pub async fn decisions_csv(
     state: web::Data<AppState>,
     query: web::Query<DecisionsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.into_inner();
+    decisions_csv_of(&auth.0, &state, query.into_inner())
+}
+
+/// The decisions `principal` may read that pass `q`, as CSV, streamed (the API's and the
+/// console's).
+pub(crate) fn decisions_csv_of(
+    principal: &crate::auth::Principal,
+    state: &AppState,
+    q: DecisionsQuery,
+) -> Result<HttpResponse, ApiError> {
     let filter = super::sharing::filter(
-        &auth.0,
+        principal,
         q.service,
         q.party_id,
         q.outcome,

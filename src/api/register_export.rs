@@ -194,6 +194,11 @@ fn agreement_cells(a: Option<Agreement>) -> Vec<String> {
 )]
 #[get("/v1/exports/register.csv")]
 pub async fn register_csv(_auth: Auth<AuditRead>, state: web::Data<AppState>) -> HttpResponse {
+    register_csv_of(&state)
+}
+
+/// The register as CSV, streamed (the API's and the console's).
+pub(crate) fn register_csv_of(state: &AppState) -> HttpResponse {
     let head = csv_line(&REGISTER_HEADER.map(str::to_owned));
     let now = crate::time::now();
     let body = super::streaming::pages(

@@ -392,6 +392,16 @@ on_each_backend! {
         let other = app.token("service", "payroll");
         assert_eq!(page(&app, &link(&denied), &other).await.status, StatusCode::NOT_FOUND);
 
+        // The exports are the API's, with the log's filters.
+        let csv = page(&app, "/console/exports/decisions.csv?outcome=denied", &auditor).await;
+        let api = app.get("/v1/exports/decisions.csv?outcome=denied", &auditor).await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert_eq!((csv.text.lines().count(), &csv.text), (2, &api.text));
+        assert!(only.text.contains("/console/exports/decisions.csv?outcome=denied"));
+        let register = page(&app, "/console/exports/register.csv", &auditor).await;
+        assert_eq!(register.text, app.get("/v1/exports/register.csv", &auditor).await.text);
+        assert_eq!(page(&app, "/console/exports/register.csv", &app.alice()).await.status, StatusCode::FORBIDDEN);
+
         let ledger = page(&app, "/console/ledger?verify=1", &auditor).await;
         assert!(ledger.text.contains("Verified."), "{}", ledger.text);
     }

@@ -255,6 +255,13 @@ test('procurement, a service owner, counsel and an auditor use the console', asy
   await counsel.click('text=Legal requests');
   await audit(counsel, 'legal-requests');
 
+  // Transfers exported before the service counted them, recorded by an admin: the ledger page
+  // charts the counter against its thresholds.
+  await api('POST', '/v1/entities', admin, { key: 'acme-cn', legal_name: 'Acme China Ltd', country: 'CN' });
+  await api('POST', '/v1/transfer-volumes/adjustments', admin, { key: 'pipl:acme-cn:non_sensitive',
+    period: String(new Date().getUTCFullYear()), delta: 95000, reason: 'exports before the service counted them',
+    evidence_reference: 'DPO-1' });
+
   // The auditor filters the decision log to denials and opens one's proof.
   const auditor = await signedIn('auditor', 'audrey');
   await auditor.click('text=Decisions');
@@ -271,6 +278,7 @@ test('procurement, a service owner, counsel and an auditor use the console', asy
   await auditor.click('text=Ledger');
   await auditor.click('button:has-text("Verify the whole ledger now")');
   await auditor.waitForSelector('.verdict.good');
+  assert.equal(await auditor.getAttribute('table.volumes svg', 'aria-label'), '9 % of 1000000');
   await audit(auditor, 'ledger');
 
   // Keyboard: the first Tab reaches the skip link, which moves focus to the content.

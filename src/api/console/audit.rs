@@ -87,9 +87,12 @@ pub async fn decisions(
                     td { (d["ledger_seq"]) }
                 } } }
             }
+            @if v.may::<AuditRead>() {
+                p { a href={ "/console/exports/decisions.csv?" (again(&shown.fields, None)) } download { "These decisions as CSV" } }
+            }
             @if more {
                 @if let Some(last) = rows.last().and_then(|d| d["id"].as_str()) {
-                    p { a href={ "/console/decisions?" (again(&shown.fields, last)) } { "Older decisions" } }
+                    p { a href={ "/console/decisions?" (again(&shown.fields, Some(last))) } { "Older decisions" } }
                 }
             }
         }
@@ -100,14 +103,17 @@ pub async fn decisions(
     ))
 }
 
-fn again(fields: &Fields, before: &str) -> String {
+/// The log's filters as a query string, and the page to start before.
+fn again(fields: &Fields, before: Option<&str>) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     for name in ["service", "party_id", "outcome", "from", "to"] {
         if let Some(v) = fields.get(name) {
             q.append_pair(name, v);
         }
     }
-    q.append_pair("before", before);
+    if let Some(b) = before {
+        q.append_pair("before", b);
+    }
     q.finish()
 }
 
@@ -276,7 +282,11 @@ pub async fn ledger(
         @if volumes { (chart(&counters)) }
         section aria-labelledby="exports" {
             h2 #exports { "Exports" }
-            p { "The exports are the API's, for your own tools: " code { "GET /v1/audit/export" } " (every entry, NDJSON), " code { "GET /v1/exports/decisions.csv" } ", " code { "GET /v1/exports/register.csv" } ", " code { "GET /v1/exports/incidents.csv" } " — see " a href="/docs" { "the API reference" } "." }
+            ul {
+                li { a href="/console/exports/decisions.csv" download { "Every decision (CSV)" } }
+                li { a href="/console/exports/register.csv" download { "The register: vendors, grants and agreements (CSV)" } }
+            }
+            p { "The same as the API's " code { "GET /v1/exports/decisions.csv" } " and " code { "GET /v1/exports/register.csv" } "; the whole ledger for " code { "vendor-registry audit verify" } " is " code { "GET /v1/audit/export" } " (" a href="/docs" { "the API reference" } ")." }
         }
     };
     Ok(respond(
@@ -332,4 +342,27 @@ fn chart(counters: &[crate::transfers::summary::Summary]) -> Markup {
             }
         }
     }
+}
+
+/// `GET /console/exports/decisions.csv`: the API's export, with the decision log's filters.
+pub async fn decisions_csv(
+    v: Viewer,
+    state: web::Data<AppState>,
+    query: web::Query<crate::api::exports::DecisionsQuery>,
+) -> Result<HttpResponse, ConsoleError> {
+    v.require::<AuditRead>()?;
+    Ok(crate::api::exports::decisions_csv_of(
+        &v.principal,
+        &state,
+        query.into_inner(),
+    )?)
+}
+
+/// `GET /console/exports/register.csv`: the API's export.
+pub async fn register_csv(
+    v: Viewer,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ConsoleError> {
+    v.require::<AuditRead>()?;
+    Ok(crate::api::register_export::register_csv_of(&state))
 }

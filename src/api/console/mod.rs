@@ -90,7 +90,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/console/decisions", web::get().to(audit::decisions))
         .route("/console/decisions/{id}", web::get().to(audit::decision))
-        .route("/console/ledger", web::get().to(audit::ledger));
+        .route("/console/ledger", web::get().to(audit::ledger))
+        .route(
+            "/console/exports/decisions.csv",
+            web::get().to(audit::decisions_csv),
+        )
+        .route(
+            "/console/exports/register.csv",
+            web::get().to(audit::register_csv),
+        );
 }
 
 /// What a console request can end in besides its page.
