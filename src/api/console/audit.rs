@@ -279,7 +279,7 @@ pub async fn ledger(
         @if !entries.is_empty() {
             section aria-labelledby="entries" { h2 #entries { "Entries" } (entries_table(&entries)) }
         }
-        @if volumes { (chart(&counters)) }
+        @if volumes { (super::volumes::chart(&counters)) }
         section aria-labelledby="exports" {
             h2 #exports { "Exports" }
             ul {
@@ -304,41 +304,6 @@ fn verification(r: &Value) -> Markup {
                 @if let Some(bad) = r["first_bad_seq"].as_i64() { " First bad entry: " (bad) "." } }
             @if let Some(w) = r["witnessed"].as_array() {
                 p { "Witness cosignatures on " (w.len()) " checkpoints." }
-            }
-        }
-    }
-}
-
-/// Each volume counter against its thresholds, as bars (with the numbers as text too).
-fn chart(counters: &[crate::transfers::summary::Summary]) -> Markup {
-    html! {
-        section aria-labelledby="volumes" {
-            h2 #volumes { "Transfer volumes against their thresholds" }
-            @if counters.is_empty() { p { "Nothing counted yet." } } @else {
-                table.volumes {
-                    caption { "Counters (TRANSFERS.md): count, thresholds, and the count as a share of the highest" }
-                    thead { tr { th scope="col" { "Counter" } th scope="col" { "Window" } th scope="col" { "Count" } th scope="col" { "Thresholds" } th scope="col" { "Against the highest" } } }
-                    tbody { @for c in counters {
-                        @let top = c.thresholds.iter().copied().max().unwrap_or(0);
-                        @let share = if top > 0 { (c.count.min(top) * 100 / top) as u32 } else { 0 };
-                        tr {
-                            td { code { (c.key) } }
-                            td { (c.window) }
-                            td { (c.count) }
-                            td { (c.thresholds.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" · ")) }
-                            td {
-                                svg.bar width="200" height="16" role="img" aria-label={ (share) " % of " (top) } {
-                                    rect x="0" y="0" width="200" height="16" class="track" {}
-                                    rect x="0" y="0" width=(share * 2) height="16" class="fill" {}
-                                    @for t in &c.thresholds {
-                                        @if top > 0 { rect x=((t * 200 / top).clamp(1, 199)) y="0" width="2" height="16" class="mark" {} }
-                                    }
-                                }
-                                " " (share) " %"
-                            }
-                        }
-                    } }
-                }
             }
         }
     }

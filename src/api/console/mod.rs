@@ -22,6 +22,7 @@ mod party_forms;
 mod party_page;
 mod session;
 mod sessions;
+mod volumes;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError, web};
