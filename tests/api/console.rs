@@ -404,6 +404,7 @@ on_each_backend! {
 
         let ledger = page(&app, "/console/ledger?verify=1", &auditor).await;
         assert!(ledger.text.contains("Verified."), "{}", ledger.text);
+        assert!(ledger.text.contains("no witness has cosigned it yet."), "the witness status: {}", ledger.text);
     }
 }
 

@@ -243,6 +243,7 @@ pub async fn ledger(
         .read(move |conn| -> Result<_, DomainError> {
             let head = crate::ledger::store::head(conn)?.0;
             let latest = crate::ledger::store::latest_checkpoint(conn)?;
+            let latest = crate::ledger::witness::attach(conn, latest.into_iter().collect())?.pop();
             let entries = match (&subject, seq) {
                 (Some(s), _) => crate::ledger::store::list(conn, 0, None, Some(s), 500)?,
                 (None, Some(n)) => crate::ledger::store::entry_at(conn, n)?
@@ -268,7 +269,8 @@ pub async fn ledger(
             h2 #head { "Head" }
             p { "The ledger holds " strong { (head) } " entries." }
             @if let Some(cp) = &latest {
-                p { "Latest signed checkpoint: size " (cp.size) ", root " code { (cp.root_hash) } ", signed " (when(&cp.signed_at)) "." }
+                p { "Latest signed checkpoint: size " (cp.size) ", root " code { (cp.root_hash) } ", signed " (when(&cp.signed_at)) "; "
+                    @match cp.cosignatures.len() { 0 => { "no witness has cosigned it yet." } n => { "cosigned by " (n) " witness" @if n > 1 { "es" } "." } } }
             } @else { p { "No checkpoint signed yet." } }
             form method="get" action="/console/ledger" {
                 input type="hidden" name="verify" value="1";
