@@ -35,7 +35,12 @@ pub fn content(v: &Viewer, d: &Dossier, forms: &Forms) -> Markup {
                 dt { "Next review due" } dd { (or_none(p.next_review_due.as_deref())) }
                 dt { "Contract reference" } dd { (or_none(p.contract_reference.as_deref())) }
                 dt { "Privacy contact" } dd { (p.contact_email) }
-                dt { "Privacy policy" } dd { a href=(p.privacy_policy_url) rel="noreferrer noopener" { (p.privacy_policy_url) } }
+                dt { "Privacy policy" } dd {
+                    // A link only for https (what the API accepts); anything else read from
+                    // upstream lists is shown as text, never followed.
+                    @if p.privacy_policy_url.starts_with("https://") { a href=(p.privacy_policy_url) rel="noreferrer noopener" { (p.privacy_policy_url) } }
+                    @else { (p.privacy_policy_url) }
+                }
                 dt { "External reference" } dd { (or_none(p.external_ref.as_deref())) }
                 dt { "US Data Security Program covered person" } dd { (if p.us_dsp_covered { "yes" } else { "no" }) }
                 dt { "On the CAC's restricted list (PIPL Art. 42)" } dd { (if p.pipl_restricted { "yes" } else { "no" }) }
