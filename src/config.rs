@@ -52,6 +52,9 @@ pub struct Config {
     pub webhooks: crate::webhooks::Settings,
     /// The console's sign-in: its session key and, when configured, the OpenID Connect provider.
     pub console: ConsoleSettings,
+    /// SQLite: checkpoint the WAL on a thread of its own rather than inside commits (`serve`,
+    /// which runs that thread; off for every other command and for tests run in process).
+    pub background_wal_checkpoints: bool,
 }
 
 /// The console's sign-in (`VENDOR_REGISTRY_CONSOLE_*`, `VENDOR_REGISTRY_OIDC_*`).
@@ -88,6 +91,7 @@ impl Config {
                 session_hours: 8,
                 ..ConsoleSettings::default()
             },
+            background_wal_checkpoints: false,
         }
     }
 

@@ -42,6 +42,9 @@ impl Target {
 /// connection tries every backend in turn and would hide the real error).
 pub struct Manager {
     target: Target,
+    /// SQLite: whether a committing connection checkpoints the WAL itself (SQLite's default,
+    /// every 1000 pages) or leaves it to [`checkpoint_wal`], run off the write path.
+    inline_checkpoints: bool,
 }
 
 /// Every SQLite connection: write-ahead log, full fsync on commit, foreign keys, and a busy
@@ -64,6 +67,10 @@ impl ManageConnection for Manager {
                     SqliteConnection::establish(&path).map_err(r2d2::Error::ConnectionError)?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(r2d2::Error::QueryError)?;
+                if !self.inline_checkpoints {
+                    conn.batch_execute("PRAGMA wal_autocheckpoint = 0;")
+                        .map_err(r2d2::Error::QueryError)?;
+                }
                 Ok(DbConn::Sqlite(conn))
             }
         }
@@ -81,6 +88,16 @@ impl ManageConnection for Manager {
 /// Builds the pool. Connections are checked when they are handed out, so a database that went
 /// away and came back is noticed without a restart.
 pub fn pool(target: &Target, size: u32) -> Result<Pool, r2d2::PoolError> {
+    pool_with(target, size, true)
+}
+
+/// [`pool`], choosing where SQLite's WAL is checkpointed: `inline_checkpoints: false` for a
+/// process that runs [`checkpoint_wal`] on a thread of its own (`serve`).
+pub fn pool_with(
+    target: &Target,
+    size: u32,
+    inline_checkpoints: bool,
+) -> Result<Pool, r2d2::PoolError> {
     if let Target::Sqlite(path) = target
         && let Some(dir) = path.parent()
     {
@@ -93,7 +110,56 @@ pub fn pool(target: &Target, size: u32) -> Result<Pool, r2d2::PoolError> {
         .test_on_check_out(true)
         .build(Manager {
             target: target.clone(),
+            inline_checkpoints,
         })
+}
+
+/// The WAL size (in pages) past which [`checkpoint_wal`] waits for writers to finish a
+/// checkpoint, so the file stays bounded under a load that never pauses: 64 MiB of 4 KiB pages.
+const WAL_RESTART_PAGES: i64 = 16_384;
+
+/// Copies the SQLite WAL into the database without making any writer wait (`PASSIVE`): what a
+/// committing connection would otherwise do itself every 1000 pages, inside its commit. When
+/// the WAL has grown past [`WAL_RESTART_PAGES`] it checkpoints with `RESTART` instead, which
+/// waits for the writer of the moment and lets the next one start the file again. Answers the
+/// WAL's pages and how many were copied; nothing on PostgreSQL.
+pub fn checkpoint_wal(conn: &mut DbConn) -> QueryResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Checkpoint {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        log: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        checkpointed: i64,
+    }
+    let DbConn::Sqlite(c) = conn else {
+        return Ok((0, 0));
+    };
+    let run = |c: &mut SqliteConnection, mode: &str| {
+        diesel::sql_query(format!("PRAGMA wal_checkpoint({mode})"))
+            .get_result::<Checkpoint>(c)
+            .map(|r| (r.log, r.checkpointed))
+    };
+    let (log, done) = run(c, "PASSIVE")?;
+    if log > WAL_RESTART_PAGES && done < log {
+        return run(c, "RESTART");
+    }
+    Ok((log, done))
+}
+
+/// Runs [`checkpoint_wal`] every `every`, for as long as the process lives (`serve` on SQLite).
+pub fn run_wal_checkpoints(pool: Pool, every: Duration) {
+    loop {
+        std::thread::sleep(every);
+        let done = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|mut c| checkpoint_wal(&mut c).map_err(|e| e.to_string()));
+        match done {
+            Ok((log, copied)) => tracing::debug!(log, copied, "WAL checkpoint"),
+            // A full disk or a busy file: the next round tries again; commits are unaffected.
+            Err(cause) => tracing::warn!(%cause, "WAL checkpoint failed"),
+        }
+    }
 }
 
 /// Applies the embedded migrations of the connection's backend.
@@ -254,4 +320,53 @@ pub fn consistent_read<T>(
         DbConn::Pg(c) => AnsiTransactionManager::rollback_transaction(c),
     };
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wal_pages(conn: &mut DbConn) -> i64 {
+        // A checkpoint that copies nothing new reports the WAL's size.
+        checkpoint_wal(conn).unwrap().0
+    }
+
+    #[test]
+    fn with_checkpoints_off_the_write_path_commits_leave_the_wal_to_the_checkpointer() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Sqlite(dir.path().join("t.db"));
+        let pool = pool_with(&target, 2, false).unwrap();
+        let mut conn = pool.get().unwrap();
+        conn.batch_execute("CREATE TABLE t (x TEXT)").unwrap();
+        checkpoint_wal(&mut conn).unwrap();
+        // Past SQLite's inline threshold of 1000 pages: no commit checkpointed on its way.
+        for _ in 0..300 {
+            conn.batch_execute(&format!("INSERT INTO t VALUES ('{}')", "x".repeat(20_000)))
+                .unwrap();
+        }
+        let wal = dir.path().join("t.db-wal");
+        let grown = std::fs::metadata(&wal).unwrap().len();
+        assert!(
+            grown > 1000 * 4096,
+            "the WAL kept every page: {grown} bytes"
+        );
+        let (log, copied) = checkpoint_wal(&mut conn).unwrap();
+        assert!(log > 1000 && copied == log, "all copied: {log} {copied}");
+        // Once copied, the next commit starts the WAL over instead of growing it.
+        conn.batch_execute("INSERT INTO t VALUES ('y')").unwrap();
+        assert!(wal_pages(&mut conn) < 10);
+
+        // The default pool checkpoints inside commits, as SQLite does.
+        let inline = super::pool(&Target::Sqlite(dir.path().join("u.db")), 1).unwrap();
+        let mut conn = inline.get().unwrap();
+        conn.batch_execute("CREATE TABLE t (x TEXT)").unwrap();
+        for _ in 0..300 {
+            conn.batch_execute(&format!("INSERT INTO t VALUES ('{}')", "x".repeat(20_000)))
+                .unwrap();
+        }
+        assert!(
+            wal_pages(&mut conn) < 1100,
+            "checkpointed inline every 1000 pages"
+        );
+    }
 }

@@ -36,8 +36,12 @@ pub use api::{AppState, app, openapi, openapi_json};
 
 /// Opens storage (creating it where it is missing), migrates it and seeds the taxonomy.
 pub fn open_storage(config: &config::Config, pool_size: u32) -> Result<db::Pool, String> {
-    let pool = db::pool(&config.target(), pool_size)
-        .map_err(|e| format!("cannot open the database: {e}"))?;
+    let pool = db::pool_with(
+        &config.target(),
+        pool_size,
+        !config.background_wal_checkpoints,
+    )
+    .map_err(|e| format!("cannot open the database: {e}"))?;
     let mut conn = pool
         .get()
         .map_err(|e| format!("cannot open the database: {e}"))?;

@@ -186,6 +186,7 @@ fn main() -> ExitCode {
         Command::Serve { bind, storage } => {
             init_logging();
             let mut config = config(storage, bind);
+            config.background_wal_checkpoints = true;
             config.console = match vendor_registry::config::Config::console_from_env() {
                 Ok(c) => c,
                 Err(e) => return fail(&e),

@@ -251,6 +251,18 @@ pub async fn serve(config: Config) -> Result<(), String> {
             .spawn(move || vendor_registry::webhooks::delivery::run_periodic(pool, settings))
             .map_err(|e| format!("cannot start the webhook sender: {e}"))?;
     }
+    if config.background_wal_checkpoints && !state.target.is_postgres() {
+        let pool = state.pool.clone();
+        std::thread::Builder::new()
+            .name("wal-checkpoints".into())
+            .spawn(move || {
+                vendor_registry::db::run_wal_checkpoints(
+                    pool,
+                    std::time::Duration::from_millis(250),
+                )
+            })
+            .map_err(|e| format!("cannot start the WAL checkpointer: {e}"))?;
+    }
     if let vendor_registry::db::Target::Postgres(url) = &state.target {
         let (url, pool, slot) = (url.clone(), state.pool.clone(), state.snapshot.clone());
         std::thread::Builder::new()
