@@ -46,6 +46,13 @@ pub async fn evaluate(
     Ok(HttpResponse::Ok().json(answer))
 }
 
+/// Whether `p` evaluates for any service (naming it); a service evaluates only as itself.
+pub(crate) fn evaluates_any(p: &crate::auth::Principal) -> bool {
+    [Role::Admin, Role::Procurement, Role::Auditor]
+        .iter()
+        .any(|r| p.has(*r))
+}
+
 /// The evaluation `principal` asks for with `body` (the API's and the console's).
 pub(crate) async fn evaluate_as(
     state: &AppState,
@@ -64,10 +71,7 @@ pub(crate) async fn evaluate_as(
     }
     let parsed = super::extract::parse_value(body).map_err(Into::into);
     let input: SharingRequest = with_key_errors(state, body, parsed)?;
-    let for_any = [Role::Admin, Role::Procurement, Role::Auditor]
-        .iter()
-        .any(|r| principal.has(*r));
-    let service = match (&input.service, for_any) {
+    let service = match (&input.service, evaluates_any(&principal)) {
         (Some(s), true) => s.clone(),
         (None, true) => {
             return Err(ApiError::field(

@@ -69,10 +69,13 @@ pub async fn request_context(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    // The console answers its errors as pages.
-    let console = path == "/console" || path.starts_with("/console/");
+    // A page is ours too: the console answers its errors as pages.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     let mut res =
-        if (status.is_client_error() || status.is_server_error()) && !is_problem && !console {
+        if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {
             // An error answered by actix itself (or a body that is not ours): same status, our form.
             let problem = Problem {
                 kind: format!("urn:vendor-registry:problem:http-{}", status.as_u16()),

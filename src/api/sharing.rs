@@ -263,7 +263,8 @@ pub struct ListQuery {
 }
 
 /// Auditors, admins and counsel see every decision; anyone else (a service) only its own.
-fn sees_all(p: &Principal) -> bool {
+/// Whether `p` reads every service's decisions (the others read their own).
+pub(crate) fn sees_all(p: &Principal) -> bool {
     p.has(Role::Admin) || p.has(Role::Auditor) || p.has(Role::Legal)
 }
 

@@ -47,16 +47,9 @@ pub struct Filter {
     pub to: Option<String>,
 }
 
-pub fn list(
-    conn: &mut DbConn,
-    filter: &Filter,
-    after: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<Row>> {
+/// The decisions passing `filter`, as a query to order and page.
+fn filtered(filter: &Filter) -> sharing_requests::BoxedQuery<'static, crate::db::MultiBackend> {
     let mut q = sharing_requests::table.into_boxed();
-    if let Some(a) = after {
-        q = q.filter(sharing_requests::id.gt(a.to_owned()));
-    }
     if let Some(s) = &filter.service {
         q = q.filter(sharing_requests::service.eq(s.clone()));
     }
@@ -71,6 +64,20 @@ pub fn list(
     }
     if let Some(t) = &filter.to {
         q = q.filter(sharing_requests::decided_at.lt(t.clone()));
+    }
+    q
+}
+
+/// Decisions passing `filter` with an id after `after`, oldest first, at most `limit`.
+pub fn list(
+    conn: &mut DbConn,
+    filter: &Filter,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Row>> {
+    let mut q = filtered(filter);
+    if let Some(a) = after {
+        q = q.filter(sharing_requests::id.gt(a.to_owned()));
     }
     q.order(sharing_requests::id.asc())
         .limit(limit)
@@ -85,24 +92,9 @@ pub fn latest(
     before: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<Row>> {
-    let mut q = sharing_requests::table.into_boxed();
+    let mut q = filtered(filter);
     if let Some(b) = before {
         q = q.filter(sharing_requests::id.lt(b.to_owned()));
-    }
-    if let Some(s) = &filter.service {
-        q = q.filter(sharing_requests::service.eq(s.clone()));
-    }
-    if let Some(p) = &filter.party_id {
-        q = q.filter(sharing_requests::party_id.eq(p.clone()));
-    }
-    if let Some(o) = filter.outcome {
-        q = q.filter(sharing_requests::outcome.eq(o.as_str()));
-    }
-    if let Some(f) = &filter.from {
-        q = q.filter(sharing_requests::decided_at.ge(f.clone()));
-    }
-    if let Some(t) = &filter.to {
-        q = q.filter(sharing_requests::decided_at.lt(t.clone()));
     }
     q.order(sharing_requests::id.desc())
         .limit(limit)

@@ -350,6 +350,10 @@ on_each_backend! {
         assert!(p.text.contains("b-suspended"), "the vendor is shown suspended");
         assert!(p.text.contains("This incident suspended it."));
         assert!(p.text.contains("user.contact.email") && p.text.contains("newsletter"));
+        // The vendor list counts its open incident and filters by it.
+        let listed = page(&app, "/console/parties?open_incidents=1", &app.auditor()).await;
+        assert!(listed.text.contains(&format!("/console/parties/{}\"", party["id"].as_str().unwrap())), "{}", listed.text);
+        assert!(listed.text.contains("<td>1</td></tr>"), "one open incident: {}", listed.text);
         let api = app.get(&format!("/v1/incidents/{id}/exposure"), &legal).await;
         assert_eq!(api.body["decisions"], 1);
         let csv = page(&app, &format!("/console/incidents/{id}/exposure.csv"), &legal).await;

@@ -7,42 +7,18 @@
 // violation), by keyboard, and at 200 % zoom. SCREENSHOTS_DIR=… keeps a screenshot of each page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import net from 'node:net';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startService, launchChromium, loopbackOnly } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const axePath = require.resolve('axe-core/axe.min.js');
-const bin = process.env.VENDOR_REGISTRY_BIN ?? path.resolve(here, '../../target/debug/vendor-registry');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const shots = process.env.SCREENSHOTS_DIR;
 
-let server, base, dataDir, browser;
+let service, base, token, browser;
 const outside = [];
 const checked = [];
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function token(role, sub) {
-  return execFileSync(bin, ['token', '--role', role, '--sub', sub, '--data-dir', dataDir]).toString().trim();
-}
 
 async function api(method, url, who, body, ifMatch) {
   const headers = { authorization: `Bearer ${who}` };
@@ -55,46 +31,22 @@ async function api(method, url, who, body, ifMatch) {
 }
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'vr-console-'));
   if (shots) mkdirSync(shots, { recursive: true });
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
-  server = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: 'ignore', env });
-  let ready = false;
-  for (let i = 0; i < 150 && !ready; i++) {
-    try {
-      ready = (await fetch(`${base}/readyz`)).ok;
-    } catch {
-      await sleep(100);
-    }
-  }
-  assert.ok(ready, 'the service starts');
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  service = await startService();
+  ({ base, token } = service);
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  service?.stop();
 });
 
 // A person's browser, signed in with their token by keyboard, as they would.
 async function signedIn(role, sub) {
   // axe is injected as a script; the console's CSP (script-src 'self') would refuse it.
   const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1') return route.continue();
-    outside.push(url.href);
-    return route.abort();
-  });
+  await loopbackOnly(context, outside);
   const page = await context.newPage();
   await page.goto(`${base}/console/parties`);
   assert.match(page.url(), /\/console\/sign-in$/, 'without a session: the sign-in page');

@@ -4,65 +4,20 @@
 // "Try it out" on GET /v1/parties showing the party.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { startService, launchChromium, loopbackOnly } from './harness.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const bin = process.env.VENDOR_REGISTRY_BIN ?? path.resolve(here, '../../target/debug/vendor-registry');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-let server, base, dataDir, browser;
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-function token(role, sub) {
-  return execFileSync(bin, ['token', '--role', role, '--sub', sub, '--data-dir', dataDir]).toString().trim();
-}
+let service, base, token, browser;
 
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'vr-browser-'));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  const env = { ...process.env };
-  delete env.DATABASE_URL;
-  server = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: 'ignore', env });
-  let ready = false;
-  for (let i = 0; i < 150 && !ready; i++) {
-    try {
-      ready = (await fetch(`${base}/readyz`)).ok;
-    } catch {
-      await sleep(100);
-    }
-  }
-  assert.ok(ready, 'the service starts');
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  service = await startService();
+  ({ base, token } = service);
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  service?.stop();
 });
 
 test('the docs list every operation, take a bearer token, and try GET /v1/parties', async () => {
@@ -79,12 +34,7 @@ test('the docs list every operation, take a bearer token, and try GET /v1/partie
 
   const page = await browser.newPage();
   const outside = [];
-  await page.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1') return route.continue();
-    outside.push(url.href);
-    return route.abort();
-  });
+  await loopbackOnly(page, outside);
   await page.goto(`${base}/docs`);
   await page.waitForSelector('.opblock', { timeout: 20000 });
 
@@ -114,5 +64,5 @@ test('the docs list every operation, take a bearer token, and try GET /v1/partie
   assert.match(text, /\b200\b/);
   assert.match(text, /Acme Browser Ltd/);
   assert.deepEqual(outside, [], 'the docs reach nothing beyond loopback');
-  await page.screenshot({ path: path.join(dataDir, 'docs.png') });
+  await page.screenshot({ path: path.join(service.dataDir, 'docs.png') });
 });

@@ -3,42 +3,18 @@
 // confidential client, roles from the `roles` claim. Debian's Chromium, loopback only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import net from 'node:net';
-import { fileURLToPath } from 'node:url';
 import Provider from 'oidc-provider';
-import { chromium } from 'playwright-core';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-const bin = process.env.VENDOR_REGISTRY_BIN ?? path.resolve(here, '../../target/debug/vendor-registry');
-const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { freePort, startService, launchChromium, loopbackOnly } from './harness.mjs';
 
 // Who the provider knows, and the roles its `roles` claim gives each.
 const ROLES = { alice: ['procurement', 'not-a-role-here'], audrey: 'auditor legal', mallory: ['owner'] };
 const CLIENT_ID = 'vendor-registry-console';
 const CLIENT_SECRET = 'a-client-secret-used-by-this-test-only-0123456789';
 
-let server, idp, base, issuer, dataDir, browser;
+let service, idp, base, issuer, browser;
 const seen = { authorize: [], token: 0 };
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 before(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), 'vr-oidc-'));
   const [port, idpPort] = [await freePort(), await freePort()];
   base = `http://127.0.0.1:${port}`;
   issuer = `http://127.0.0.1:${idpPort}`;
@@ -69,46 +45,27 @@ before(async () => {
   });
   idp = provider.listen(idpPort, '127.0.0.1');
 
-  const env = {
-    ...process.env,
+  service = await startService({
     VENDOR_REGISTRY_OIDC_ISSUER: issuer,
     VENDOR_REGISTRY_OIDC_CLIENT_ID: CLIENT_ID,
     VENDOR_REGISTRY_OIDC_CLIENT_SECRET: CLIENT_SECRET,
     VENDOR_REGISTRY_OIDC_REDIRECT_URL: `${base}/console/oidc/callback`,
     VENDOR_REGISTRY_OIDC_SCOPES: 'openid roles',
     VENDOR_REGISTRY_OIDC_NAME: 'the test provider',
-  };
-  delete env.DATABASE_URL;
-  server = spawn(bin, ['serve', '--bind', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: 'ignore', env });
-  let ready = false;
-  for (let i = 0; i < 150 && !ready; i++) {
-    try {
-      ready = (await fetch(`${base}/readyz`)).ok;
-    } catch {
-      await sleep(100);
-    }
-  }
-  assert.ok(ready, 'the service starts');
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  }, port);
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
+  service?.stop();
   idp?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 // Through the provider's login and consent pages as `login`.
 async function viaProvider(login) {
   const context = await browser.newContext();
-  await context.route('**/*', (route) =>
-    new URL(route.request().url()).hostname === '127.0.0.1' ? route.continue() : route.abort());
+  await loopbackOnly(context);
   const page = await context.newPage();
   await page.goto(`${base}/console/sign-in`);
   await page.click('text=Sign in with the test provider');

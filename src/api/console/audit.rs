@@ -15,7 +15,7 @@ use super::session::Viewer;
 use super::{ConsoleError, html as respond};
 use crate::api::error::ApiError;
 use crate::api::state::AppState;
-use crate::auth::{AuditRead, DecisionRead, Role, TransferRead};
+use crate::auth::{AuditRead, DecisionRead, TransferRead};
 use crate::error::DomainError;
 use crate::ledger::proofs::{self, InclusionProof};
 
@@ -151,9 +151,7 @@ pub async fn decision(
 ) -> Result<HttpResponse, ConsoleError> {
     v.require::<DecisionRead>()?;
     let id = path.into_inner();
-    let sees_all = [Role::Admin, Role::Auditor, Role::Legal]
-        .iter()
-        .any(|r| v.principal.has(*r));
+    let sees_all = crate::api::sharing::sees_all(&v.principal);
     let row = state
         .read(move |conn| crate::decision::store::find(conn, &id))
         .await?

@@ -11,9 +11,9 @@ use super::layout::{Section, badge, page};
 use super::party_page::category_picker;
 use super::session::{Posted, Viewer};
 use super::{ConsoleError, html as respond};
-use crate::api::evaluate::evaluate_as;
+use crate::api::evaluate::{evaluate_as, evaluates_any};
 use crate::api::state::AppState;
-use crate::auth::{EvaluateShare, Role};
+use crate::auth::EvaluateShare;
 use crate::decision::evaluate::Evaluation;
 use crate::error::DomainError;
 use crate::registry::parties::{PartyStatus, store::Filter};
@@ -53,12 +53,6 @@ async fn choices(state: &AppState) -> Result<Choices, ConsoleError> {
         .await?)
 }
 
-fn for_any(v: &Viewer) -> bool {
-    [Role::Admin, Role::Procurement, Role::Auditor]
-        .iter()
-        .any(|r| v.principal.has(*r))
-}
-
 fn form(v: &Viewer, c: &Choices, shown: &Shown) -> Markup {
     let parties: Vec<(&str, &str)> = c
         .parties
@@ -79,7 +73,7 @@ fn form(v: &Viewer, c: &Choices, shown: &Shown) -> Markup {
         form method="post" action="/console/evaluate" hx-post="/console/evaluate" hx-select="#main > *" hx-target="#main" novalidate {
             (csrf(&v.csrf))
             (shown.summary())
-            @if for_any(v) {
+            @if evaluates_any(&v.principal) {
                 (select(shown, "Service", "service", &services))
             } @else {
                 p { "Asked as the service " code { (v.principal.sub) } "." }

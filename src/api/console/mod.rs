@@ -113,10 +113,6 @@ pub enum ConsoleError {
     Csrf,
     #[error("bad form: {0}")]
     BadForm(&'static str),
-    #[error("forbidden: {0}")]
-    Forbidden(String),
-    #[error("internal: {0}")]
-    Internal(String),
     /// What the API would have answered.
     #[error(transparent)]
     Api(#[from] ApiError),
@@ -140,8 +136,6 @@ impl ConsoleError {
                     .into(),
             ),
             ConsoleError::BadForm(why) => ApiError::BadRequest((*why).into()),
-            ConsoleError::Forbidden(why) => ApiError::Forbidden(why.clone()),
-            ConsoleError::Internal(why) => ApiError::Internal(why.clone()),
         };
         api.problem()
     }
@@ -152,9 +146,8 @@ impl ResponseError for ConsoleError {
         match self {
             ConsoleError::SignIn => StatusCode::SEE_OTHER,
             ConsoleError::Api(e) => e.status_code(),
-            ConsoleError::Csrf | ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ConsoleError::Csrf => StatusCode::FORBIDDEN,
             ConsoleError::BadForm(_) => StatusCode::BAD_REQUEST,
-            ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -162,11 +155,9 @@ impl ResponseError for ConsoleError {
         if let ConsoleError::SignIn = self {
             return redirect("/console/sign-in");
         }
-        match self {
-            // Logs the cause as the API does; the page shows only the problem.
-            ConsoleError::Api(e) => drop(e.error_response()),
-            ConsoleError::Internal(cause) => tracing::error!(%cause, "console internal error"),
-            _ => {}
+        // Logs the cause as the API does; the page shows only the problem.
+        if let ConsoleError::Api(e) = self {
+            drop(e.error_response());
         }
         html(self.status_code(), home::problem_page(&self.problem()))
     }

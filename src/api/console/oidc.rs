@@ -10,6 +10,7 @@ use maud::html;
 
 use super::ConsoleError;
 use super::session::{provider_name, session_cookie};
+use crate::api::error::ApiError;
 use crate::api::state::AppState;
 
 const FLOW: &str = "vr_oidc";
@@ -31,21 +32,15 @@ pub async fn start(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let client = state
-        .console
-        .oidc
-        .clone()
-        .ok_or(crate::api::error::ApiError::NotFound)?;
+    let client = state.console.oidc.clone().ok_or(ApiError::NotFound)?;
     let begun = web::block(move || client.start())
         .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+        .map_err(|e| ConsoleError::Api(ApiError::Internal(e.to_string())))?;
     let begun = match begun {
         Ok(b) => b,
         Err(cause) => {
             tracing::warn!(%cause, "identity provider unreachable");
-            return Err(ConsoleError::Api(crate::api::error::ApiError::Unavailable(
-                cause,
-            )));
+            return Err(ConsoleError::Api(ApiError::Unavailable(cause)));
         }
     };
     // Lax, not Strict: the provider's redirect back is a navigation from another site.
@@ -79,11 +74,7 @@ pub async fn callback(
     state: web::Data<AppState>,
     query: web::Query<Callback>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let client = state
-        .console
-        .oidc
-        .clone()
-        .ok_or(crate::api::error::ApiError::NotFound)?;
+    let client = state.console.oidc.clone().ok_or(ApiError::NotFound)?;
     let q = query.into_inner();
     if let Some(e) = &q.error {
         return Ok(refused(&state, &format!("the provider answered {e}")));
@@ -106,7 +97,7 @@ pub async fn callback(
     let (nonce, verifier) = (nonce.to_owned(), verifier.to_owned());
     let finished = web::block(move || client.finish(&code, &verifier, &nonce))
         .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+        .map_err(|e| ConsoleError::Api(ApiError::Internal(e.to_string())))?;
     let principal = match finished {
         Ok(p) => p,
         Err(why) => return Ok(refused(&state, &why)),
@@ -133,8 +124,8 @@ pub async fn callback(
         header::HeaderValue::from_static("0; url=/console"),
     );
     res.add_cookie(&session_cookie(&req, session))
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+        .map_err(|e| ConsoleError::Api(ApiError::Internal(e.to_string())))?;
     res.add_cookie(&done)
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
+        .map_err(|e| ConsoleError::Api(ApiError::Internal(e.to_string())))?;
     Ok(res)
 }

@@ -21,17 +21,13 @@ use crate::registry::grants::{self, Grant};
 use crate::registry::parties::{self, Party, PartyKind, PartyStatus};
 use crate::types::Region;
 
+/// The filters of `GET /v1/parties` the list offers.
+const FILTERS: [&str; 5] = ["kind", "region", "status", "q", "review_due_before"];
+
 /// The list's filters as a query string carries them; `open_incidents` is the console's own.
 fn list_query(fields: &Fields) -> Result<ListQuery, ConsoleError> {
     let mut q = serde_json::Map::new();
-    for name in [
-        "kind",
-        "region",
-        "status",
-        "q",
-        "review_due_before",
-        "cursor",
-    ] {
+    for &name in FILTERS.iter().chain(&["cursor"]) {
         if let Some(v) = fields.get(name) {
             q.insert(name.into(), v.into());
         }
@@ -68,11 +64,15 @@ pub async fn list(
                     let mut rows = parties::store::list(conn, &filter, after.as_deref(), 51)?;
                     let next = (rows.len() > 50).then(|| rows[49].id.clone());
                     rows.truncate(50);
-                    let mut out = Vec::with_capacity(rows.len());
-                    for row in rows {
-                        let open = incidents::store::open_of_party(conn, &row.id)?.len();
-                        out.push((Party::from(row), open));
-                    }
+                    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+                    let open = incidents::store::open_counts(conn, &ids)?;
+                    let out = rows
+                        .into_iter()
+                        .map(|row| {
+                            let n = open.get(&row.id).copied().unwrap_or(0);
+                            (Party::from(row), n)
+                        })
+                        .collect();
                     Ok(Listed { parties: out, next })
                 })
                 .await
@@ -113,14 +113,7 @@ pub async fn list(
 
 fn next_query(fields: &Fields, cursor: &str) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
-    for name in [
-        "kind",
-        "region",
-        "status",
-        "q",
-        "review_due_before",
-        "open_incidents",
-    ] {
+    for &name in FILTERS.iter().chain(&["open_incidents"]) {
         if let Some(v) = fields.get(name) {
             q.append_pair(name, v);
         }

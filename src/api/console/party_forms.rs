@@ -16,11 +16,14 @@ use crate::api::extract::parse_value;
 use crate::api::grants::NewGrant;
 use crate::api::parties::{NewParty, StatusChange};
 use crate::api::state::AppState;
+use crate::auth::Principal;
 use crate::auth::RegisterWrite;
-use crate::error::Expected;
+use crate::db::DbConn;
+use crate::error::{DomainError, Expected};
 use crate::registry::lifecycle;
 use crate::registry::parties::{PartyKind, RiskTier, commands};
 use crate::registry::{agreements, grants};
+use serde_json::Value;
 
 /// The vendor page's forms as they are shown again after one was refused.
 #[derive(Default)]
@@ -165,33 +168,68 @@ async fn back(
     }
 }
 
+/// Runs a vendor-page form's command — its fields as the API's body, the form's version as
+/// `If-Match` — under the API's `RegisterWrite`, then back to the vendor page (the form shown
+/// again with the API's problem when it was refused).
+async fn submit<T, F>(
+    p: Posted,
+    state: &AppState,
+    party: String,
+    shape: &[(&str, Shape)],
+    place: fn(&mut Forms) -> &mut Shown,
+    command: F,
+) -> Result<HttpResponse, ConsoleError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &Principal, &Value, &Expected) -> Result<T, DomainError>
+        + Send
+        + 'static,
+{
+    p.viewer.require::<RegisterWrite>()?;
+    let body = json(&p.fields, shape);
+    let (actor, version) = (p.viewer.principal.clone(), expected(&p.fields));
+    let result = state
+        .write(move |conn| command(conn, &actor, &body, &version))
+        .await
+        .map(drop);
+    back(p, state, party, result, place).await
+}
+
 /// `POST /console/parties/{id}/status`: `POST /v1/parties/{id}/status`.
 pub async fn status(
     p: Posted,
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    p.viewer.require::<RegisterWrite>()?;
     let id = path.into_inner();
-    let body = json(
-        &p.fields,
-        &[("status", Shape::Text), ("reason", Shape::Text)],
-    );
-    let (actor, party, version) = (p.viewer.principal.clone(), id.clone(), expected(&p.fields));
-    let result = state
-        .write(move |conn| {
-            lifecycle::change_status(conn, &actor, &party, &version, || {
-                let c: StatusChange = parse_value(&body)?;
-                Ok(lifecycle::StatusChange {
-                    status: c.status,
-                    reason: c.reason,
-                })
+    let party = id.clone();
+    let shape = [("status", Shape::Text), ("reason", Shape::Text)];
+    submit(
+        p,
+        &state,
+        id,
+        &shape,
+        |f| &mut f.status,
+        move |conn, actor, body, version| {
+            lifecycle::change_status(conn, actor, &party, version, || {
+                Ok(parse_value::<StatusChange>(body)?.into_change())
             })
-        })
-        .await
-        .map(drop);
-    back(p, &state, id, result, |f| &mut f.status).await
+        },
+    )
+    .await
 }
+
+const GRANT_FIELDS: &[(&str, Shape)] = &[
+    ("service", Shape::Text),
+    ("categories", Shape::Required),
+    ("allowed_regions", Shape::Required),
+    ("agreements", Shape::List),
+    ("legal_basis", Shape::Text),
+    ("pipia_reference", Shape::Text),
+    ("separate_consent", Shape::Check),
+    ("valid_from", Shape::Text),
+    ("valid_until", Shape::Text),
+];
 
 /// `POST /console/parties/{id}/grants`: `POST /v1/parties/{id}/grants`.
 pub async fn grant(
@@ -199,33 +237,34 @@ pub async fn grant(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    p.viewer.require::<RegisterWrite>()?;
     let id = path.into_inner();
-    let body = json(
-        &p.fields,
-        &[
-            ("service", Shape::Text),
-            ("categories", Shape::Required),
-            ("allowed_regions", Shape::Required),
-            ("agreements", Shape::List),
-            ("legal_basis", Shape::Text),
-            ("pipia_reference", Shape::Text),
-            ("separate_consent", Shape::Check),
-            ("valid_from", Shape::Text),
-            ("valid_until", Shape::Text),
-        ],
-    );
-    let (actor, party) = (p.viewer.principal.clone(), id.clone());
-    let result = state
-        .write(move |conn| {
-            grants::commands::create(conn, &actor, &party, || {
-                parse_value::<NewGrant>(&body)?.into_draft()
+    let party = id.clone();
+    submit(
+        p,
+        &state,
+        id,
+        GRANT_FIELDS,
+        |f| &mut f.grant,
+        move |conn, actor, body, _| {
+            grants::commands::create(conn, actor, &party, || {
+                parse_value::<NewGrant>(body)?.into_draft()
             })
-        })
-        .await
-        .map(drop);
-    back(p, &state, id, result, |f| &mut f.grant).await
+        },
+    )
+    .await
 }
+
+const AGREEMENT_FIELDS: &[(&str, Shape)] = &[
+    ("exporter", Shape::Text),
+    ("kind", Shape::Text),
+    ("reference", Shape::Text),
+    ("signed_on", Shape::Text),
+    ("valid_from", Shape::Text),
+    ("valid_until", Shape::Text),
+    ("filing_reference", Shape::Text),
+    ("pipia_reference", Shape::Text),
+    ("tia_reference", Shape::Text),
+];
 
 /// `POST /console/parties/{id}/agreements`: `POST /v1/parties/{id}/agreements`.
 pub async fn agreement(
@@ -233,32 +272,21 @@ pub async fn agreement(
     state: web::Data<AppState>,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ConsoleError> {
-    p.viewer.require::<RegisterWrite>()?;
     let id = path.into_inner();
-    let body = json(
-        &p.fields,
-        &[
-            ("exporter", Shape::Text),
-            ("kind", Shape::Text),
-            ("reference", Shape::Text),
-            ("signed_on", Shape::Text),
-            ("valid_from", Shape::Text),
-            ("valid_until", Shape::Text),
-            ("filing_reference", Shape::Text),
-            ("pipia_reference", Shape::Text),
-            ("tia_reference", Shape::Text),
-        ],
-    );
-    let (actor, party) = (p.viewer.principal.clone(), id.clone());
-    let result = state
-        .write(move |conn| {
-            agreements::commands::create(conn, &actor, &party, || {
-                parse_value::<NewAgreement>(&body)?.into_draft()
+    let party = id.clone();
+    submit(
+        p,
+        &state,
+        id,
+        AGREEMENT_FIELDS,
+        |f| &mut f.agreement,
+        move |conn, actor, body, _| {
+            agreements::commands::create(conn, actor, &party, || {
+                parse_value::<NewAgreement>(body)?.into_draft()
             })
-        })
-        .await
-        .map(drop);
-    back(p, &state, id, result, |f| &mut f.agreement).await
+        },
+    )
+    .await
 }
 
 /// `POST /console/grants/{id}/approve`: `POST /v1/grants/{id}/approve`. The button is not shown
@@ -270,21 +298,20 @@ pub async fn approve(
 ) -> Result<HttpResponse, ConsoleError> {
     p.viewer.require::<RegisterWrite>()?;
     let grant = path.into_inner();
-    let (actor, id, version) = (
-        p.viewer.principal.clone(),
-        grant.clone(),
-        expected(&p.fields),
-    );
+    let id = grant.clone();
     let row = state
         .read(move |conn| grants::store::find(conn, &id))
         .await?
         .ok_or(ApiError::NotFound)?;
-    let party = row.party_id.clone();
-    let result = state
-        .write(move |conn| grants::commands::approve(conn, &actor, &grant, &version))
-        .await
-        .map(drop);
-    back(p, &state, party, result, |f| &mut f.approve).await
+    submit(
+        p,
+        &state,
+        row.party_id,
+        &[],
+        |f| &mut f.approve,
+        move |conn, actor, _, version| grants::commands::approve(conn, actor, &grant, version),
+    )
+    .await
 }
 
 /// The regions a grant may allow, for its checkboxes.

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 use super::ConsoleError;
 use super::forms::Fields;
+use crate::api::error::ApiError;
 use crate::api::state::AppState;
 use crate::auth::{Policy, Principal};
 
@@ -43,9 +44,9 @@ impl Viewer {
         if self.may::<P>() {
             Ok(())
         } else {
-            Err(ConsoleError::Forbidden(
+            Err(ConsoleError::Api(ApiError::Forbidden(
                 "Your roles do not allow this page or action.".into(),
-            ))
+            )))
         }
     }
 }
@@ -61,7 +62,7 @@ pub fn csrf_of(token: &str) -> String {
 
 fn state_of(req: &HttpRequest) -> Result<&web::Data<AppState>, ConsoleError> {
     req.app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ConsoleError::Internal("application state missing".into()))
+        .ok_or_else(|| ConsoleError::Api(ApiError::Internal("application state missing".into())))
 }
 
 fn viewer_of(req: &HttpRequest) -> Result<Viewer, ConsoleError> {
@@ -155,16 +156,16 @@ impl FromRequest for Posted {
     type Future = LocalBoxFuture<'static, Result<Self, ConsoleError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
+        // The origin, then the session, before the body is read.
+        let viewer = match same_origin(req).then(|| viewer_of(req)) {
+            None => Err(ConsoleError::Csrf),
+            Some(v) => v,
+        };
+        let read = SignInForm::from_request(req, payload);
         Box::pin(async move {
-            if !same_origin(&req) {
-                return Err(ConsoleError::Csrf);
-            }
-            let viewer = viewer_of(&req)?;
-            let fields = read_form(&req, &mut payload).await?;
-            let sent = fields.value("csrf");
-            if !constant_time_eq(sent.as_bytes(), viewer.csrf.as_bytes()) {
+            let viewer = viewer?;
+            let SignInForm(fields) = read.await?;
+            if !constant_time_eq(fields.value("csrf").as_bytes(), viewer.csrf.as_bytes()) {
                 return Err(ConsoleError::Csrf);
             }
             Ok(Posted { viewer, fields })
@@ -176,7 +177,8 @@ pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The sign-in form, before there is a session: only its origin is checked.
+/// A form from the console's own pages, its origin checked before its body is read: the sign-in
+/// form as it is (there is no session yet), and the body of every [`Posted`].
 pub struct SignInForm(pub Fields);
 
 impl FromRequest for SignInForm {

@@ -218,6 +218,15 @@ pub struct StatusChange {
     pub reason: Option<String>,
 }
 
+impl StatusChange {
+    pub(crate) fn into_change(self) -> crate::registry::lifecycle::StatusChange {
+        crate::registry::lifecycle::StatusChange {
+            status: self.status,
+            reason: self.reason,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]

@@ -18,7 +18,7 @@ use super::state::AppState;
 use super::validators::{as_of, parse_countries};
 use crate::auth::{RegisterRead, RegisterWrite};
 use crate::ledger::Subject;
-use crate::registry::lifecycle::{self, StatusChange as Change};
+use crate::registry::lifecycle;
 use crate::registry::parties::{self, Party, PartyRow, RiskTier, commands, store};
 
 pub(super) fn ok_party(
@@ -240,11 +240,7 @@ pub async fn change_status(
     let row = state
         .write(move |conn| {
             lifecycle::change_status(conn, &actor, &id, &if_match.0, || {
-                let c: StatusChange = body.parse()?;
-                Ok(Change {
-                    status: c.status,
-                    reason: c.reason,
-                })
+                Ok(body.parse::<StatusChange>()?.into_change())
             })
         })
         .await?;

@@ -227,6 +227,23 @@ pub fn open_of_party(conn: &mut DbConn, party_id: &str) -> QueryResult<Vec<Strin
         .load(conn)
 }
 
+/// How many incidents that are not closed each of `party_ids` has (absent: none).
+pub fn open_counts(
+    conn: &mut DbConn,
+    party_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, usize>> {
+    let mut counts = std::collections::HashMap::new();
+    for id in incidents::table
+        .filter(incidents::party_id.eq_any(party_ids))
+        .filter(incidents::status.ne(IncidentStatus::Closed))
+        .select(incidents::party_id)
+        .load::<String>(conn)?
+    {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    Ok(counts)
+}
+
 /// The parties with an incident that is not closed.
 pub fn parties_with_open(conn: &mut DbConn) -> QueryResult<Vec<String>> {
     incidents::table
